@@ -1,0 +1,153 @@
+// Command cwbridge connects a security platform to ConnectWise PSA.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// Exit codes shared by every command.
+const (
+	exitOK     = 0
+	exitFail   = 1 // the command ran and found a problem
+	exitConfig = 2 // bad flags or a bad config
+)
+
+// command is one subcommand. Only commands that really work are listed.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) int
+}
+
+var commands = []command{
+	{"verify", "check ConnectWise credentials and permissions; exit 0 when all pass", runVerify},
+	{"cwsim", "run the built-in ConnectWise simulator and print a ready [connectwise] block", runCWSim},
+	{"version", "print the version", runVersion},
+}
+
+// env carries the process's streams so commands are testable in-process.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitConfig
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help", "-help", "help":
+		usage(e.stdout)
+		return exitOK
+	case "--version", "-version":
+		return runVersion(ctx, e, nil)
+	}
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintf(e.stderr, "cwbridge: unknown command %q (run cwbridge --help)\n", name)
+	return exitConfig
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "cwbridge connects a security platform to ConnectWise PSA (Manage).")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: cwbridge <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	names := make([]string, 0, len(commands))
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		for _, c := range commands {
+			if c.name == n {
+				fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+			}
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'cwbridge <command> --help' for a command's flags.")
+}
+
+// newFlags builds a flag set whose errors are one line and exit 2.
+func newFlags(e *env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stdout, "Usage: cwbridge %s\n\nFlags:\n", synopsis)
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parseFlags returns -1 to continue, or an exit code.
+func parseFlags(e *env, fs *flag.FlagSet, args []string) int {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(e.stderr, "cwbridge %s: %v\n", fs.Name(), err)
+		return exitConfig
+	}
+	return -1
+}
+
+// version is set by -ldflags "-X main.version=…"; otherwise the module
+// version or VCS revision from the build info.
+var version = ""
+
+func versionString() string {
+	v := version
+	bi, ok := debug.ReadBuildInfo()
+	if v == "" && ok {
+		v = bi.Main.Version
+		if v == "" || v == "(devel)" {
+			v = "dev"
+			for _, s := range bi.Settings {
+				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+					v += "+" + s.Value[:12]
+				}
+			}
+		}
+	}
+	goVer := ""
+	if ok {
+		goVer = " (" + bi.GoVersion + ")"
+	}
+	return "cwbridge " + strings.TrimSpace(v) + goVer
+}
+
+func runVersion(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "version", "version")
+	if code := parseFlags(e, fs, args); code >= 0 {
+		return code
+	}
+	fmt.Fprintln(e.stdout, versionString())
+	return exitOK
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/storage/config"
+)
+
+// loadConfig reads --config, or ./cwbridge.toml when present, or
+// defaults plus the environment.
+func loadConfig(path string, explicit bool) (*config.Config, error) {
+	if !explicit {
+		if _, err := os.Stat(path); err != nil {
+			return config.Load("")
+		}
+	}
+	return config.Load(path)
+}
+
+func runVerify(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "verify", "verify [--config FILE] [--timeout D]")
+	cfgPath := fs.String("config", config.DefaultPath, "config file with a [connectwise] section")
+	timeout := fs.Duration("timeout", 2*time.Minute, "give up after this long")
+	if code := parseFlags(e, fs, args); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "cwbridge verify: unexpected argument %q\n", fs.Arg(0))
+		return exitConfig
+	}
+	cfg, err := loadConfig(*cfgPath, flagSet(fs, "config"))
+	if err != nil {
+		fmt.Fprintf(e.stderr, "cwbridge verify: %v\n", err)
+		return exitConfig
+	}
+	cc, err := newCWClient(cfg)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "cwbridge verify: %s: [connectwise] %v\n", cfgName(cfg), err)
+		return exitConfig
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	checks := cc.Verify(ctx, nil)
+	printChecks(e.stdout, checks)
+	if cwclient.AllPassed(checks) {
+		return exitOK
+	}
+	return exitFail
+}
+
+func cfgName(cfg *config.Config) string {
+	if cfg.File == "" {
+		return "config"
+	}
+	return cfg.File
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			found = true
+		}
+	})
+	return found
+}
+
+// newCWClient builds a client from the [connectwise] section.
+func newCWClient(cfg *config.Config) (*cwclient.Client, error) {
+	cw := cfg.ConnectWise
+	return cwclient.New(cwclient.Config{
+		Site:                 cw.Site,
+		CompanyID:            cw.CompanyID,
+		PublicKey:            cw.PublicKey,
+		PrivateKey:           cw.PrivateKey.Reveal(),
+		ClientID:             cw.ClientID,
+		APIVersion:           cw.APIVersion,
+		MaxRequestsPerMinute: cfg.Engine.MaxRequestsPerMinute,
+		UserAgent:            versionString(),
+	})
+}
+
+// printChecks renders the checklist as a table, with the fix under each
+// failed line.
+func printChecks(w io.Writer, checks []cwclient.Check) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tCHECK\tRESULT\tDETAIL")
+	for _, c := range checks {
+		mark := map[cwclient.CheckStatus]string{cwclient.CheckPass: "✓", cwclient.CheckFail: "✗", cwclient.CheckSkipped: "-", cwclient.CheckPending: "?"}[c.Status]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", mark, c.Name, strings.ToUpper(c.Status.String()), oneLine(c.Detail))
+		if c.Status == cwclient.CheckFail && c.Fix != "" {
+			fmt.Fprintf(tw, "\t  fix: %s\t\t\n", oneLine(c.Fix))
+		}
+	}
+	tw.Flush()
+	pass, fail := 0, 0
+	for _, c := range checks {
+		if c.Status == cwclient.CheckPass {
+			pass++
+		} else {
+			fail++
+		}
+	}
+	if fail == 0 {
+		fmt.Fprintf(w, "\nAll %d checks passed.\n", pass)
+	} else {
+		fmt.Fprintf(w, "\n%d of %d checks passed; fix the lines marked ✗ and run verify again.\n", pass, len(checks))
+	}
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,86 @@
+package cwsim
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// raGrace lets requests that were already in flight when a 429 went out
+// arrive without counting as Retry-After violations.
+const raGrace = 100 * time.Millisecond
+
+func roll(p float64) bool { return p > 0 && (p >= 1 || rand.Float64() < p) }
+
+// noteArrival counts a request that arrives inside an announced
+// Retry-After window (after the grace period).
+func (s *Server) noteArrival(t time.Time) {
+	s.statsMu.Lock()
+	if t.Before(s.raEnd) && !t.Before(s.raStart.Add(raGrace)) {
+		s.inside.Add(1)
+	}
+	s.statsMu.Unlock()
+}
+
+// openRetryWindow records a Retry-After announcement. A window that is
+// still open is extended; its start (which the grace counts from) is kept.
+func (s *Server) openRetryWindow(t time.Time, d time.Duration) {
+	s.statsMu.Lock()
+	if !t.Before(s.raEnd) {
+		s.raStart = t
+	}
+	if end := t.Add(d); end.After(s.raEnd) {
+		s.raEnd = end
+	}
+	s.statsMu.Unlock()
+}
+
+func (s *Server) countRoute(key string) {
+	s.statsMu.Lock()
+	s.byRoute[key]++
+	s.statsMu.Unlock()
+}
+
+func (s *Server) serve500(w http.ResponseWriter) {
+	s.s500.Add(1)
+	writeRaw(w, http.StatusInternalServerError, "application/json; charset=utf-8", (&apiError{
+		code: "UnexpectedError", message: "An unexpected error has occurred. Please contact your administrator."}).body())
+}
+
+func (s *Server) serve429(w http.ResponseWriter, f *Faults, t time.Time) {
+	s.s429.Add(1)
+	secs := int(f.RetryAfter / time.Second)
+	s.openRetryWindow(t, f.RetryAfter)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	body := `{"error":"ConnectWiseAPI","message":"Too many requests. Please try again in ` + strconv.Itoa(secs) + ` seconds."}`
+	writeRaw(w, http.StatusTooManyRequests, "application/json; charset=utf-8", []byte(body))
+}
+
+const loginPage = `<!DOCTYPE html>
+<html><head><title>ConnectWise Manage - Login</title></head>
+<body><form method="post" action="/login/login.aspx">
+<h1>ConnectWise PSA</h1>
+<label>Company <input name="CompanyName"></label>
+<label>Username <input name="UserName"></label>
+<label>Password <input type="password" name="Password"></label>
+<button type="submit">Log In</button>
+</form></body></html>
+`
+
+func serveHTML(w http.ResponseWriter) {
+	writeRaw(w, http.StatusOK, "text/html; charset=utf-8", []byte(loginPage))
+}
+
+// loseResponse drops the connection without an answer, after the write
+// was committed: the client sees a transport error.
+func (s *Server) loseResponse(w http.ResponseWriter) {
+	s.lost.Add(1)
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // net/http closes the connection silently
+}

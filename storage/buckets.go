@@ -1,0 +1,125 @@
+package storage
+
+import (
+	"encoding/binary"
+	"strconv"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// bucketPath names a bucket by its path from the root. The layout itself is
+// drawn in schema.go.
+type bucketPath []string
+
+func (p bucketPath) String() string { return strings.Join(p, "/") }
+
+// keyString prints a key for error messages: sequence-keyed buckets as
+// numbers, the others quoted.
+func (p bucketPath) keyString(k []byte) string {
+	if p.seqKeyed() {
+		return seqString(k)
+	}
+	return strconv.Quote(string(k))
+}
+
+func (p bucketPath) seqKeyed() bool {
+	switch p.String() {
+	case "outbox/pending", "outbox/failed", "feed", "audit", "cw/companies":
+		return true
+	}
+	return false
+}
+
+// Every bucket of the current schema.
+var (
+	bktMeta       = bucketPath{"meta"}
+	bktSettings   = bucketPath{"settings"}
+	bktProducts   = bucketPath{"products"}
+	bktWorkspaces = bucketPath{"workspaces"}
+	bktCW         = bucketPath{"cw"}
+	bktCompanies  = bucketPath{"cw", "companies"}
+	bktCompanyIDs = bucketPath{"cw", "company_ids"}
+	bktLookups    = bucketPath{"cw", "lookups"}
+	bktRoutes     = bucketPath{"routes"}
+	bktIncidents  = bucketPath{"incidents"}
+	bktKeys       = bucketPath{"keys"}
+	bktOutbox     = bucketPath{"outbox"}
+	bktPending    = bucketPath{"outbox", "pending"}
+	bktFailed     = bucketPath{"outbox", "failed"}
+	bktFeed       = bucketPath{"feed"}
+	bktNotes      = bucketPath{"notes"}
+	bktUsage      = bucketPath{"usage"}
+	bktAudit      = bucketPath{"audit"}
+)
+
+// allBuckets is created at Open, parents before children.
+var allBuckets = []bucketPath{
+	bktMeta, bktSettings, bktProducts, bktWorkspaces,
+	bktCW, bktCompanies, bktCompanyIDs, bktLookups,
+	bktRoutes, bktIncidents, bktKeys,
+	bktOutbox, bktPending, bktFailed,
+	bktFeed, bktNotes, bktUsage, bktAudit,
+}
+
+// Keys inside meta/ and settings/.
+var (
+	keySchemaVersion = []byte("schema_version")
+	keyOutboxPending = []byte("outbox_pending")
+	keyCompaniesAt   = []byte("companies_fetched_at")
+
+	keyConnection    = []byte("connectwise")
+	keyIntake        = []byte("intake")
+	keyOnboarding    = []byte("onboarding")
+	keyAgreementType = []byte("agreement_type")
+)
+
+// getBucket walks p. A missing bucket is an error rather than a nil that
+// would panic later; Open creates them all, so this only fires on a bug or a
+// hand-edited file.
+func getBucket(tx *bolt.Tx, p bucketPath) (*bolt.Bucket, error) {
+	b := tx.Bucket([]byte(p[0]))
+	for i := 1; b != nil && i < len(p); i++ {
+		b = b.Bucket([]byte(p[i]))
+	}
+	if b == nil {
+		return nil, &CorruptError{Bucket: p.String(), Key: "", Err: errMissingBucket}
+	}
+	return b, nil
+}
+
+func createBucket(tx *bolt.Tx, p bucketPath) (*bolt.Bucket, error) {
+	b, err := tx.CreateBucketIfNotExists([]byte(p[0]))
+	for i := 1; err == nil && i < len(p); i++ {
+		b, err = b.CreateBucketIfNotExists([]byte(p[i]))
+	}
+	return b, err
+}
+
+// One helper per bucket (containerd core/metadata/buckets.go style).
+
+func metaBucket(tx *bolt.Tx) (*bolt.Bucket, error)       { return getBucket(tx, bktMeta) }
+func settingsBucket(tx *bolt.Tx) (*bolt.Bucket, error)   { return getBucket(tx, bktSettings) }
+func productsBucket(tx *bolt.Tx) (*bolt.Bucket, error)   { return getBucket(tx, bktProducts) }
+func workspacesBucket(tx *bolt.Tx) (*bolt.Bucket, error) { return getBucket(tx, bktWorkspaces) }
+func companiesBucket(tx *bolt.Tx) (*bolt.Bucket, error)  { return getBucket(tx, bktCompanies) }
+func companyIDsBucket(tx *bolt.Tx) (*bolt.Bucket, error) { return getBucket(tx, bktCompanyIDs) }
+func lookupsBucket(tx *bolt.Tx) (*bolt.Bucket, error)    { return getBucket(tx, bktLookups) }
+func routesBucket(tx *bolt.Tx) (*bolt.Bucket, error)     { return getBucket(tx, bktRoutes) }
+func incidentsBucket(tx *bolt.Tx) (*bolt.Bucket, error)  { return getBucket(tx, bktIncidents) }
+func keysBucket(tx *bolt.Tx) (*bolt.Bucket, error)       { return getBucket(tx, bktKeys) }
+func pendingBucket(tx *bolt.Tx) (*bolt.Bucket, error)    { return getBucket(tx, bktPending) }
+func failedBucket(tx *bolt.Tx) (*bolt.Bucket, error)     { return getBucket(tx, bktFailed) }
+func feedBucket(tx *bolt.Tx) (*bolt.Bucket, error)       { return getBucket(tx, bktFeed) }
+func notesBucket(tx *bolt.Tx) (*bolt.Bucket, error)      { return getBucket(tx, bktNotes) }
+func usageBucket(tx *bolt.Tx) (*bolt.Bucket, error)      { return getBucket(tx, bktUsage) }
+func auditBucket(tx *bolt.Tx) (*bolt.Bucket, error)      { return getBucket(tx, bktAudit) }
+
+// itob encodes a sequence big-endian so byte order is numeric order (FIFO).
+func itob(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+func btoi(b []byte) uint64 { return binary.BigEndian.Uint64(b) }

@@ -1,0 +1,404 @@
+// Package config loads cwbridge's TOML configuration file.
+//
+// The file is optional: everything it can hold may also be set in the wizard
+// and the screens (and lives in bbolt). When a file is given, its values win
+// over stored ones for the keys it sets; Config.IsSet tells which those are.
+//
+// Every problem is reported as a *Error naming the file, the line and the
+// key, on one line, e.g.
+//
+//	cwbridge.toml:12: workspaces[1].key: duplicate workspace key "acme" (first at line 7)
+//
+// config.example.toml at the repository root documents every key and its
+// default; a test keeps it and this package in step.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// DefaultPath is the config file used when --config is not given and the
+// file exists.
+const DefaultPath = "cwbridge.toml"
+
+// Environment variables that override secrets from the file. An empty value
+// counts as not set.
+const (
+	EnvPrivateKey  = "CWBRIDGE_PRIVATE_KEY"
+	EnvIntakeToken = "CWBRIDGE_INTAKE_TOKEN"
+)
+
+// Defaults (see config.example.toml).
+const (
+	DefaultAPIVersion           = "2025.8"
+	DefaultMaxBodyBytes         = 1 << 20
+	DefaultSSHHostKey           = "data/ssh_host_ed25519"
+	DefaultSSHAuthorizedKeys    = "authorized_keys"
+	DefaultWorkers              = 4
+	DefaultMaxRequestsPerMinute = 600
+	DefaultReopen               = ReopenNew
+)
+
+// Values of engine.reopen.
+const (
+	ReopenNew    = "new"    // after a resolve, a new trigger opens a new ticket
+	ReopenReopen = "reopen" // ... reopens the closed one
+)
+
+// Limits enforced on numeric keys.
+const (
+	MinMaxBodyBytes      = 1 << 10
+	MaxMaxBodyBytes      = 64 << 20
+	MinWorkers           = 1
+	MaxWorkers           = 64
+	MinRequestsPerMinute = 1
+	MaxRequestsPerMinute = 10000
+	maxFileBytes         = 16 << 20
+)
+
+// Config is the parsed configuration: the file's values over Default().
+type Config struct {
+	ConnectWise ConnectWise `toml:"connectwise" json:"connectwise"`
+	Intake      Intake      `toml:"intake" json:"intake"`
+	SSH         SSH         `toml:"ssh" json:"ssh"`
+	Engine      Engine      `toml:"engine" json:"engine"`
+	Actions     Actions     `toml:"actions" json:"actions"`
+	Routes      []Route     `toml:"routes" json:"routes"`
+	Products    []Product   `toml:"products" json:"products"`
+	Workspaces  []Workspace `toml:"workspaces" json:"workspaces"`
+
+	// File is the path the config was loaded from (the name given to
+	// Parse); "" when there was no file.
+	File string `toml:"-" json:"file,omitempty"`
+
+	set map[string]struct{} // indexed key paths the file or env set
+}
+
+// ConnectWise is the [connectwise] section: the API member's credentials.
+type ConnectWise struct {
+	Site            string `toml:"site" json:"site"`               // host, host:port or http(s) URL; http only for loopback
+	CompanyID       string `toml:"company_id" json:"company_id"`   // the company ID typed on the CW login page
+	PublicKey       string `toml:"public_key" json:"public_key"`   // API member public key
+	PrivateKey      Secret `toml:"private_key" json:"private_key"` // or env CWBRIDGE_PRIVATE_KEY
+	ClientID        string `toml:"client_id" json:"client_id"`     // clientId GUID issued by ConnectWise
+	APIVersion      string `toml:"api_version" json:"api_version"` // YYYY.N, sent in the Accept header
+	FallbackCompany string `toml:"fallback_company" json:"fallback_company"`
+}
+
+// Intake is the [intake] section: the incident HTTP endpoint. It runs only
+// when Listen is set.
+type Intake struct {
+	Listen       string `toml:"listen" json:"listen"`
+	Token        Secret `toml:"token" json:"token"` // or env CWBRIDGE_INTAKE_TOKEN; required with listen
+	MaxBodyBytes int64  `toml:"max_body_bytes" json:"max_body_bytes"`
+}
+
+// Enabled reports whether the intake should run.
+func (in Intake) Enabled() bool { return in.Listen != "" }
+
+// SSH is the [ssh] section: the SSH server for the TUI. It runs only when
+// Listen is set.
+type SSH struct {
+	Listen         string `toml:"listen" json:"listen"`
+	HostKey        string `toml:"host_key" json:"host_key"`               // created 0600 if missing
+	AuthorizedKeys string `toml:"authorized_keys" json:"authorized_keys"` // only these keys get in
+}
+
+// Enabled reports whether the SSH server should run.
+func (s SSH) Enabled() bool { return s.Listen != "" }
+
+// Engine is the [engine] section.
+type Engine struct {
+	Workers              int    `toml:"workers" json:"workers"`
+	MaxRequestsPerMinute int    `toml:"max_requests_per_minute" json:"max_requests_per_minute"`
+	Reopen               string `toml:"reopen" json:"reopen"` // ReopenNew or ReopenReopen
+}
+
+// Actions is the [actions] section.
+type Actions struct {
+	Command string `toml:"command" json:"command"` // run per action, JSON on stdin; "" = none
+}
+
+// Route is one [[routes]] entry: where tickets of an alert type go.
+type Route struct {
+	AlertType    string `toml:"alert_type" json:"alert_type"`
+	Enabled      bool   `toml:"enabled" json:"enabled"` // true when the file omits it
+	Board        string `toml:"board" json:"board"`     // name or id; required when enabled
+	Status       string `toml:"status" json:"status"`
+	Priority     string `toml:"priority" json:"priority"`
+	Type         string `toml:"type" json:"type"`
+	ClosedStatus string `toml:"closed_status" json:"closed_status"`
+}
+
+// Product is one [[products]] entry: a billable product and its CW catalog item.
+type Product struct {
+	Key          string `toml:"key" json:"key"`
+	CWIdentifier string `toml:"cw_identifier" json:"cw_identifier"`
+	Description  string `toml:"description" json:"description"`
+}
+
+// Workspace is one [[workspaces]] entry: a tenant bound to a CW company.
+type Workspace struct {
+	Key             string `toml:"key" json:"key"`
+	CWCompany       string `toml:"cw_company" json:"cw_company"`
+	AgreementID     int    `toml:"agreement_id" json:"agreement_id"` // 0: none yet
+	PreferredServer string `toml:"preferred_server" json:"preferred_server"`
+	MaxUsers        int    `toml:"max_users" json:"max_users"`
+}
+
+// Default returns the configuration used when no file is given.
+func Default() *Config {
+	return &Config{
+		ConnectWise: ConnectWise{APIVersion: DefaultAPIVersion},
+		Intake:      Intake{MaxBodyBytes: DefaultMaxBodyBytes},
+		SSH:         SSH{HostKey: DefaultSSHHostKey, AuthorizedKeys: DefaultSSHAuthorizedKeys},
+		Engine: Engine{
+			Workers:              DefaultWorkers,
+			MaxRequestsPerMinute: DefaultMaxRequestsPerMinute,
+			Reopen:               DefaultReopen,
+		},
+		set: map[string]struct{}{},
+	}
+}
+
+// Load reads the file at path, applies the environment overrides
+// (CWBRIDGE_PRIVATE_KEY, CWBRIDGE_INTAKE_TOKEN) and validates the result.
+// An empty path means no file: defaults plus environment. A missing file is
+// an error (errors.Is(err, fs.ErrNotExist) holds); the caller decides
+// whether DefaultPath is optional.
+//
+// The error is a *Error for the first problem in file order.
+func Load(path string) (*Config, error) {
+	return load(path, os.LookupEnv)
+}
+
+// Parse parses data as a config file named name (used in errors and kept in
+// Config.File) and validates it. It does not consult the environment; Load
+// does. The error is a *Error for the first problem in file order.
+func Parse(name string, data []byte) (*Config, error) {
+	return parse(name, data, nil)
+}
+
+type lookupEnv func(string) (string, bool)
+
+func load(path string, env lookupEnv) (*Config, error) {
+	if path == "" {
+		return parse("", nil, env)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: "cannot read config: " + pathErrText(err), Err: err}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	if err != nil {
+		return nil, &Error{File: path, Msg: "cannot read config: " + pathErrText(err), Err: err}
+	}
+	if len(data) > maxFileBytes {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("config file is larger than %d MiB", maxFileBytes>>20)}
+	}
+	return parse(path, data, env)
+}
+
+// pathErrText drops the path from a *fs.PathError (the Error names it).
+func pathErrText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func parse(name string, data []byte, env lookupEnv) (*Config, error) {
+	cfg := Default()
+	cfg.File = name
+	text := string(data)
+
+	// 1. Syntax, into a generic tree.
+	var tree map[string]any
+	if err := safeDecode(text, &tree, nil); err != nil {
+		return nil, syntaxError(name, text, err)
+	}
+
+	// 2. Every key known, of the right type, at the right place.
+	pos := scanPositions(text)
+	ck := &checker{file: name, pos: pos, set: cfg.set}
+	ck.table(tree, configType, kpath{})
+	if err := ck.first(); err != nil {
+		return nil, err
+	}
+
+	// 3. Into the struct, over the defaults.
+	var md toml.MetaData
+	if err := safeDecode(text, cfg, &md); err != nil {
+		return nil, &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+	}
+	if und := md.Undecoded(); len(und) > 0 { // the checker should have caught these
+		path, line := pos.findPlain(und[0].String())
+		return nil, &Error{File: name, Line: line, Key: path, Msg: "unknown key"}
+	}
+	for i := range cfg.Routes {
+		if !cfg.IsSet("routes", strconv.Itoa(i), "enabled") {
+			cfg.Routes[i].Enabled = true
+		}
+	}
+
+	// 4. Environment overrides.
+	fromEnv := map[string]string{}
+	if env != nil {
+		if v, ok := env(EnvPrivateKey); ok && v != "" {
+			cfg.ConnectWise.PrivateKey = Secret(v)
+			cfg.set["connectwise.private_key"] = struct{}{}
+			fromEnv["connectwise.private_key"] = EnvPrivateKey
+		}
+		if v, ok := env(EnvIntakeToken); ok && v != "" {
+			cfg.Intake.Token = Secret(v)
+			cfg.set["intake.token"] = struct{}{}
+			fromEnv["intake.token"] = EnvIntakeToken
+		}
+	}
+
+	// 5. Values.
+	v := &validator{file: name, pos: pos, fromEnv: fromEnv}
+	v.config(cfg)
+	if err := v.first(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// safeDecode runs the TOML decoder, turning a panic in it into an error: a
+// config file must never crash the program.
+func safeDecode(text string, v any, md *toml.MetaData) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("toml: cannot parse this file (decoder failure)")
+		}
+	}()
+	m, err := toml.Decode(text, v)
+	if md != nil {
+		*md = m
+	}
+	return err
+}
+
+// secretKeys are the keys whose values never appear in an error.
+var secretKeys = []string{"private_key", "token"}
+
+func syntaxError(name, text string, err error) *Error {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		return &Error{File: name, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+	}
+	e := &Error{File: name, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
+	// An error at a newline ("expected ']' but got '\n'") belongs to the
+	// line the newline ends; the parser sometimes counts it to the next.
+	if st := pe.Position.Start; st >= 0 && st < len(text) && text[st] == '\n' {
+		e.Line = strings.Count(text[:st], "\n") + 1
+	}
+	// The parser quotes the text it choked on; on a line that holds a
+	// secret that text may be the secret.
+	last := strings.ToLower(pe.LastKey)
+	line := ""
+	if lines := strings.Split(text, "\n"); pe.Position.Line >= 1 && pe.Position.Line <= len(lines) {
+		line = strings.ToLower(lines[pe.Position.Line-1])
+	}
+	for _, k := range secretKeys {
+		if last == k || strings.HasSuffix(last, "."+k) || strings.Contains(line, k) {
+			e.Msg = "invalid TOML on a line that holds a secret (details not shown); check the quoting of the value"
+			break
+		}
+	}
+	return e
+}
+
+// IsSet reports whether the file (or the environment) set key, given as
+// path parts: IsSet("connectwise", "site"), IsSet("intake") (the section
+// appears), IsSet("routes") (any route), IsSet("routes", "0", "board")
+// (Routes[0] sets board). A single dotted path with [i] indexes works too:
+// IsSet("routes[0].board").
+func (c *Config) IsSet(key ...string) bool {
+	if c == nil || len(key) == 0 {
+		return false
+	}
+	var p kpath
+	for i, k := range key {
+		if n, err := strconv.Atoi(k); i > 0 && err == nil && n >= 0 && strconv.Itoa(n) == k {
+			p = p.index(n)
+		} else {
+			p = p.key(k)
+		}
+	}
+	if _, ok := c.set[p.idx]; ok {
+		return true
+	}
+	if len(key) == 1 {
+		_, ok := c.set[key[0]]
+		return ok
+	}
+	return false
+}
+
+// SetKeys lists the keys the file or environment set, as indexed dotted
+// paths ("connectwise.site", "routes[0].board"), sorted.
+func (c *Config) SetKeys() []string {
+	if c == nil {
+		return nil
+	}
+	keys := make([]string, 0, len(c.set))
+	for k := range c.set {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// AlertTypes lists the built-in alert types followed by any new ones the
+// routes define.
+func (c *Config) AlertTypes() []string {
+	types := slices.Clone(BuiltinAlertTypes)
+	for _, r := range c.Routes {
+		if !slices.Contains(types, r.AlertType) {
+			types = append(types, r.AlertType)
+		}
+	}
+	return types
+}
+
+// RouteFor returns the route for an alert type.
+func (c *Config) RouteFor(alertType string) (Route, bool) {
+	for _, r := range c.Routes {
+		if r.AlertType == alertType {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
+
+// ProductFor returns the product with the given key.
+func (c *Config) ProductFor(key string) (Product, bool) {
+	for _, p := range c.Products {
+		if p.Key == key {
+			return p, true
+		}
+	}
+	return Product{}, false
+}
+
+// WorkspaceFor returns the workspace with the given key.
+func (c *Config) WorkspaceFor(key string) (Workspace, bool) {
+	for _, w := range c.Workspaces {
+		if w.Key == key {
+			return w, true
+		}
+	}
+	return Workspace{}, false
+}

@@ -1,0 +1,246 @@
+// Package storage keeps all of cwbridge's state in one bbolt file,
+// <data dir>/cwbridge.db: settings, the ConnectWise cache, routes, incidents
+// and their ticket state, the outbox of pending work, the live feed, usage
+// and the audit log. The layout is drawn in schema.go.
+//
+// Writes go through Store.Update (or a method wrapping it) and are durable
+// when they return. Incident intake is group-committed (enqueue.go).
+// Watchers subscribe to changes instead of polling (subscribe.go).
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// FileName is the database file inside the data dir.
+const FileName = "cwbridge.db"
+
+// Options tune a Store. The zero value is the production setting.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock; past it Open fails with
+	// ErrInUse. Default 1s.
+	LockTimeout time.Duration
+	// FeedCap is how many feed events are kept; older ones are trimmed.
+	// Default 1000.
+	FeedCap int
+	// SubscriberBuffer is each subscriber's channel size. Default 64.
+	SubscriberBuffer int
+	// OneTxPerEnqueue turns group commit off: every EnqueueIncidents call is
+	// its own transaction and fsync. For the comparison benchmark.
+	OneTxPerEnqueue bool
+	// MaxGroup caps how many incidents one group commit takes. Default 4096.
+	MaxGroup int
+	// Now replaces the clock in tests.
+	Now func() time.Time
+}
+
+func (o *Options) fill() {
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = time.Second
+	}
+	if o.FeedCap <= 0 {
+		o.FeedCap = 1000
+	}
+	if o.SubscriberBuffer <= 0 {
+		o.SubscriberBuffer = 64
+	}
+	if o.MaxGroup <= 0 {
+		o.MaxGroup = 4096
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Store is the open database. All methods are safe for concurrent use.
+type Store struct {
+	db   *bolt.DB
+	dir  string
+	path string
+	opts Options
+
+	// mu is held shared by every operation and exclusively by Close, so
+	// Close waits for running transactions and later calls see closed.
+	mu     sync.RWMutex
+	closed bool
+
+	pending atomic.Int64 // mirror of meta/outbox_pending, for QueueLen
+
+	enq           chan *enqueueReq
+	committerDone chan struct{}
+	groupCommits  atomic.Int64 // transactions the committer ran, for tests
+
+	hub hub
+}
+
+// Open opens (creating if needed) the store in dir. The dir is created 0700
+// if missing and the file is kept 0600. If another cwbridge holds the file,
+// Open fails after opts.LockTimeout with an error matching ErrInUse (and
+// bbolt's ErrTimeout) that names dir.
+func Open(dir string, opts Options) (*Store, error) {
+	opts.fill()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("storage: create data dir: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      opts.LockTimeout,
+		FreelistType: bolt.FreelistMapType,
+	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, &inUseError{dir: dir}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+	}
+	// bbolt only applies the mode on create; tighten a file made looser by hand.
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		_ = os.Chmod(path, 0o600)
+	}
+	if err := db.Update(initSchema); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("storage: %s: %w", path, err)
+	}
+	s := &Store{db: db, dir: dir, path: path, opts: opts, enq: make(chan *enqueueReq, 256), committerDone: make(chan struct{})}
+	if err := db.View(func(tx *bolt.Tx) error {
+		n, err := readCounter(tx, keyOutboxPending)
+		s.pending.Store(int64(n))
+		return err
+	}); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	s.hub.init(opts.SubscriberBuffer)
+	go s.committer()
+	return s, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close waits for running transactions, commits incident batches already
+// handed to the committer, closes subscriber channels and the file. A second
+// Close returns nil.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.enq) // no sender is mid-send: senders hold mu shared
+	s.mu.Unlock()
+	<-s.committerDone
+	s.hub.close()
+	return s.db.Close()
+}
+
+// Tx is one transaction. Methods that change data fail in a View.
+// Byte slices never escape a Tx: every method copies or decodes.
+type Tx struct {
+	s            *Store
+	tx           *bolt.Tx
+	now          time.Time
+	changes      []Change
+	pendingDelta int64
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(fn func(*Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return mapErr(s.db.View(func(btx *bolt.Tx) error {
+		return fn(&Tx{s: s, tx: btx, now: s.opts.Now().UTC()})
+	}))
+}
+
+// Update runs fn in a read-write transaction, committed and fsync'd before
+// Update returns. Subscribers hear about the changes only after the commit.
+// fn must not call Store methods (it would wait on itself); use the Tx.
+func (s *Store) Update(fn func(*Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	var t *Tx
+	err := s.db.Update(func(btx *bolt.Tx) error {
+		t = &Tx{s: s, tx: btx, now: s.opts.Now().UTC()}
+		if err := fn(t); err != nil {
+			return err
+		}
+		return t.flushCounter()
+	})
+	if err != nil {
+		return mapErr(err)
+	}
+	s.afterCommit(t)
+	return nil
+}
+
+func (s *Store) afterCommit(t *Tx) {
+	if t.pendingDelta != 0 {
+		s.pending.Add(t.pendingDelta)
+	}
+	if len(t.changes) > 0 {
+		s.hub.publish(t.changes)
+	}
+}
+
+func (t *Tx) changed(c Change) { t.changes = append(t.changes, c) }
+
+// flushCounter folds this transaction's outbox delta into meta/outbox_pending.
+func (t *Tx) flushCounter() error {
+	if t.pendingDelta == 0 {
+		return nil
+	}
+	meta, err := metaBucket(t.tx)
+	if err != nil {
+		return err
+	}
+	n, err := readCounter(t.tx, keyOutboxPending)
+	if err != nil {
+		return err
+	}
+	v := int64(n) + t.pendingDelta
+	if v < 0 {
+		v = 0
+	}
+	return meta.Put(keyOutboxPending, itob(uint64(v)))
+}
+
+func readCounter(tx *bolt.Tx, key []byte) (uint64, error) {
+	meta, err := metaBucket(tx)
+	if err != nil {
+		return 0, err
+	}
+	v := meta.Get(key)
+	if v == nil {
+		return 0, nil
+	}
+	if len(v) != 8 {
+		return 0, corrupt(bktMeta, key, fmt.Errorf("counter is %d bytes, want 8", len(v)))
+	}
+	return btoi(v), nil
+}
+
+func mapErr(err error) error {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return ErrClosed
+	}
+	return err
+}
+
+func (s *Store) now() time.Time { return s.opts.Now().UTC() }

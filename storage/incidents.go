@@ -1,0 +1,87 @@
+package storage
+
+import (
+	"time"
+)
+
+// IncidentState is where an incident is in its life (GET /v1/incidents/{id}).
+type IncidentState string
+
+const (
+	StateQueued   IncidentState = "queued"
+	StateTicketed IncidentState = "ticketed"
+	StateNoted    IncidentState = "noted"
+	StateClosed   IncidentState = "closed"
+	StateFailed   IncidentState = "failed"
+	StateDropped  IncidentState = "dropped"
+)
+
+// Incident is one security incident as taken in, plus its progress.
+type Incident struct {
+	ID          string    `json:"id"`
+	Type        string    `json:"type"`
+	Company     string    `json:"company"`
+	Title       string    `json:"title"`
+	Severity    string    `json:"severity,omitempty"`
+	Key         string    `json:"key,omitempty"`
+	Status      string    `json:"status,omitempty"` // firing | resolved
+	Description string    `json:"description,omitempty"`
+	User        string    `json:"user,omitempty"`
+	Device      string    `json:"device,omitempty"`
+	Domain      string    `json:"domain,omitempty"`
+	SourceIP    string    `json:"source_ip,omitempty"`
+	Reasons     []string  `json:"reasons,omitempty"`
+	OccurredAt  time.Time `json:"occurred_at,omitzero"`
+
+	ReceivedAt time.Time     `json:"received_at,omitzero"`
+	State      IncidentState `json:"state"`
+	TicketID   int           `json:"ticket_id,omitempty"`
+	Error      string        `json:"error,omitempty"`
+}
+
+// MaxIncidentIDLen is the contract's limit on an incident id.
+const MaxIncidentIDLen = 200
+
+// Incident returns one incident; ErrNotFound if absent.
+func (t *Tx) Incident(id string) (Incident, error) {
+	var inc Incident
+	err := getJSON(t.tx, bktIncidents, []byte(id), &inc)
+	return inc, err
+}
+
+// UpdateIncident applies fn to a stored incident and writes it back. The id
+// cannot be changed.
+func (t *Tx) UpdateIncident(id string, fn func(*Incident) error) error {
+	inc, err := t.Incident(id)
+	if err != nil {
+		return err
+	}
+	if err := fn(&inc); err != nil {
+		return err
+	}
+	inc.ID = id
+	return putJSON(t.tx, bktIncidents, []byte(id), inc)
+}
+
+// SetIncidentState records progress: state, ticket id (0 keeps the old one)
+// and error text (cleared when empty).
+func (t *Tx) SetIncidentState(id string, state IncidentState, ticketID int, errText string) error {
+	return t.UpdateIncident(id, func(inc *Incident) error {
+		inc.State = state
+		if ticketID != 0 {
+			inc.TicketID = ticketID
+		}
+		inc.Error = errText
+		return nil
+	})
+}
+
+func (s *Store) Incident(id string) (Incident, error) {
+	return viewGet(s, func(t *Tx) (Incident, error) { return t.Incident(id) })
+}
+func (s *Store) UpdateIncident(id string, fn func(*Incident) error) error {
+	return s.Update(func(t *Tx) error { return t.UpdateIncident(id, fn) })
+}
+func (s *Store) SetIncidentState(id string, state IncidentState, ticketID int, errText string) error {
+	return s.Update(func(t *Tx) error { return t.SetIncidentState(id, state, ticketID, errText) })
+}

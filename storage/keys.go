@@ -1,0 +1,139 @@
+package storage
+
+import (
+	"time"
+)
+
+// KeyState is the ticket state of an incident key.
+type KeyState string
+
+const (
+	// KeyPendingCreate is written before the ticket create call. Finding it
+	// at startup means the process died mid-create: look the ticket up by
+	// ExternalXRef before creating another.
+	KeyPendingCreate KeyState = "pending-create"
+	KeyOpen          KeyState = "open"
+	KeyClosed        KeyState = "closed"
+)
+
+// IncidentKey is the ticket behind one incident key (one ticket per open key).
+type IncidentKey struct {
+	Key          string    `json:"key"`
+	Workspace    string    `json:"workspace"`
+	CWCompany    string    `json:"cw_company,omitempty"` // CW company identifier
+	CWCompanyID  int       `json:"cw_company_id,omitempty"`
+	AlertType    string    `json:"alert_type"`
+	TicketID     int       `json:"ticket_id,omitempty"`
+	ExternalXRef string    `json:"external_xref,omitempty"`
+	State        KeyState  `json:"state"`
+	PendingSince time.Time `json:"pending_since,omitzero"` // when the create began
+	CreatedAt    time.Time `json:"created_at,omitzero"`    // when the ticket was made
+	LastNoteAt   time.Time `json:"last_note_at,omitzero"`
+	ClosedAt     time.Time `json:"closed_at,omitzero"`
+	Occurrences  int       `json:"occurrences"`       // incidents seen while this ticket lived
+	Unnoted      int       `json:"unnoted,omitempty"` // of those, not yet on a note (burst folding)
+}
+
+func (k IncidentKey) validate() error {
+	switch {
+	case k.Key == "":
+		return invalid("incident key without key")
+	case k.State != KeyPendingCreate && k.State != KeyOpen && k.State != KeyClosed:
+		return invalid("incident key %q: state %q", k.Key, k.State)
+	}
+	return nil
+}
+
+// IncidentKey returns one key's ticket state; ErrNotFound if none.
+func (t *Tx) IncidentKey(key string) (IncidentKey, error) {
+	var k IncidentKey
+	err := getJSON(t.tx, bktKeys, []byte(key), &k)
+	return k, err
+}
+
+// PutIncidentKey writes k as given.
+func (t *Tx) PutIncidentKey(k IncidentKey) error {
+	if err := k.validate(); err != nil {
+		return err
+	}
+	return putJSON(t.tx, bktKeys, []byte(k.Key), k)
+}
+
+// UpdateIncidentKey reads key (the zero value with exists false if absent),
+// lets fn change it and writes it back.
+func (t *Tx) UpdateIncidentKey(key string, fn func(k *IncidentKey, exists bool) error) error {
+	k, err := t.IncidentKey(key)
+	exists := err == nil
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	if !exists {
+		k = IncidentKey{Key: key}
+	}
+	if err := fn(&k, exists); err != nil {
+		return err
+	}
+	k.Key = key
+	return t.PutIncidentKey(k)
+}
+
+// BeginTicketCreate records the pending-create marker for k (state and
+// PendingSince set here) before the engine calls ConnectWise. It refuses a
+// key whose ticket is open, which would be a second ticket.
+func (t *Tx) BeginTicketCreate(k IncidentKey) error {
+	if old, err := t.IncidentKey(k.Key); err == nil && old.State == KeyOpen {
+		return invalid("incident key %q already has open ticket %d", k.Key, old.TicketID)
+	} else if err != nil && !isNotFound(err) {
+		return err
+	}
+	k.State = KeyPendingCreate
+	k.PendingSince = t.now
+	k.TicketID, k.CreatedAt, k.ClosedAt, k.LastNoteAt = 0, time.Time{}, time.Time{}, time.Time{}
+	return t.PutIncidentKey(k)
+}
+
+// TicketCreated clears the marker: the key is open on ticketID.
+func (t *Tx) TicketCreated(key string, ticketID int) error {
+	return t.UpdateIncidentKey(key, func(k *IncidentKey, exists bool) error {
+		if !exists || k.State != KeyPendingCreate {
+			return invalid("incident key %q is %q, not pending-create", key, k.State)
+		}
+		k.State, k.TicketID, k.CreatedAt, k.PendingSince = KeyOpen, ticketID, t.now, time.Time{}
+		return nil
+	})
+}
+
+// PendingCreates lists keys left in pending-create (a crash mid-create). It
+// scans every key, so call it at startup, not per incident. Corrupt records
+// are skipped and reported.
+func (t *Tx) PendingCreates() ([]IncidentKey, error) {
+	var out []IncidentKey
+	err := listJSON(t.tx, bktKeys, func(kb, v []byte) error {
+		var k IncidentKey
+		if err := decode(bktKeys, kb, v, &k); err != nil {
+			return err
+		}
+		if k.State == KeyPendingCreate {
+			out = append(out, k)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) IncidentKey(key string) (IncidentKey, error) {
+	return viewGet(s, func(t *Tx) (IncidentKey, error) { return t.IncidentKey(key) })
+}
+func (s *Store) PutIncidentKey(k IncidentKey) error {
+	return s.Update(func(t *Tx) error { return t.PutIncidentKey(k) })
+}
+func (s *Store) UpdateIncidentKey(key string, fn func(k *IncidentKey, exists bool) error) error {
+	return s.Update(func(t *Tx) error { return t.UpdateIncidentKey(key, fn) })
+}
+func (s *Store) BeginTicketCreate(k IncidentKey) error {
+	return s.Update(func(t *Tx) error { return t.BeginTicketCreate(k) })
+}
+func (s *Store) TicketCreated(key string, ticketID int) error {
+	return s.Update(func(t *Tx) error { return t.TicketCreated(key, ticketID) })
+}
+func (s *Store) PendingCreates() ([]IncidentKey, error) { return viewGet(s, (*Tx).PendingCreates) }

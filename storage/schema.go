@@ -1,0 +1,212 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// SchemaVersion is the layout this code reads and writes.
+//
+// The bucket tree (v2). All values are JSON unless noted, so records can be
+// read with `bbolt get cwbridge.db <bucket> <key>`; decoders ignore unknown
+// fields, so adding a field needs no new version. Changing what a key or
+// bucket means does: bump SchemaVersion and add a migration below.
+//
+//	meta/
+//	  schema_version            uint64 BE
+//	  outbox_pending            uint64 BE: keys in outbox/pending (v2)
+//	settings/
+//	  connectwise               connectionRecord (private key in clear: the file is 0600)
+//	  intake                    intakeRecord {token}
+//	  onboarding                onboardingRecord {step, draft, values, verified_at}
+//	  agreement_type            AgreementType {id, name}
+//	products/    <product key>  ProductMapping
+//	workspaces/  <workspace key> Workspace
+//	cw/
+//	  companies_fetched_at      RFC 3339 text
+//	  companies/   <id u64 BE>  Company
+//	  company_ids/ <lower(identifier)> id u64 BE (v2)
+//	  lookups/     <table>      LookupTable; table is "boards", "priorities",
+//	                            "statuses/<board id>", "types/<board id>", "subtypes/<board id>"
+//	routes/      <alert type>   Route
+//	incidents/   <incident id>  Incident
+//	keys/        <incident key> IncidentKey
+//	outbox/
+//	  pending/   <seq u64 BE>   OutboxItem, FIFO (v2)
+//	  failed/    <seq u64 BE>   OutboxItem, given up on (v2)
+//	feed/        <seq u64 BE>   FeedEvent, oldest trimmed past the cap
+//	notes/       <note id>      RFC 3339 time it was processed
+//	usage/       <workspace> 0x00 <product>  Usage
+//	audit/       <seq u64 BE>   AuditEntry
+//
+// v1 differed in three ways, all fixed by migrateV1toV2: outbox items sat
+// directly in outbox/ with given-up items flagged "dead":true (so peeking had
+// to skip them and queue depth needed a full scan); there was no
+// meta/outbox_pending counter; there was no cw/company_ids index (a lookup by
+// identifier scanned every company).
+const SchemaVersion = 2
+
+type migration struct {
+	from int
+	name string
+	fn   func(tx *bolt.Tx) error
+}
+
+// migrations[i] takes a file from version migrations[i].from to from+1.
+// They run in order inside the one transaction that opens the file, so a
+// crash mid-migration leaves the old layout untouched.
+var migrations = []migration{
+	{from: 1, name: "split outbox into pending/failed, count pending, index companies by identifier", fn: migrateV1toV2},
+}
+
+var errMissingBucket = errors.New("bucket missing")
+
+// initSchema creates or upgrades the layout. It runs once in Open.
+func initSchema(tx *bolt.Tx) error {
+	meta := tx.Bucket([]byte(bktMeta[0]))
+	if meta == nil {
+		empty := true
+		_ = tx.ForEach(func([]byte, *bolt.Bucket) error { empty = false; return nil })
+		if !empty {
+			return errors.New("storage: file has buckets but no meta/schema_version; not a cwbridge database")
+		}
+		return createAll(tx)
+	}
+	raw := meta.Get(keySchemaVersion)
+	if len(raw) != 8 {
+		return corrupt(bktMeta, keySchemaVersion, fmt.Errorf("schema version is %d bytes, want 8", len(raw)))
+	}
+	v := int(btoi(raw))
+	if v > SchemaVersion {
+		return fmt.Errorf("storage: database schema v%d is newer than this cwbridge (v%d); refusing to open", v, SchemaVersion)
+	}
+	for _, m := range migrations {
+		if m.from < v {
+			continue
+		}
+		if err := m.fn(tx); err != nil {
+			return fmt.Errorf("storage: migrating v%d to v%d (%s): %w", m.from, m.from+1, m.name, err)
+		}
+		v = m.from + 1
+	}
+	if v != SchemaVersion {
+		return fmt.Errorf("storage: no migration from schema v%d", v)
+	}
+	return createAll(tx)
+}
+
+func createAll(tx *bolt.Tx) error {
+	for _, p := range allBuckets {
+		if _, err := createBucket(tx, p); err != nil {
+			return fmt.Errorf("storage: create bucket %s: %w", p, err)
+		}
+	}
+	meta := tx.Bucket([]byte(bktMeta[0]))
+	// A missing or mangled counter is rebuilt by counting, so it can never
+	// keep the store from opening.
+	if len(meta.Get(keyOutboxPending)) != 8 {
+		n := 0
+		_ = tx.Bucket([]byte(bktOutbox[0])).Bucket([]byte(bktPending[1])).ForEach(func(k, v []byte) error {
+			if v != nil {
+				n++
+			}
+			return nil
+		})
+		if err := meta.Put(keyOutboxPending, itob(uint64(n))); err != nil {
+			return err
+		}
+	}
+	return meta.Put(keySchemaVersion, itob(SchemaVersion))
+}
+
+// outboxItemV1 is the v1 outbox value: v2's OutboxItem plus the dead flag.
+type outboxItemV1 struct {
+	OutboxItem
+	Dead bool `json:"dead,omitempty"`
+}
+
+func migrateV1toV2(tx *bolt.Tx) error {
+	outbox, err := tx.CreateBucketIfNotExists([]byte(bktOutbox[0]))
+	if err != nil {
+		return err
+	}
+	pending, err := outbox.CreateBucketIfNotExists([]byte(bktPending[1]))
+	if err != nil {
+		return err
+	}
+	failed, err := outbox.CreateBucketIfNotExists([]byte(bktFailed[1]))
+	if err != nil {
+		return err
+	}
+	// Collect first: bbolt cursors must not see their bucket change underfoot.
+	type kv struct{ k, v []byte }
+	var items []kv
+	c := outbox.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if v == nil { // a sub-bucket (pending/failed just made)
+			continue
+		}
+		items = append(items, kv{bytes.Clone(k), bytes.Clone(v)})
+	}
+	var count uint64
+	for _, it := range items {
+		var old outboxItemV1
+		dst, val := pending, it.v
+		// A value that does not decode is kept as is in pending: dropping it
+		// would lose work silently, and PeekDue reports it by bucket and key.
+		if json.Unmarshal(it.v, &old) == nil {
+			if old.Dead {
+				dst = failed
+				if old.FailedAt.IsZero() {
+					old.FailedAt = time.Now().UTC()
+				}
+			}
+			if val, err = json.Marshal(old.OutboxItem); err != nil {
+				return err
+			}
+		}
+		if dst == pending {
+			count++
+		}
+		if err := dst.Put(it.k, val); err != nil {
+			return err
+		}
+		if err := outbox.Delete(it.k); err != nil {
+			return err
+		}
+	}
+	// Keep sequence numbers growing from where v1 left off.
+	if err := pending.SetSequence(outbox.Sequence()); err != nil {
+		return err
+	}
+	meta := tx.Bucket([]byte(bktMeta[0]))
+	if err := meta.Put(keyOutboxPending, itob(count)); err != nil {
+		return err
+	}
+
+	cw, err := tx.CreateBucketIfNotExists([]byte(bktCW[0]))
+	if err != nil {
+		return err
+	}
+	companies, err := cw.CreateBucketIfNotExists([]byte(bktCompanies[1]))
+	if err != nil {
+		return err
+	}
+	ids, err := cw.CreateBucketIfNotExists([]byte(bktCompanyIDs[1]))
+	if err != nil {
+		return err
+	}
+	return companies.ForEach(func(k, v []byte) error {
+		var co Company
+		if v == nil || len(k) != 8 || json.Unmarshal(v, &co) != nil || co.Identifier == "" {
+			return nil // unindexable; Companies() still reports it
+		}
+		return ids.Put([]byte(strings.ToLower(co.Identifier)), bytes.Clone(k))
+	})
+}

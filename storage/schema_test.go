@@ -1,0 +1,181 @@
+package storage
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// writeV1Fixture writes the v1 layout by hand: outbox items directly in
+// outbox/ with a "dead" flag, no meta/outbox_pending, no cw/company_ids.
+func writeV1Fixture(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range []string{"meta", "settings", "products", "workspaces", "routes", "incidents", "keys", "outbox", "feed", "notes", "usage", "audit", "cw"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket([]byte("meta")).Put([]byte("schema_version"), itob(1)); err != nil {
+			return err
+		}
+		cw := tx.Bucket([]byte("cw"))
+		companies, _ := cw.CreateBucket([]byte("companies"))
+		if _, err := cw.CreateBucket([]byte("lookups")); err != nil {
+			return err
+		}
+		for _, c := range []string{
+			`{"id":7,"identifier":"ACME","name":"Acme Corp"}`,
+			`{"id":9,"identifier":"Globex","name":"Globex","deleted":true}`,
+		} {
+			var co Company
+			_ = json.Unmarshal([]byte(c), &co)
+			if err := companies.Put(itob(uint64(co.ID)), []byte(c)); err != nil {
+				return err
+			}
+		}
+		out := tx.Bucket([]byte("outbox"))
+		items := []string{
+			`{"kind":"incident","ref":"inc-1","attempts":0}`,
+			`{"kind":"incident","ref":"inc-2","attempts":5,"last_error":"CW 500","dead":true}`,
+			`{"kind":"incident","ref":"inc-3","attempts":1,"last_error":"timeout"}`,
+			`{"kind":"incident", this is not json`,
+		}
+		for i, v := range items {
+			if err := out.Put(itob(uint64(i+4)), []byte(v)); err != nil {
+				return err
+			}
+		}
+		if err := out.SetSequence(7); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("incidents")).Put([]byte("inc-1"), []byte(`{"id":"inc-1","type":"threat","company":"acme","title":"t","state":"queued"}`))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMigrateV1(t *testing.T) {
+	dir := t.TempDir()
+	writeV1Fixture(t, dir)
+	s := openT(t, dir, Options{})
+
+	// Version bumped; outbox/ holds only the two sub-buckets now.
+	err := s.View(func(tx *Tx) error {
+		if v := btoi(mustBucket(t, tx.tx, bktMeta).Get(keySchemaVersion)); v != SchemaVersion {
+			t.Errorf("schema_version = %d", v)
+		}
+		return mustBucket(t, tx.tx, bktOutbox).ForEach(func(k, v []byte) error {
+			if v != nil {
+				t.Errorf("flat v1 outbox key %x left behind", k)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Counter rebuilt: inc-1, inc-3 and the unreadable record are pending.
+	if got := s.QueueLen(); got != 3 {
+		t.Fatalf("QueueLen = %d, want 3", got)
+	}
+	due, err := s.PeekDue(time.Now(), 10)
+	wantCorrupt(t, err, "outbox/pending", "7")
+	if len(due) != 2 || due[0].Ref != "inc-1" || due[0].Seq != 4 || due[1].Ref != "inc-3" || due[1].Seq != 6 || due[1].LastError != "timeout" {
+		t.Fatalf("pending after migration: %+v", due)
+	}
+	failed, err := s.FailedItems()
+	if err != nil || len(failed) != 1 || failed[0].Ref != "inc-2" || failed[0].Seq != 5 || failed[0].LastError != "CW 500" || failed[0].FailedAt.IsZero() {
+		t.Fatalf("failed after migration: %+v %v", failed, err)
+	}
+	// The unreadable one can be moved aside with its bytes kept.
+	if err := s.MoveToFailed(7, "unreadable after migration"); err != nil {
+		t.Fatal(err)
+	}
+	if failed, _ := s.FailedItems(); len(failed) != 2 || !strings.Contains(failed[1].Raw, "this is not json") {
+		t.Fatalf("moved corrupt item: %+v", failed)
+	}
+
+	// Sequence continues after v1's.
+	if seq, err := s.Enqueue(OutboxIncident, "inc-9"); err != nil || seq != 8 {
+		t.Fatalf("next seq = %d, %v; want 8", seq, err)
+	}
+	// Identifier index built.
+	if c, err := s.CompanyByIdentifier("acme"); err != nil || c.ID != 7 {
+		t.Fatalf("CompanyByIdentifier after migration: %+v %v", c, err)
+	}
+	if c, err := s.CompanyByIdentifier("GLOBEX"); err != nil || c.ID != 9 || !c.Deleted {
+		t.Fatalf("CompanyByIdentifier after migration: %+v %v", c, err)
+	}
+	// Untouched data still there.
+	if inc, err := s.Incident("inc-1"); err != nil || inc.Company != "acme" {
+		t.Fatalf("incident after migration: %+v %v", inc, err)
+	}
+
+	// Reopening a migrated file is a no-op.
+	s.Close()
+	s = openT(t, dir, Options{})
+	if got := s.QueueLen(); got != 3 {
+		t.Fatalf("QueueLen after second open = %d, want 3", got)
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, Options{})
+	s.Close()
+	rawUpdate(t, filepath.Join(dir, FileName), func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put(keySchemaVersion, itob(SchemaVersion+1))
+	})
+	if s, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("Open of a newer schema: %v", err)
+	}
+}
+
+func TestOpenRefusesForeignFile(t *testing.T) {
+	dir := t.TempDir()
+	rawUpdate(t, filepath.Join(dir, FileName), func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket([]byte("something_else"))
+		return err
+	})
+	if s, err := Open(dir, Options{}); err == nil {
+		s.Close()
+		t.Fatal("opened a bbolt file that is not ours")
+	}
+}
+
+func TestCorruptCounterIsRebuilt(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, Options{})
+	for _, ref := range []string{"a", "b"} {
+		if _, err := s.Enqueue(OutboxIncident, ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	rawUpdate(t, filepath.Join(dir, FileName), func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put(keyOutboxPending, []byte("garbage"))
+	})
+	s = openT(t, dir, Options{})
+	if s.QueueLen() != 2 {
+		t.Fatalf("QueueLen %d after rebuilding, want 2", s.QueueLen())
+	}
+}
