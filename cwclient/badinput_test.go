@@ -126,12 +126,12 @@ func TestBadPageAnswers(t *testing.T) {
 
 func TestSiteParsing(t *testing.T) {
 	good := map[string]string{
-		"na.myconnectwise.net":                       "https://na.myconnectwise.net",
-		"  https://EU.myconnectwise.net/  ":          "https://eu.myconnectwise.net",
-		"cw.example.com:8443":                        "https://cw.example.com:8443",
-		"http://127.0.0.1:8089":                      "http://127.0.0.1:8089",
-		"http://localhost:1234":                      "http://localhost:1234",
-		"http://[::1]:99":                            "http://[::1]:99",
+		"na.myconnectwise.net":              "https://na.myconnectwise.net",
+		"  https://EU.myconnectwise.net/  ": "https://eu.myconnectwise.net",
+		"cw.example.com:8443":               "https://cw.example.com:8443",
+		"http://127.0.0.1:8089":             "http://127.0.0.1:8089",
+		"http://localhost:1234":             "http://localhost:1234",
+		"http://[::1]:99":                   "http://[::1]:99",
 	}
 	for in, want := range good {
 		s, err := ParseSite(in)

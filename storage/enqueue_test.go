@@ -125,7 +125,10 @@ func holdWriter(t *testing.T, s *Store) (release func()) {
 		_ = s.db.Update(func(*bolt.Tx) error { close(held); <-rel; return nil })
 	}()
 	<-held
-	return func() { close(rel) }
+	var once sync.Once
+	release = func() { once.Do(func() { close(rel) }) }
+	t.Cleanup(release) // runs before the store's Close on a failed test
+	return release
 }
 
 func waitFor(t *testing.T, cond func() bool) {
@@ -148,9 +151,12 @@ func TestGroupCommitTakesWaitingBatchesTogether(t *testing.T) {
 				t.Error(err)
 			}
 		})
+		// The first request is alone inside the committer, blocked on the
+		// writer lock; the rest wait in the channel.
+		if i == 0 {
+			waitFor(t, func() bool { return s.groupCommits.Load() == 1 })
+		}
 	}
-	// One request is inside the committer (blocked on the writer lock),
-	// the rest wait in the channel.
 	waitFor(t, func() bool { return len(s.enq) == n-1 })
 	release()
 	wg.Wait()

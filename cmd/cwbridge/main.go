@@ -108,8 +108,7 @@ func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 func parseFlags(e *env, fs *flag.FlagSet, args []string) int {
 	err := fs.Parse(args)
 	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
+	case errors.Is(err, flag.ErrHelp): // Parse already printed Usage
 		return exitOK
 	case err != nil:
 		fmt.Fprintf(e.stderr, "cwbridge %s: %v\n", fs.Name(), err)

@@ -32,6 +32,7 @@ type Condition struct {
 	vals  []cvalue
 	like  []likeTok // compiled pattern for like
 	pos   int       // byte offset of the comparison, for errors
+	bound bool      // kinds checked against a schema by bind
 }
 
 type condKind uint8

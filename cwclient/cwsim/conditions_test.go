@@ -156,8 +156,8 @@ func TestConditionsTypeErrors(t *testing.T) {
 		`closedFlag > False`,  // ordering booleans
 		`id contains "4"`,     // contains on a number
 		`name like 5`,
-		`board = 21`,      // object
-		`name > null`,     // null with ordering
+		`board = 21`,  // object
+		`name > null`, // null with ordering
 		`name = [2026-01-01T00:00:00Z]`,
 		`id = True`,
 	} {

@@ -33,6 +33,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.requests.Add(1)
+	reqID := s.nextRequestID()
+	w.Header().Set("x-cw-request-id", reqID)
 	rel, cbOK := s.splitAPIPath(path)
 	rt, ids, h := matchRoute(rel, r.Method)
 	s.countRoute(routeKey(r.Method, rel, rt))
@@ -59,7 +61,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	rc := &reqCtx{ids: ids, route: rt, reqID: s.nextRequestID()}
+	rc := &reqCtx{ids: ids, route: rt, reqID: reqID}
 	if !cbOK {
 		s.writeError(w, rc, errNotFound("The requested resource was not found. Check the codebase in the URL (see /login/companyinfo)."))
 		return

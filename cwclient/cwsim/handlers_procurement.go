@@ -14,8 +14,8 @@ var (
 	catalogIgnored = []string{"id", "category", "_info", "sla", "recurringOneTimeFlag", "billableOption",
 		"agreementType", "markupPercentage", "markupFlag", "autoUpdateUnitCostFlag", "autoUpdateUnitPriceFlag",
 		"calculatedPriceFlag", "calculatedCostFlag", "minStockLevel", "phaseProductFlag", "entityType", "level"}
-	catalogFields   = newFieldSet(concat(catalogModelled, catalogIgnored)...)
-	productClasses  = []string{"Agreement", "Bundle", "Inventory", "NonInventory", "Service"}
+	catalogFields  = newFieldSet(concat(catalogModelled, catalogIgnored)...)
+	productClasses = []string{"Agreement", "Bundle", "Inventory", "NonInventory", "Service"}
 )
 
 func (s *Server) handleCatalogPost(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {

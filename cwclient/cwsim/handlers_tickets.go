@@ -68,7 +68,7 @@ func (s *Server) buildTicket(in map[string]any, old *record, carried map[string]
 		return companies.findFold(companies.recs, "identifier", alt)
 	})
 	if company != nil {
-		if del, _ := company.data["deletedFlag"].(bool); del {
+		if del, _ := company.data["deletedFlag"].(bool); del && !carried["company"] {
 			v.invalid("company", "Company %s is deleted.", company.data["identifier"])
 		} else {
 			out["company"] = companyRef(company)
@@ -78,10 +78,10 @@ func (s *Server) buildTicket(in map[string]any, old *record, carried map[string]
 	boards := s.colls["boards"]
 	board := v.ref(in, "board", true, "name", finder(boards, boards.recs, "name"))
 	if board != nil {
-		if b, _ := board.data["inactiveFlag"].(bool); b {
+		if b, _ := board.data["inactiveFlag"].(bool); b && !carried["board"] {
 			v.invalid("board", "Board %s is inactive.", board.data["name"])
 			board = nil
-		} else if b, _ := board.data["projectFlag"].(bool); b {
+		} else if b, _ := board.data["projectFlag"].(bool); b && !carried["board"] {
 			v.invalid("board", "Board %s is a project board; service tickets need a service board.", board.data["name"])
 			board = nil
 		} else {
@@ -101,7 +101,7 @@ func (s *Server) buildTicket(in map[string]any, old *record, carried map[string]
 				v.invalid("status", "Status %s is inactive.", status.data["name"])
 				status = nil
 			}
-		} else if _, given := in["status"]; !given {
+		} else if in["status"] == nil { // absent or null: the board's default
 			status = defaultOf(statuses.scope(board.id, true))
 		}
 		if status != nil {
@@ -140,9 +140,8 @@ func (s *Server) buildTicket(in map[string]any, old *record, carried map[string]
 		}
 		sub := v.ref(in, "subType", false, "name", s.boardFinder(subtypes, board.id, "subType", v))
 		if sub != nil {
-			_, typeGiven := in["type"]
 			switch {
-			case !typeGiven:
+			case in["type"] == nil:
 				v.invalid("subType", "subType %s needs a type.", sub.data["name"])
 			case typ != nil && !associated(sub, typ.id):
 				v.invalid("subType", "subType %s is not associated with type %s.", sub.data["name"], typ.data["name"])
@@ -154,10 +153,8 @@ func (s *Server) buildTicket(in map[string]any, old *record, carried map[string]
 
 	priorities := s.colls["priorities"]
 	prio := v.ref(in, "priority", false, "name", finder(priorities, priorities.recs, "name"))
-	if prio == nil {
-		if _, given := in["priority"]; !given {
-			prio = defaultOf(priorities.recs)
-		}
+	if prio == nil && in["priority"] == nil {
+		prio = defaultOf(priorities.recs)
 	}
 	if prio != nil {
 		out["priority"] = map[string]any{"id": prio.id, "name": prio.data["name"], "sort": prio.data["sortOrder"], "level": prio.data["level"]}
@@ -166,7 +163,7 @@ func (s *Server) buildTicket(in map[string]any, old *record, carried map[string]
 	for _, f := range []string{"severity", "impact"} {
 		if e, ok := v.enum(in, f, false, severities...); ok {
 			out[f] = e
-		} else if _, given := in[f]; !given {
+		} else if in[f] == nil {
 			out[f] = "Medium"
 		}
 	}
@@ -371,8 +368,17 @@ func (s *Server) handleTicketPatch(w http.ResponseWriter, r *http.Request, rc *r
 		return v.err()
 	}
 	carried := map[string]bool{}
-	for _, f := range []string{"status", "type", "subType"} {
+	// Fields the patch does not name are carried over; a company deleted or
+	// a board deactivated since the ticket was made does not block edits.
+	for _, f := range []string{"status", "type", "subType", "company", "board"} {
 		carried[f] = !touched[f]
+	}
+	if touched["company"] { // the old site/agreement belonged to the old company
+		for _, f := range []string{"site", "agreement"} {
+			if !touched[f] {
+				delete(view, f)
+			}
+		}
 	}
 	data, _, e := s.buildTicket(view, old, carried)
 	if e != nil {

@@ -43,6 +43,43 @@ func (c *Condition) errf(format string, a ...any) error {
 }
 
 func (c *Condition) matchCmp(rec map[string]any) (bool, error) {
+	v, crossesArray := lookupPath(rec, c.path)
+	if crossesArray {
+		return c.matchCmpSlow(rec)
+	}
+	if c.vals[0].kind == valNull && c.op != opIn {
+		switch c.op {
+		case opEq:
+			return v == nil, nil
+		case opNe:
+			return v != nil, nil
+		}
+		return false, c.errf("null can only be compared with = or !=")
+	}
+	if v == nil {
+		return false, nil
+	}
+	return c.matchValue(v)
+}
+
+// lookupPath follows a path through nested objects without allocating;
+// crossesArray reports that an array sits on the way (the caller then
+// matches element-wise).
+func lookupPath(rec map[string]any, path []string) (v any, crossesArray bool) {
+	cur := any(rec)
+	for _, seg := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			_, isArr := cur.([]any)
+			return nil, isArr
+		}
+		cur = m[seg]
+	}
+	return cur, false
+}
+
+// matchCmpSlow handles paths through arrays: any element may match.
+func (c *Condition) matchCmpSlow(rec map[string]any) (bool, error) {
 	if c.vals[0].kind == valNull && c.op != opIn {
 		found := false
 		walkPath(rec, c.path, func(v any) bool {
@@ -109,9 +146,12 @@ func walkPath(v any, path []string, fn func(any) bool) bool {
 
 // matchValue compares one non-null field value.
 func (c *Condition) matchValue(v any) (bool, error) {
-	fk := valueKind(v)
-	if err := c.checkKind(fk); err != nil {
-		return false, err
+	if !c.bound {
+		if err := c.checkKind(valueKind(v)); err != nil {
+			return false, err
+		}
+	} else if _, isStr := v.(string); !isStr && (c.op == opContains || c.op == opLike) {
+		return false, nil // schema said string; tolerate an odd record rather than panic
 	}
 	res := false
 	switch c.op {
@@ -314,11 +354,11 @@ func containsFold(s, sub string) bool {
 type likeKind uint8
 
 const (
-	likeLit likeKind = iota
-	likeAny          // % or *
-	likeOne          // _
-	likeSet          // [abc], [a-c], [^abc]
-	likeNever        // an unclosed [ : matches nothing, as in SQL Server
+	likeLit   likeKind = iota
+	likeAny            // % or *
+	likeOne            // _
+	likeSet            // [abc], [a-c], [^abc]
+	likeNever          // an unclosed [ : matches nothing, as in SQL Server
 )
 
 type likeTok struct {
@@ -478,5 +518,8 @@ func (c *Condition) bind(schema map[string]kind) (*Condition, error) {
 	if err := n.checkKind(fk); err != nil {
 		return nil, err
 	}
+	// Kinds are now known from the schema, so matching can skip the
+	// per-record type check; only fields with a fixed kind qualify.
+	n.bound = fk != kindUnknown
 	return &n, nil
 }

@@ -242,30 +242,41 @@ func (lq *listQuery) selectPage(r *http.Request, scope []*record, parts [][]byte
 		}
 		return parts, "<" + linkURL(r, "pageId", last) + `>; rel="next"`
 	}
-	var sel []*record
-	if lq.cond.kind == condAll && lq.order == nil {
-		sel = scope
-	} else {
+	start := (lq.page - 1) * lq.pageSize
+	end := start + lq.pageSize
+	total := 0
+	switch {
+	case lq.cond.kind == condAll && lq.order == nil:
+		total = len(scope)
+		for i := start; i < end && i < total; i++ {
+			parts = append(parts, lq.encode(scope[i]))
+		}
+	case lq.order == nil:
+		// One pass, nothing materialised: count every match, keep the window.
+		for _, rec := range scope {
+			if lq.matches(rec) {
+				if total >= start && total < end {
+					parts = append(parts, lq.encode(rec))
+				}
+				total++
+			}
+		}
+	default:
+		var sel []*record
 		for _, rec := range scope {
 			if lq.matches(rec) {
 				sel = append(sel, rec)
 			}
 		}
-		if lq.order != nil {
-			sortRecords(sel, lq.order)
+		sortRecords(sel, lq.order)
+		total = len(sel)
+		for i := start; i < end && i < total; i++ {
+			parts = append(parts, lq.encode(sel[i]))
 		}
 	}
-	total := len(sel)
 	lastPage := (total + lq.pageSize - 1) / lq.pageSize
 	if lastPage < 1 {
 		lastPage = 1
-	}
-	start := (lq.page - 1) * lq.pageSize
-	if start < total {
-		end := min(start+lq.pageSize, total)
-		for _, rec := range sel[start:end] {
-			parts = append(parts, lq.encode(rec))
-		}
 	}
 	var link strings.Builder
 	add := func(page int, rel string) {

@@ -120,6 +120,7 @@ func (s *Server) rebuildMySecurity() {
 			"customFlag":                false,
 			"sortOrder":                 e.id,
 			"member":                    apiMemberRef(),
+			"_info":                     map[string]any{"lastUpdated": fmtTime(seedBase), "updatedBy": "admin1"},
 		})
 	}
 	// ids must stay ascending for paging; secOrder is in id order already.

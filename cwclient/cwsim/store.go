@@ -289,8 +289,10 @@ func normalize(v any) any {
 		if i, err := x.Int64(); err == nil {
 			return int(i)
 		}
-		f, _ := x.Float64()
-		return f
+		if f, err := x.Float64(); err == nil {
+			return f
+		}
+		return x // out of range: left as json.Number, which number validation rejects
 	case map[string]any:
 		for k, e := range x {
 			x[k] = normalize(e)

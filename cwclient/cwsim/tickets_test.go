@@ -235,3 +235,23 @@ func TestNotes(t *testing.T) {
 	wantError(t, api(t, s, "GET", "service/tickets/250003/notes/"+strconv.Itoa(num(n["id"])), nil), 404, "NotFound")
 }
 
+func TestTicketPatchCompanyDropsOldSite(t *testing.T) {
+	s := newTestServer(t, Options{})
+	var site int
+	for _, st := range s.Records("sites") {
+		if st["company"].(map[string]any)["id"] == 19301 {
+			site = st["id"].(int)
+		}
+	}
+	r := api(t, s, "POST", "service/tickets", ticketBody(map[string]any{"site": map[string]any{"id": site}}))
+	wantStatus(t, r, 201)
+	id := strconv.Itoa(num(r.obj(t)["id"]))
+	r = api(t, s, "PATCH", "service/tickets/"+id, []map[string]any{{"op": "replace", "path": "company", "value": map[string]any{"identifier": "NorthwindLogistics"}}})
+	wantStatus(t, r, 200)
+	m := r.obj(t)
+	if m["site"] != nil || m["company"].(map[string]any)["identifier"] != "NorthwindLogistics" {
+		t.Errorf("company change: %s", r.body)
+	}
+	r = api(t, s, "PATCH", "service/tickets/"+id, []map[string]any{{"op": "replace", "path": "site", "value": map[string]any{"id": site}}})
+	wantFieldError(t, r, "site", "InvalidField")
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cwbridge/cwbridge/cwclient/cwsim"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), &env{stdout: &out, stderr: &errb}, args)
+	return code, out.String(), errb.String()
+}
+
+// simConfig starts a simulator and writes a config file pointing at it.
+func simConfig(t *testing.T, extra string) (*cwsim.Server, string) {
+	t.Helper()
+	sim := cwsim.New(cwsim.Options{})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	// TOMLBlock names the address the simulator listens on; this one is
+	// served by httptest instead.
+	block := replaceSite(sim.TOMLBlock(), srv.URL)
+	path := filepath.Join(t.TempDir(), "cwbridge.toml")
+	if err := os.WriteFile(path, []byte(block+extra), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return sim, path
+}
+
+func replaceSite(block, url string) string {
+	var lines []string
+	for _, l := range strings.Split(block, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "site") {
+			l = `site = "` + url + `"`
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestVerifyPasses(t *testing.T) {
+	sim, cfg := simConfig(t, "")
+	code, out, errs := runCmd(t, "verify", "--config", cfg)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "All 13 checks passed") || !strings.Contains(out, "Create and update tickets") {
+		t.Fatalf("output:\n%s", out)
+	}
+	if strings.Contains(out, sim.Credentials().PrivateKey) {
+		t.Fatal("verify printed the private key")
+	}
+	if n := sim.Stats().ByRoute["POST service/tickets"] + sim.Stats().ByRoute["POST procurement/catalog"]; n != 0 {
+		t.Fatalf("verify created %d records", n)
+	}
+}
+
+func TestVerifyReportsMissingPermission(t *testing.T) {
+	sim, cfg := simConfig(t, "")
+	sim.SetSecurity(cwsim.FuncProductCatalog, cwsim.All, cwsim.None, cwsim.All, cwsim.All)
+	code, out, _ := runCmd(t, "verify", "--config", cfg)
+	if code != exitFail {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	if !strings.Contains(out, "✗  Manage catalog items") || !strings.Contains(out, "Procurement > Product Catalog: set Add Level to All") {
+		t.Fatalf("output does not explain the fix:\n%s", out)
+	}
+}
+
+func TestVerifyWrongKeys(t *testing.T) {
+	sim, cfg := simConfig(t, "")
+	t.Setenv("CWBRIDGE_PRIVATE_KEY", "not-the-key")
+	code, out, _ := runCmd(t, "verify", "--config", cfg)
+	if code != exitFail {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	if !strings.Contains(out, "check the company ID and the API member's public and private keys") || !strings.Contains(out, "SKIPPED") {
+		t.Fatalf("output:\n%s", out)
+	}
+	if strings.Contains(out, "not-the-key") || strings.Contains(out, sim.Credentials().PrivateKey) {
+		t.Fatal("a key was printed")
+	}
+}
+
+func TestVerifyBadConfigExits2(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("[connectwise]\nsite = \"na.myconnectwise.net\"\nsitee = \"x\"\n"), 0o600)
+	code, _, errs := runCmd(t, "verify", "--config", bad)
+	if code != exitConfig || !strings.Contains(errs, "bad.toml:3") || !strings.Contains(errs, "sitee") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	empty := filepath.Join(dir, "empty.toml")
+	os.WriteFile(empty, nil, 0o600)
+	code, _, errs = runCmd(t, "verify", "--config", empty)
+	if code != exitConfig || !strings.Contains(errs, "site is empty") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = runCmd(t, "verify", "--config", filepath.Join(dir, "missing.toml"))
+	if code != exitConfig || !strings.Contains(errs, "missing.toml") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	code, _, errs = runCmd(t, "verify", "--nope")
+	if code != exitConfig || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
+
+func TestHelpOnEveryCommand(t *testing.T) {
+	t.Setenv("CWBRIDGE_PRIVATE_KEY", "super-secret-value")
+	for _, c := range commands {
+		code, out, _ := runCmd(t, c.name, "--help")
+		if code != exitOK || strings.Count(out, "Usage: cwbridge "+c.name) != 1 {
+			t.Errorf("%s --help: exit %d\n%s", c.name, code, out)
+		}
+		if strings.Contains(out, "super-secret-value") {
+			t.Errorf("%s --help shows a secret", c.name)
+		}
+	}
+	code, out, _ := runCmd(t, "--help")
+	if code != exitOK || !strings.Contains(out, "verify") {
+		t.Fatalf("top-level help: %d %s", code, out)
+	}
+	if code, _, _ := runCmd(t, "frobnicate"); code != exitConfig {
+		t.Fatalf("unknown command exit %d", code)
+	}
+}
+
+func TestCWSimFlagValidation(t *testing.T) {
+	for _, args := range [][]string{
+		{"cwsim", "--fail-500", "2"},
+		{"cwsim", "--listen", "0.0.0.0:0"},
+		{"cwsim", "--retry-after", "10ms"},
+		{"cwsim", "--companies", "-1"},
+	} {
+		if code, _, errs := runCmd(t, args...); code != exitConfig || errs == "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}
+
+func TestCWSimServesAndPrintsConfig(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, &env{stdout: &out, stderr: &bytes.Buffer{}}, []string{"cwsim", "--listen", "127.0.0.1:0", "--companies", "3"})
+	}()
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, k := range []string{"[connectwise]", "site", "company_id", "public_key", "private_key", "client_id"} {
+		if !strings.Contains(out.String(), k) {
+			t.Fatalf("output lacks %s:\n%s", k, out.String())
+		}
+	}
+}

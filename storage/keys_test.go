@@ -1,0 +1,122 @@
+package storage
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestIncidentKeyPendingCreateSurvivesCrash(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	s := openT(t, dir, Options{Now: func() time.Time { return now }})
+	k := IncidentKey{Key: "acme|threat|x", Workspace: "acme", CWCompany: "ACME", AlertType: "threat", ExternalXRef: "cwb-1"}
+	if err := s.BeginTicketCreate(k); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BeginTicketCreate(IncidentKey{Key: "other", State: KeyOpen}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TicketCreated("other", 5); err != nil {
+		t.Fatal(err)
+	}
+	s.Close() // "crash" between marker and ticket
+
+	s = openT(t, dir, Options{})
+	pend, err := s.PendingCreates()
+	if err != nil || len(pend) != 1 || pend[0].Key != k.Key || pend[0].ExternalXRef != "cwb-1" || !pend[0].PendingSince.Equal(now) {
+		t.Fatalf("PendingCreates = %+v %v", pend, err)
+	}
+	if err := s.TicketCreated(k.Key, 42); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.IncidentKey(k.Key)
+	if err != nil || got.State != KeyOpen || got.TicketID != 42 || !got.PendingSince.IsZero() || got.CreatedAt.IsZero() {
+		t.Fatalf("after create: %+v %v", got, err)
+	}
+	if err := s.BeginTicketCreate(k); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("second ticket for an open key allowed: %v", err)
+	}
+	if err := s.TicketCreated("other", 6); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("TicketCreated on open key: %v", err)
+	}
+	err = s.UpdateIncidentKey(k.Key, func(k *IncidentKey, exists bool) error {
+		if !exists {
+			t.Error("exists false")
+		}
+		k.Occurrences += 3
+		k.State = KeyClosed
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.IncidentKey(k.Key); got.Occurrences != 3 || got.State != KeyClosed {
+		t.Fatalf("update: %+v", got)
+	}
+	if err := s.PutIncidentKey(IncidentKey{Key: "bad", State: "weird"}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad state accepted: %v", err)
+	}
+	if _, err := s.IncidentKey("nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing key: %v", err)
+	}
+}
+
+func TestNotesProcessedOnceAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, Options{})
+	if first, err := s.MarkNoteProcessed("ticket-1/note-9"); err != nil || !first {
+		t.Fatalf("first mark: %v %v", first, err)
+	}
+	if first, _ := s.MarkNoteProcessed("ticket-1/note-9"); first {
+		t.Fatal("marked twice")
+	}
+	s.Close()
+	s = openT(t, dir, Options{})
+	if first, _ := s.MarkNoteProcessed("ticket-1/note-9"); first {
+		t.Fatal("forgotten across restart")
+	}
+	if ok, _ := s.NoteProcessed("ticket-1/note-9"); !ok {
+		t.Fatal("NoteProcessed false")
+	}
+	n, err := s.PruneNotes(time.Now().Add(time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("prune %d %v", n, err)
+	}
+	if ok, _ := s.NoteProcessed("ticket-1/note-9"); ok {
+		t.Fatal("pruned note still there")
+	}
+}
+
+func TestUsage(t *testing.T) {
+	s := newT(t)
+	if _, err := s.SetWantedUsage("acme", "users", 42); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := s.Usage("acme", "users")
+	if u.Wanted != 42 || u.InSync() {
+		t.Fatalf("%+v", u)
+	}
+	if _, err := s.RecordUsageSync("acme", "users", 0, "agreement missing"); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ = s.Usage("acme", "users"); u.LastError != "agreement missing" || !u.SyncedAt.IsZero() {
+		t.Fatalf("%+v", u)
+	}
+	if _, err := s.RecordUsageSync("acme", "users", 42, ""); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ = s.Usage("acme", "users"); !u.InSync() || u.LastError != "" {
+		t.Fatalf("%+v", u)
+	}
+	if _, err := s.SetWantedUsage("acme", "devices", 3); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Usages()
+	if err != nil || len(all) != 2 || all[0].Product != "devices" {
+		t.Fatalf("%+v %v", all, err)
+	}
+	if _, err := s.SetWantedUsage("a\x00b", "users", 1); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("NUL in workspace: %v", err)
+	}
+}
