@@ -181,4 +181,3 @@ func (s *Store) CompanyByIdentifier(identifier string) (Company, error) {
 func (s *Store) CompaniesFetchedAt() (time.Time, error) {
 	return viewGet(s, (*Tx).CompaniesFetchedAt)
 }
-

@@ -39,6 +39,9 @@ type Options struct {
 	OneTxPerEnqueue bool
 	// MaxGroup caps how many incidents one group commit takes. Default 4096.
 	MaxGroup int
+	// KeyCacheSize is how many decoded incident keys Store.IncidentKey keeps
+	// in memory. Default 8192.
+	KeyCacheSize int
 	// Now replaces the clock in tests.
 	Now func() time.Time
 }
@@ -55,6 +58,9 @@ func (o *Options) fill() {
 	}
 	if o.MaxGroup <= 0 {
 		o.MaxGroup = 4096
+	}
+	if o.KeyCacheSize <= 0 {
+		o.KeyCacheSize = 8192
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -79,7 +85,8 @@ type Store struct {
 	committerDone chan struct{}
 	groupCommits  atomic.Int64 // transactions the committer ran, for tests
 
-	hub hub
+	hub  hub
+	keys *keyCache
 }
 
 // Open opens (creating if needed) the store in dir. The dir is created 0700
@@ -95,6 +102,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
+		NoStatistics: true, // saves a mutex per read tx; we never read bbolt stats
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, &inUseError{dir: dir}
@@ -120,6 +128,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.hub.init(opts.SubscriberBuffer)
+	s.keys = newKeyCache(opts.KeyCacheSize)
 	go s.committer()
 	return s, nil
 }
@@ -152,6 +161,7 @@ type Tx struct {
 	now          time.Time
 	changes      []Change
 	pendingDelta int64
+	keysWritten  []string // incident keys this tx wrote; see keyCache
 }
 
 // View runs fn in a read-only transaction.
@@ -175,14 +185,15 @@ func (s *Store) Update(fn func(*Tx) error) error {
 	if s.closed {
 		return ErrClosed
 	}
-	var t *Tx
+	t := &Tx{s: s, now: s.opts.Now().UTC()}
 	err := s.db.Update(func(btx *bolt.Tx) error {
-		t = &Tx{s: s, tx: btx, now: s.opts.Now().UTC()}
+		t.tx = btx
 		if err := fn(t); err != nil {
 			return err
 		}
 		return t.flushCounter()
 	})
+	s.keys.end(t.keysWritten) // committed or rolled back
 	if err != nil {
 		return mapErr(err)
 	}

@@ -133,8 +133,7 @@ func TestCloseTwiceAndUseAfterClose(t *testing.T) {
 	if _, ok := <-s.Subscribe(ctx); ok {
 		t.Fatal("Subscribe after Close gave an open channel")
 	}
-	s2 := newT(t)
-	s2.opts.OneTxPerEnqueue = true
+	s2 := openT(t, t.TempDir(), Options{OneTxPerEnqueue: true})
 	s2.Close()
 	if _, _, err := s2.EnqueueIncidents(ctx, []Incident{{ID: "x"}}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("one-tx enqueue after close: %v", err)

@@ -17,7 +17,7 @@ type enqueueReq struct {
 	vals [][]byte
 	now  time.Time
 
-	accepted, dups int   // written by the committer before done
+	accepted, dups int // written by the committer before done
 	done           chan error
 }
 
@@ -159,6 +159,7 @@ func (s *Store) commitGroup(batch []*enqueueReq) {
 		}
 		return t.flushCounter()
 	})
+	s.keys.end(t.keysWritten) // none today; keeps the cache rule in one place
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
 			s.commitGroup([]*enqueueReq{r})

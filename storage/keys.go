@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"slices"
 	"time"
 )
 
@@ -55,6 +56,13 @@ func (t *Tx) IncidentKey(key string) (IncidentKey, error) {
 func (t *Tx) PutIncidentKey(k IncidentKey) error {
 	if err := k.validate(); err != nil {
 		return err
+	}
+	if !t.tx.Writable() {
+		return putJSON(t.tx, bktKeys, []byte(k.Key), k) // fails: read-only
+	}
+	if !slices.Contains(t.keysWritten, k.Key) {
+		t.s.keys.begin(k.Key)
+		t.keysWritten = append(t.keysWritten, k.Key)
 	}
 	return putJSON(t.tx, bktKeys, []byte(k.Key), k)
 }
@@ -121,8 +129,24 @@ func (t *Tx) PendingCreates() ([]IncidentKey, error) {
 	return out, err
 }
 
+// IncidentKey is Tx.IncidentKey served from an in-memory cache when it can
+// be (see keyCache); this is the engine's per-incident read.
 func (s *Store) IncidentKey(key string) (IncidentKey, error) {
-	return viewGet(s, func(t *Tx) (IncidentKey, error) { return t.IncidentKey(key) })
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return IncidentKey{}, ErrClosed
+	}
+	if k, ok := s.keys.get(key); ok {
+		return k, nil
+	}
+	gen := s.keys.snapshot()
+	k, err := viewGet(s, func(t *Tx) (IncidentKey, error) { return t.IncidentKey(key) })
+	if err == nil {
+		s.keys.fill(key, k, gen)
+	}
+	return k, err
 }
 func (s *Store) PutIncidentKey(k IncidentKey) error {
 	return s.Update(func(t *Tx) error { return t.PutIncidentKey(k) })

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -119,4 +121,62 @@ func TestUsage(t *testing.T) {
 	if _, err := s.SetWantedUsage("a\x00b", "users", 1); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("NUL in workspace: %v", err)
 	}
+}
+
+// The key cache must never serve a value older than one already seen, and a
+// writer must read its own write.
+func TestIncidentKeyCacheCoherent(t *testing.T) {
+	s := openT(t, t.TempDir(), Options{KeyCacheSize: 4})
+	const key, writes = "k", 300
+	if err := s.PutIncidentKey(IncidentKey{Key: key, State: KeyOpen}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for r := range 4 {
+		wg.Go(func() {
+			last := -1
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k, err := s.IncidentKey(key)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if k.Occurrences < last {
+					t.Errorf("reader %d went back from %d to %d", r, last, k.Occurrences)
+					return
+				}
+				last = k.Occurrences
+				// Churn other keys through the small cache.
+				_, _ = s.IncidentKey(fmt.Sprint("other", last%7))
+			}
+		})
+	}
+	boom := errors.New("rollback")
+	for i := 1; i <= writes; i++ {
+		err := s.UpdateIncidentKey(key, func(k *IncidentKey, _ bool) error { k.Occurrences = i; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k, _ := s.IncidentKey(key); k.Occurrences != i {
+			t.Fatalf("read after write: %d, want %d", k.Occurrences, i)
+		}
+		// A rolled-back write must not leave its value in the cache.
+		_ = s.Update(func(tx *Tx) error {
+			if err := tx.UpdateIncidentKey(key, func(k *IncidentKey, _ bool) error { k.Occurrences = -100; return nil }); err != nil {
+				return err
+			}
+			return boom
+		})
+		if k, _ := s.IncidentKey(key); k.Occurrences != i {
+			t.Fatalf("after rollback: %d, want %d", k.Occurrences, i)
+		}
+	}
+	close(stop)
+	wg.Wait()
 }
