@@ -1,0 +1,154 @@
+package storage
+
+import (
+	"errors"
+	"reflect"
+	"strconv"
+
+	"github.com/cwbridge/cwbridge/storage/config"
+)
+
+// ApplyConfig writes what a config file (or the environment) sets into the
+// store, in one transaction: config wins for the keys it sets, everything
+// else stays as the wizard and the screens left it. Records are written
+// only when they change, so restarting with the same file adds no audit
+// entries.
+func (s *Store) ApplyConfig(cfg *config.Config) error {
+	actor := "config"
+	if cfg.File != "" {
+		actor = "config " + cfg.File
+	}
+	return s.Update(func(t *Tx) error {
+		if err := t.applyConnection(actor, cfg); err != nil {
+			return err
+		}
+		if cfg.IsSet("intake", "token") {
+			tok := NewSecret(cfg.Intake.Token.Reveal())
+			old, err := t.IntakeToken()
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			if !old.Equal(tok) {
+				if err := t.SetIntakeToken(actor, tok); err != nil {
+					return err
+				}
+			}
+		}
+		for _, r := range cfg.Routes {
+			if err := t.applyRoute(actor, r); err != nil {
+				return err
+			}
+		}
+		for _, p := range cfg.Products {
+			if err := t.applyProduct(actor, p); err != nil {
+				return err
+			}
+		}
+		for _, w := range cfg.Workspaces {
+			if err := t.applyWorkspace(actor, w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (t *Tx) applyConnection(actor string, cfg *config.Config) error {
+	old, err := t.Connection()
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	c, cw := old, cfg.ConnectWise
+	set := func(key string, dst *string, v string) {
+		if cfg.IsSet("connectwise", key) {
+			*dst = v
+		}
+	}
+	set("site", &c.Site, cw.Site)
+	set("company_id", &c.CompanyID, cw.CompanyID)
+	set("public_key", &c.PublicKey, cw.PublicKey)
+	set("client_id", &c.ClientID, cw.ClientID)
+	set("api_version", &c.APIVersion, cw.APIVersion)
+	set("fallback_company", &c.FallbackCompany, cw.FallbackCompany)
+	if cfg.IsSet("connectwise", "private_key") {
+		c.PrivateKey = NewSecret(cw.PrivateKey.Reveal())
+	}
+	if c.APIVersion == "" {
+		c.APIVersion = cw.APIVersion // the default, so a stored connection is complete
+	}
+	if c.record() == old.record() {
+		return nil
+	}
+	return t.SetConnection(actor, c)
+}
+
+// refFrom reads a route value: digits are a ConnectWise id, anything else a
+// name. A name already resolved keeps its id, so a restart does not force
+// every lookup again.
+func refFrom(v string, old Ref) Ref {
+	if v == "" {
+		return Ref{}
+	}
+	if id, err := strconv.Atoi(v); err == nil && id > 0 {
+		return Ref{ID: id}
+	}
+	if old.Name == v {
+		return old
+	}
+	return Ref{Name: v}
+}
+
+func (t *Tx) applyRoute(actor string, cr config.Route) error {
+	old, err := t.Route(cr.AlertType)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	r := Route{
+		AlertType:    cr.AlertType,
+		Enabled:      cr.Enabled,
+		Board:        refFrom(cr.Board, old.Board),
+		Status:       refFrom(cr.Status, old.Status),
+		Priority:     refFrom(cr.Priority, old.Priority),
+		Type:         refFrom(cr.Type, old.Type),
+		Subtype:      old.Subtype, // not a config key: the screen's choice stays
+		ClosedStatus: refFrom(cr.ClosedStatus, old.ClosedStatus),
+	}
+	if r.Board != old.Board {
+		r.Subtype = Ref{} // a subtype belongs to its board
+	}
+	if reflect.DeepEqual(r, old) {
+		return nil
+	}
+	return t.PutRoute(actor, r)
+}
+
+func (t *Tx) applyProduct(actor string, p config.Product) error {
+	old, err := t.ProductMapping(p.Key)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if old.Existing != nil && old.Existing.Identifier == p.CWIdentifier {
+		return nil // already mapped to that very catalog item
+	}
+	m := ProductMapping{Key: p.Key, CreateNew: &NewCatalogItem{Identifier: p.CWIdentifier, Description: p.Description}}
+	if reflect.DeepEqual(m, old) {
+		return nil
+	}
+	return t.PutProductMapping(actor, m)
+}
+
+func (t *Tx) applyWorkspace(actor string, cw config.Workspace) error {
+	old, err := t.Workspace(cw.Key)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	w := Workspace{Key: cw.Key, CWCompany: cw.CWCompany, AgreementID: cw.AgreementID,
+		PreferredServer: cw.PreferredServer, MaxUsers: cw.MaxUsers}
+	if old.CWCompany == cw.CWCompany {
+		w.CWCompanyID = old.CWCompanyID
+	}
+	if w == old {
+		return nil
+	}
+	return t.PutWorkspace(actor, w)
+}
