@@ -33,6 +33,22 @@ type IncidentKey struct {
 	ClosedAt     time.Time `json:"closed_at,omitzero"`
 	Occurrences  int       `json:"occurrences"`       // incidents seen while this ticket lived
 	Unnoted      int       `json:"unnoted,omitempty"` // of those, not yet on a note (burst folding)
+
+	// Generation counts tickets made for this key: after a close, a new
+	// trigger opens generation+1 with its own ExternalXRef.
+	Generation int `json:"generation,omitempty"`
+	// The fold buffer: repeats waiting for one note.
+	FoldFirst      time.Time `json:"fold_first,omitzero"`
+	FoldLast       time.Time `json:"fold_last,omitzero"`
+	FoldUsers      []string  `json:"fold_users,omitempty"`
+	FlushScheduled bool      `json:"flush_scheduled,omitempty"`
+	// ResolveNoted marks the resolution note as posted, so a retried close
+	// does not post it twice.
+	ResolveNoted bool `json:"resolve_noted,omitempty"`
+	// What the actions need to know about the latest incident.
+	LastIncident string `json:"last_incident,omitempty"`
+	LastUser     string `json:"last_user,omitempty"`
+	LastDevice   string `json:"last_device,omitempty"`
 }
 
 func (k IncidentKey) validate() error {
@@ -110,6 +126,12 @@ func (t *Tx) TicketCreated(key string, ticketID int) error {
 		return nil
 	})
 }
+
+// IncidentKeys lists every key record; corrupt ones are skipped and
+// reported. It scans the bucket: for startup, not per incident.
+func (t *Tx) IncidentKeys() ([]IncidentKey, error) { return listAll[IncidentKey](t, bktKeys) }
+
+func (s *Store) IncidentKeys() ([]IncidentKey, error) { return viewGet(s, (*Tx).IncidentKeys) }
 
 // PendingCreates lists keys left in pending-create (a crash mid-create). It
 // scans every key, so call it at startup, not per incident. Corrupt records

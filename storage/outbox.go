@@ -14,6 +14,7 @@ const (
 	OutboxIncident OutboxKind = "incident" // Ref: incident id
 	OutboxAction   OutboxKind = "action"   // Ref: ticket/note naming an action
 	OutboxUsage    OutboxKind = "usage"    // Ref: workspace 0x00 product
+	OutboxFlush    OutboxKind = "flush"    // Ref: incident key whose folded repeats are due as a note
 )
 
 // OutboxItem is one piece of pending work. Delivery is at least once: the
@@ -35,6 +36,12 @@ type OutboxItem struct {
 // Enqueue appends work to the outbox and returns its sequence.
 func (t *Tx) Enqueue(kind OutboxKind, ref string) (uint64, error) {
 	return t.enqueue(OutboxItem{Kind: kind, Ref: ref, EnqueuedAt: t.now})
+}
+
+// EnqueueAt appends work that is not due before at (a timer that survives
+// restarts).
+func (t *Tx) EnqueueAt(kind OutboxKind, ref string, at time.Time) (uint64, error) {
+	return t.enqueue(OutboxItem{Kind: kind, Ref: ref, EnqueuedAt: t.now, NextAttemptAt: at.UTC()})
 }
 
 func (t *Tx) enqueue(it OutboxItem) (uint64, error) {

@@ -1,0 +1,252 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/storage"
+)
+
+const (
+	// actionTimeout bounds one run of the action command.
+	actionTimeout = 2 * time.Minute
+	// actionWatch is how long after closing a ticket its notes are watched.
+	actionWatch = 7 * 24 * time.Hour
+	// maxOutput bounds the command output quoted on the ticket.
+	maxOutput = 2000
+	// idsPerQuery keeps "id in (...)" well inside URL limits.
+	idsPerQuery = 100
+)
+
+// actionPoller finds new resolution notes naming an action on the tickets
+// the engine opened, with one ticket query per hundred tickets (by last
+// update) and a notes query only for tickets that changed.
+type actionPoller struct {
+	e     *Engine
+	mu    sync.Mutex
+	since time.Time // tickets updated after this are looked at
+}
+
+func newActionPoller(e *Engine) *actionPoller { return &actionPoller{e: e} }
+
+func (a *actionPoller) run(ctx context.Context) {
+	t := time.NewTicker(a.e.o.PollInterval)
+	defer t.Stop()
+	for {
+		if !a.e.isPaused() {
+			if err := a.poll(ctx); err != nil && ctx.Err() == nil {
+				a.e.log.Warn("polling tickets for actions", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Poll checks for action notes now (the health view's "check now", tests).
+func (e *Engine) Poll(ctx context.Context) error { return e.actions.poll(ctx) }
+
+func (a *actionPoller) poll(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, err := a.e.cw()
+	if err != nil {
+		return nil
+	}
+	keys, err := a.e.store.IncidentKeys()
+	if err != nil && len(keys) == 0 {
+		return err
+	}
+	now := a.e.o.Now()
+	var ids []int
+	for _, k := range keys {
+		if k.TicketID != 0 && (k.State == storage.KeyOpen || now.Sub(k.ClosedAt) < actionWatch) {
+			ids = append(ids, k.TicketID)
+		}
+	}
+	started := time.Now()
+	for len(ids) > 0 {
+		n := min(len(ids), idsPerQuery)
+		batch := ids[:n]
+		ids = ids[n:]
+		cond := cwclient.InInts("id", batch)
+		if !a.since.IsZero() {
+			cond = cwclient.And(cond, cwclient.Gt("_info/lastUpdated", a.since))
+		}
+		changed, err := cwclient.Collect(c.Tickets(ctx, cwclient.Query{Conditions: cond, Fields: []string{"id"}}))
+		a.e.noteCWResult(err, "")
+		if err != nil {
+			return err
+		}
+		for _, t := range changed {
+			if err := a.scanNotes(ctx, c, t.ID); err != nil {
+				return err
+			}
+		}
+	}
+	// Overlap a little: clocks differ, and processed notes are remembered.
+	a.since = started.Add(-time.Minute).UTC()
+	return nil
+}
+
+func (a *actionPoller) scanNotes(ctx context.Context, c *cwclient.Client, ticketID int) error {
+	notes, err := c.TicketNotes(ctx, ticketID, cwclient.Query{Conditions: cwclient.Eq("resolutionFlag", true)})
+	a.e.noteCWResult(err, "")
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		if _, ok := ParseAction(n.Text); !ok {
+			continue
+		}
+		ref := fmt.Sprintf("%d/%d", ticketID, n.ID)
+		err := a.e.store.Update(func(t *storage.Tx) error {
+			first, err := t.MarkNoteProcessed(strconv.Itoa(n.ID))
+			if err != nil || !first {
+				return err
+			}
+			_, err = t.Enqueue(storage.OutboxAction, ref)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		a.e.poke()
+	}
+	return nil
+}
+
+// ActionRequest is what the action command reads on stdin.
+type ActionRequest struct {
+	Action      string `json:"action"`
+	Ticket      int    `json:"ticket"`
+	IncidentKey string `json:"incident_key"`
+	User        string `json:"user,omitempty"`
+	Device      string `json:"device,omitempty"`
+	Note        string `json:"note"`
+}
+
+// errRescheduled tells settle the item already recorded its own retry.
+var errRescheduled = errors.New("rescheduled by its handler")
+
+const (
+	markRunning = "running"
+	markDone    = "done: "
+)
+
+// process runs one action at most once: the item is marked running on
+// disk before the command starts, and its outcome is kept on the item
+// until the answer is posted. A crash mid-run is answered, never re-run.
+func (a *actionPoller) process(ctx context.Context, it storage.OutboxItem) error {
+	ticketS, noteS, _ := strings.Cut(it.Ref, "/")
+	ticketID, err1 := strconv.Atoi(ticketS)
+	noteID, err2 := strconv.Atoi(noteS)
+	if err1 != nil || err2 != nil {
+		return permanent(fmt.Errorf("bad action reference %q", it.Ref))
+	}
+	c, err := a.e.cw()
+	if err != nil {
+		return errPaused
+	}
+	var outcome string
+	switch {
+	case strings.HasPrefix(it.LastError, markDone):
+		outcome = strings.TrimPrefix(it.LastError, markDone)
+	case it.Attempts > 0:
+		outcome = "interrupted: cwbridge stopped while the action ran; it may or may not have taken effect and was not repeated"
+	default:
+		notes, err := c.TicketNotes(ctx, ticketID, cwclient.Query{Conditions: cwclient.Eq("id", noteID)})
+		a.e.noteCWResult(err, "")
+		if err != nil {
+			return err
+		}
+		if len(notes) == 0 {
+			return nil // the note was deleted before we got to it
+		}
+		action, _ := ParseAction(notes[0].Text)
+		req := ActionRequest{Action: action, Ticket: ticketID, Note: notes[0].Text}
+		if k, ok := a.keyOf(ticketID); ok {
+			req.IncidentKey, req.User, req.Device = k.Key, k.LastUser, k.LastDevice
+		}
+		if err := a.e.store.Reschedule(it.Seq, a.e.o.Now(), markRunning); err != nil {
+			return permanent(err)
+		}
+		outcome = a.runCommand(ctx, req)
+		a.e.m.actions.Inc()
+		if err := a.e.store.Reschedule(it.Seq, a.e.o.Now(), markDone+outcome); err != nil {
+			return permanent(err)
+		}
+		it.Attempts += 2
+	}
+	_, err = c.AddNote(ctx, ticketID, cwclient.Note{Text: "cwbridge: " + outcome, InternalAnalysisFlag: true})
+	a.e.noteCWResult(err, "")
+	if err != nil {
+		if it.Attempts+1 >= a.e.o.MaxAttempts {
+			return err
+		}
+		next := a.e.o.Now().Add(backoff(a.e.o.RetryBase, a.e.o.RetryMax, it.Attempts))
+		if rerr := a.e.store.Reschedule(it.Seq, next, markDone+outcome); rerr != nil {
+			return permanent(rerr)
+		}
+		return errRescheduled
+	}
+	_, err = a.e.store.AppendFeed(storage.FeedEvent{Kind: storage.FeedAction, TicketID: ticketID, Message: outcome})
+	return err
+}
+
+func (a *actionPoller) keyOf(ticketID int) (storage.IncidentKey, bool) {
+	keys, _ := a.e.store.IncidentKeys()
+	for _, k := range keys {
+		if k.TicketID == ticketID {
+			return k, true
+		}
+	}
+	return storage.IncidentKey{}, false
+}
+
+// runCommand executes the configured command with the request on stdin and
+// describes what happened.
+func (a *actionPoller) runCommand(ctx context.Context, req ActionRequest) string {
+	cmdline := strings.TrimSpace(a.e.o.Config.Actions.Command)
+	if cmdline == "" {
+		return fmt.Sprintf("%s was not run: no [actions] command is configured in cwbridge", req.Action)
+	}
+	ctx, cancel := context.WithTimeout(ctx, actionTimeout)
+	defer cancel()
+	in, _ := json.Marshal(req)
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", cmdline)
+	cmd.Stdin = bytes.NewReader(in)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	text := strings.TrimSpace(out.String())
+	if len(text) > maxOutput {
+		text = text[:maxOutput] + "…"
+	}
+	var verdict string
+	switch {
+	case err == nil:
+		verdict = req.Action + ": done"
+	case ctx.Err() != nil:
+		verdict = fmt.Sprintf("%s: failed (no answer within %s)", req.Action, actionTimeout)
+	default:
+		verdict = fmt.Sprintf("%s: failed (%v)", req.Action, err)
+	}
+	if text != "" {
+		verdict += "\n\n" + text
+	}
+	return verdict
+}
+

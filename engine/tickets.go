@@ -1,0 +1,435 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/storage/config"
+)
+
+// target is where an incident's ticket goes.
+type target struct {
+	company string // CW company identifier
+	route   resolvedRoute
+}
+
+// processIncident applies one incident to its key: open a ticket, fold a
+// repeat, or close on resolve.
+func (e *Engine) processIncident(ctx context.Context, it storage.OutboxItem) error {
+	again := it.Attempts > 0
+	inc, err := e.store.Incident(it.Ref)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil // nothing to do for an incident that is gone
+	}
+	if err != nil {
+		return permanent(err)
+	}
+	switch inc.State {
+	case storage.StateTicketed, storage.StateNoted, storage.StateClosed, storage.StateDropped:
+		return nil // already done: a redelivery after a crash
+	}
+	key := incidentKey(inc)
+	tgt, drop, err := e.target(ctx, inc)
+	if err != nil {
+		return err
+	}
+	if drop != "" {
+		return e.drop(inc, key, drop)
+	}
+	if inc.Status == "resolved" {
+		return e.resolve(ctx, inc, key, tgt, again)
+	}
+	k, err := e.store.IncidentKey(key)
+	exists := err == nil
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return permanent(err)
+	}
+	switch {
+	case exists && k.State == storage.KeyOpen:
+		return e.fold(ctx, inc, k, again)
+	case exists && k.State == storage.KeyPendingCreate:
+		return e.create(ctx, inc, k, tgt)
+	case exists && k.State == storage.KeyClosed && e.o.Config.Engine.Reopen == config.ReopenReopen && k.TicketID != 0:
+		return e.reopen(ctx, inc, k, tgt)
+	}
+	gen := 1
+	if exists {
+		gen = k.Generation + 1
+	}
+	nk := storage.IncidentKey{
+		Key: key, Workspace: inc.Company, CWCompany: tgt.company, AlertType: inc.Type,
+		Generation: gen, ExternalXRef: ExternalXRef(key, gen),
+	}
+	return e.create(ctx, inc, nk, tgt)
+}
+
+// target resolves the company and the route; drop is a reason to drop.
+func (e *Engine) target(ctx context.Context, inc storage.Incident) (target, string, error) {
+	var t target
+	ws, err := e.store.Workspace(inc.Company)
+	switch {
+	case err == nil:
+		t.company = ws.CWCompany
+	case errors.Is(err, storage.ErrNotFound):
+		conn, _ := e.store.Connection()
+		if conn.FallbackCompany == "" {
+			return t, fmt.Sprintf("no workspace %q and no fallback_company configured", inc.Company), nil
+		}
+		t.company = conn.FallbackCompany
+	default:
+		return t, "", permanent(err)
+	}
+	r, err := e.store.Route(inc.Type)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return t, fmt.Sprintf("no route for alert type %q", inc.Type), nil
+	case err != nil:
+		return t, "", permanent(err)
+	case !r.Enabled:
+		return t, fmt.Sprintf("the route for alert type %q is disabled", inc.Type), nil
+	}
+	if e.isPaused() {
+		return t, "", errPaused
+	}
+	t.route, err = e.resolver.resolve(ctx, r)
+	return t, "", err
+}
+
+// drop records a visible, reasoned drop: never a silent loss.
+func (e *Engine) drop(inc storage.Incident, key, reason string) error {
+	e.m.dropped.Inc()
+	return e.store.Update(func(t *storage.Tx) error {
+		if err := t.SetIncidentState(inc.ID, storage.StateDropped, 0, reason); err != nil {
+			return err
+		}
+		_, err := t.AppendFeed(storage.FeedEvent{Kind: storage.FeedDropped, Company: inc.Company, Severity: inc.Severity,
+			IncidentID: inc.ID, Key: key, Message: reason})
+		return err
+	})
+}
+
+// create opens the key's ticket exactly once. The pending marker is on disk
+// before the call; if an earlier attempt's outcome is unknown, ConnectWise
+// is searched by externalXRef before anything is created.
+func (e *Engine) create(ctx context.Context, inc storage.Incident, k storage.IncidentKey, tgt target) error {
+	c, err := e.cw()
+	if err != nil {
+		return errPaused
+	}
+	if k.State == storage.KeyPendingCreate {
+		found, err := c.TicketsByXRef(ctx, k.ExternalXRef)
+		e.noteCWResult(err, inc.Company)
+		if err != nil {
+			return err
+		}
+		if len(found) > 0 {
+			return e.created(inc, k, found[0].ID, "found after an interrupted create")
+		}
+	}
+	k.LastIncident, k.LastUser, k.LastDevice = inc.ID, inc.User, inc.Device
+	k.Occurrences = 1
+	if err := e.store.BeginTicketCreate(k); err != nil {
+		return permanent(err)
+	}
+	r := tgt.route
+	t := cwclient.Ticket{
+		Summary:            Summary(inc.Severity, inc.Title, tgt.company),
+		Company:            &cwclient.Ref{Identifier: tgt.company},
+		Board:              &cwclient.Ref{ID: r.board},
+		Status:             idRef(r.status),
+		Priority:           idRef(r.priority),
+		Type:               idRef(r.typ),
+		SubType:            idRef(r.subtype),
+		Severity:           ticketSeverity(inc.Severity),
+		ExternalXRef:       k.ExternalXRef,
+		InitialDescription: Description(inc, tgt.company),
+	}
+	tk, err := c.CreateTicket(ctx, t)
+	e.noteCWResult(err, inc.Company)
+	if err != nil {
+		if e.resolver.stale(err) {
+			e.resolver.reset() // ids changed in ConnectWise: look them up again next attempt
+		}
+		if cwclient.KindOf(err) == cwclient.KindValidation && !e.resolver.stale(err) {
+			return permanent(err)
+		}
+		return err
+	}
+	return e.created(inc, k, tk.ID, "")
+}
+
+func idRef(id int) *cwclient.Ref {
+	if id == 0 {
+		return nil
+	}
+	return &cwclient.Ref{ID: id}
+}
+
+// created records the ticket and tells the feed.
+func (e *Engine) created(inc storage.Incident, k storage.IncidentKey, ticketID int, how string) error {
+	e.m.created.Inc()
+	msg := Summary(inc.Severity, inc.Title, "")
+	if how != "" {
+		msg += " (" + how + ")"
+	}
+	return e.store.Update(func(t *storage.Tx) error {
+		if err := t.TicketCreated(k.Key, ticketID); err != nil {
+			return err
+		}
+		if err := t.SetIncidentState(inc.ID, storage.StateTicketed, ticketID, ""); err != nil {
+			return err
+		}
+		_, err := t.AppendFeed(storage.FeedEvent{Kind: storage.FeedCreated, Company: inc.Company, Severity: inc.Severity,
+			IncidentID: inc.ID, Key: k.Key, TicketID: ticketID, Message: msg})
+		return err
+	})
+}
+
+// fold adds a repeat to the open ticket. The first repeat after a quiet
+// window is noted at once; later ones are gathered and posted together
+// when the window ends, so a storm costs at most two calls per window.
+func (e *Engine) fold(ctx context.Context, inc storage.Incident, k storage.IncidentKey, again bool) error {
+	now := e.o.Now()
+	quiet := k.Unnoted == 0 && now.Sub(k.LastNoteAt) >= e.o.FoldWindow
+	err := e.store.Update(func(t *storage.Tx) error {
+		cur, err := t.IncidentKey(k.Key)
+		if err != nil {
+			return err
+		}
+		cur.Occurrences++
+		cur.Unnoted++
+		if cur.FoldFirst.IsZero() {
+			cur.FoldFirst = inc.OccurredAt
+			if cur.FoldFirst.IsZero() {
+				cur.FoldFirst = now
+			}
+		}
+		cur.FoldLast = inc.OccurredAt
+		if cur.FoldLast.IsZero() {
+			cur.FoldLast = now
+		}
+		cur.FoldUsers = addUser(cur.FoldUsers, inc.User)
+		cur.LastIncident, cur.LastUser, cur.LastDevice = inc.ID, inc.User, inc.Device
+		if !quiet && !cur.FlushScheduled {
+			cur.FlushScheduled = true
+			if _, err := t.EnqueueAt(storage.OutboxFlush, k.Key, cur.LastNoteAt.Add(e.o.FoldWindow)); err != nil {
+				return err
+			}
+		}
+		if err := t.PutIncidentKey(cur); err != nil {
+			return err
+		}
+		// The repeat is attached to the open ticket; its note is either
+		// posted now or owed by the durable flush item above.
+		return t.SetIncidentState(inc.ID, storage.StateNoted, cur.TicketID, "")
+	})
+	if err != nil || !quiet {
+		return err
+	}
+	return e.flushKey(ctx, k.Key, again)
+}
+
+// flushKey posts the folded repeats of a key as one note.
+// again means an earlier attempt may have posted the note already.
+func (e *Engine) flushKey(ctx context.Context, key string, again bool) error {
+	k, err := e.store.IncidentKey(key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return permanent(err)
+	}
+	if k.Unnoted == 0 || k.State != storage.KeyOpen {
+		return e.store.UpdateIncidentKey(key, func(cur *storage.IncidentKey, _ bool) error {
+			cur.FlushScheduled = false
+			return nil
+		})
+	}
+	c, err := e.cw()
+	if err != nil {
+		return errPaused
+	}
+	text := foldNote(k.Unnoted, k.FoldFirst, k.FoldLast, k.FoldUsers)
+	err = e.addNoteOnce(ctx, c, k.TicketID, cwclient.Note{Text: text, DetailDescriptionFlag: true}, again, k.Workspace)
+	if err != nil {
+		return err
+	}
+	e.m.notes.Inc()
+	n := k.Unnoted
+	return e.store.Update(func(t *storage.Tx) error {
+		cur, err := t.IncidentKey(key)
+		if err != nil {
+			return err
+		}
+		// Repeats that arrived during the call stay for the next note.
+		cur.Unnoted -= n
+		cur.LastNoteAt = e.o.Now()
+		cur.FlushScheduled = false
+		if cur.Unnoted <= 0 {
+			cur.Unnoted, cur.FoldFirst, cur.FoldLast, cur.FoldUsers = 0, timeZero, timeZero, nil
+		} else {
+			cur.FlushScheduled = true
+			if _, err := t.EnqueueAt(storage.OutboxFlush, key, cur.LastNoteAt.Add(e.o.FoldWindow)); err != nil {
+				return err
+			}
+		}
+		if err := t.PutIncidentKey(cur); err != nil {
+			return err
+		}
+		_, err = t.AppendFeed(storage.FeedEvent{Kind: storage.FeedNoted, Company: k.Workspace, Key: key,
+			IncidentID: k.LastIncident, TicketID: k.TicketID, Message: text})
+		return err
+	})
+}
+
+// resolve posts a resolution note and sets the route's closed status. Each
+// step is recorded, so a retry does not post the note twice.
+func (e *Engine) resolve(ctx context.Context, inc storage.Incident, key string, tgt target, again bool) error {
+	k, err := e.store.IncidentKey(key)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && k.State == storage.KeyClosed) {
+		return e.drop(inc, key, "resolved, but no ticket is open for this key")
+	}
+	if err != nil {
+		return permanent(err)
+	}
+	if k.State == storage.KeyPendingCreate {
+		// The create's outcome is unknown: settle it before closing.
+		c, err := e.cw()
+		if err != nil {
+			return errPaused
+		}
+		found, err := c.TicketsByXRef(ctx, k.ExternalXRef)
+		e.noteCWResult(err, inc.Company)
+		if err != nil {
+			return err
+		}
+		if len(found) == 0 {
+			return e.drop(inc, key, "resolved before its ticket could be created")
+		}
+		if err := e.store.TicketCreated(key, found[0].ID); err != nil {
+			return permanent(err)
+		}
+		k.State, k.TicketID = storage.KeyOpen, found[0].ID
+	}
+	if k.Unnoted > 0 {
+		if err := e.flushKey(ctx, key, again); err != nil {
+			return err
+		}
+	}
+	c, err := e.cw()
+	if err != nil {
+		return errPaused
+	}
+	if !k.ResolveNoted {
+		text := "Resolved by the security platform: " + oneLine(inc.Title)
+		if inc.Description != "" {
+			text += "\n\n" + inc.Description
+		}
+		if err := e.addNoteOnce(ctx, c, k.TicketID, cwclient.Note{Text: text, ResolutionFlag: true}, again, inc.Company); err != nil {
+			return err
+		}
+		if err := e.store.UpdateIncidentKey(key, func(cur *storage.IncidentKey, _ bool) error {
+			cur.ResolveNoted = true
+			return nil
+		}); err != nil {
+			return permanent(err)
+		}
+	}
+	closed := tgt.route.closed
+	if closed == 0 {
+		return permanent(fmt.Errorf("board %d has no closed status; set closed_status on the %q route", tgt.route.board, inc.Type))
+	}
+	_, err = c.PatchTicket(ctx, k.TicketID, cwclient.Replace("status", cwclient.Ref{ID: closed}))
+	e.noteCWResult(err, inc.Company)
+	if err != nil {
+		if e.resolver.stale(err) {
+			e.resolver.reset()
+		}
+		return err
+	}
+	e.m.closed.Inc()
+	return e.store.Update(func(t *storage.Tx) error {
+		cur, err := t.IncidentKey(key)
+		if err != nil {
+			return err
+		}
+		cur.State, cur.ClosedAt, cur.ResolveNoted = storage.KeyClosed, e.o.Now(), false
+		if err := t.PutIncidentKey(cur); err != nil {
+			return err
+		}
+		if err := t.SetIncidentState(inc.ID, storage.StateClosed, cur.TicketID, ""); err != nil {
+			return err
+		}
+		_, err = t.AppendFeed(storage.FeedEvent{Kind: storage.FeedClosed, Company: inc.Company, Severity: inc.Severity,
+			IncidentID: inc.ID, Key: key, TicketID: cur.TicketID, Message: "resolved: " + oneLine(inc.Title)})
+		return err
+	})
+}
+
+// reopen puts a closed ticket back to the route's status (engine.reopen =
+// "reopen") and notes why.
+func (e *Engine) reopen(ctx context.Context, inc storage.Incident, k storage.IncidentKey, tgt target) error {
+	c, err := e.cw()
+	if err != nil {
+		return errPaused
+	}
+	status := tgt.route.status
+	if status == 0 {
+		status = tgt.route.defaultStatus
+	}
+	if status != 0 {
+		_, err = c.PatchTicket(ctx, k.TicketID, cwclient.Replace("status", cwclient.Ref{ID: status}))
+		e.noteCWResult(err, inc.Company)
+		if err != nil {
+			return err
+		}
+	}
+	text := "Reopened: the incident fired again.\n\n" + Description(inc, tgt.company)
+	if _, err := c.AddNote(ctx, k.TicketID, cwclient.Note{Text: text, DetailDescriptionFlag: true}); err != nil {
+		e.noteCWResult(err, inc.Company)
+		return err
+	}
+	e.m.reopened.Inc()
+	return e.store.Update(func(t *storage.Tx) error {
+		cur, err := t.IncidentKey(k.Key)
+		if err != nil {
+			return err
+		}
+		cur.State, cur.ClosedAt, cur.Occurrences, cur.LastNoteAt = storage.KeyOpen, timeZero, cur.Occurrences+1, e.o.Now()
+		cur.LastIncident, cur.LastUser, cur.LastDevice = inc.ID, inc.User, inc.Device
+		if err := t.PutIncidentKey(cur); err != nil {
+			return err
+		}
+		if err := t.SetIncidentState(inc.ID, storage.StateTicketed, cur.TicketID, ""); err != nil {
+			return err
+		}
+		_, err = t.AppendFeed(storage.FeedEvent{Kind: storage.FeedReopened, Company: inc.Company, Severity: inc.Severity,
+			IncidentID: inc.ID, Key: k.Key, TicketID: cur.TicketID, Message: Summary(inc.Severity, inc.Title, "")})
+		return err
+	})
+}
+
+// addNoteOnce posts a note; when an earlier attempt may have posted it
+// (its answer was lost), the ticket's notes are checked first so the
+// ticket does not get it twice.
+func (e *Engine) addNoteOnce(ctx context.Context, c *cwclient.Client, ticketID int, n cwclient.Note, again bool, company string) error {
+	if again {
+		notes, err := c.TicketNotes(ctx, ticketID, cwclient.Query{})
+		e.noteCWResult(err, company)
+		if err != nil {
+			return err
+		}
+		for _, old := range notes {
+			if strings.TrimSpace(old.Text) == strings.TrimSpace(n.Text) {
+				return nil
+			}
+		}
+	}
+	_, err := c.AddNote(ctx, ticketID, n)
+	e.noteCWResult(err, company)
+	return err
+}
