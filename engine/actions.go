@@ -249,4 +249,3 @@ func (a *actionPoller) runCommand(ctx context.Context, req ActionRequest) string
 	}
 	return verdict
 }
-

@@ -20,7 +20,7 @@ const lookupTTL = time.Hour
 // resolvedRoute is a route with every reference as a ConnectWise id.
 type resolvedRoute struct {
 	board, status, priority, typ, subtype, closed int
-	defaultStatus                               int // first open status, for reopening
+	defaultStatus                                 int // first open status, for reopening
 }
 
 // resolver turns route names into ids, cached in memory and in storage's
