@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/cwbridge/cwbridge/engine"
+	"github.com/cwbridge/cwbridge/engine/intake"
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/storage/config"
+)
+
+// defaultData is where the bbolt file lives unless --data says otherwise.
+const defaultData = "data"
+
+// stopGrace bounds a clean stop: the contract promises 10 s.
+const stopGrace = 9 * time.Second
+
+// openState loads the config, opens the store and writes the config's
+// keys into it (config wins where it speaks).
+func openState(cfgPath string, explicit bool, dataDir string) (*config.Config, *storage.Store, error) {
+	cfg, err := loadConfig(cfgPath, explicit)
+	if err != nil {
+		return nil, nil, &exitError{code: exitConfig, err: err}
+	}
+	st, err := storage.Open(dataDir, storage.Options{})
+	if err != nil {
+		return nil, nil, &exitError{code: exitFail, err: err}
+	}
+	if err := st.ApplyConfig(cfg); err != nil {
+		st.Close()
+		return nil, nil, &exitError{code: exitFail, err: fmt.Errorf("writing the config into %s: %w", st.Path(), err)}
+	}
+	return cfg, st, nil
+}
+
+// exitError carries the exit code a failure should end the command with.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitFail
+}
+
+func runServe(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "serve", "serve [--config FILE] [--data DIR]")
+	cfgPath := fs.String("config", config.DefaultPath, "config file")
+	dataDir := fs.String("data", defaultData, "data directory (the bbolt file lives here)")
+	if code := parseFlags(e, fs, args); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "cwbridge serve: unexpected argument %q\n", fs.Arg(0))
+		return exitConfig
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg, st, err := openState(*cfgPath, flagSet(fs, "config"), *dataDir)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "cwbridge serve: %v\n", err)
+		return exitCode(err)
+	}
+	defer st.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	eng, err := engine.New(engine.Options{Store: st, Config: cfg, Logger: log, Registry: reg})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "cwbridge serve: %v\n", err)
+		return exitFail
+	}
+	if h := eng.Health(); h.Paused {
+		log.Warn("forwarding is paused until ConnectWise is set up", "reason", h.PauseReason)
+	}
+
+	runCtx, stopAll := context.WithCancel(ctx)
+	defer stopAll()
+	done := make(chan error, 2)
+	go func() { done <- eng.Run(runCtx) }()
+	running := 1
+
+	if cfg.Intake.Enabled() {
+		srv, ln, err := startIntake(cfg, st, eng, reg, log)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "cwbridge serve: intake: %v\n", err)
+			stopAll()
+			<-done
+			return exitFail
+		}
+		log.Info("intake listening", "addr", ln.Addr().String())
+		go func() { done <- srv.Serve(runCtx, ln) }()
+		running++
+	}
+	if cfg.SSH.Enabled() {
+		log.Warn("[ssh] listen is set, but this build has no SSH server yet; use the TUI locally", "listen", cfg.SSH.Listen)
+	}
+	log.Info("cwbridge serving", "data", st.Path(), "version", versionString())
+
+	var firstErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping")
+	case firstErr = <-done:
+		running--
+		log.Error("stopped unexpectedly", "err", firstErr)
+	}
+	stopAll()
+	deadline := time.After(stopGrace)
+	for running > 0 {
+		select {
+		case err := <-done:
+			running--
+			if err != nil && firstErr == nil && !errors.Is(err, context.Canceled) {
+				firstErr = err
+			}
+		case <-deadline:
+			log.Error("parts did not stop in time; closing the store anyway")
+			running = 0
+		}
+	}
+	if firstErr != nil {
+		return exitFail
+	}
+	log.Info("stopped cleanly")
+	return exitOK
+}
+
+// startIntake binds the intake listener. The token comes from the config
+// (or env), else from storage, where the wizard may have put it.
+func startIntake(cfg *config.Config, st *storage.Store, eng *engine.Engine, reg *prometheus.Registry, log *slog.Logger) (*intake.Server, net.Listener, error) {
+	tok, err := st.IntakeToken()
+	if err != nil || tok.IsZero() {
+		return nil, nil, fmt.Errorf("no intake token: set [intake] token or %s", config.EnvIntakeToken)
+	}
+	srv, err := intake.New(intake.Options{
+		Store: st, Token: tok, MaxBodyBytes: cfg.Intake.MaxBodyBytes,
+		Health: func() intake.Health {
+			return intake.Health{ConnectWise: eng.Health().ConnectWise}
+		},
+		OnAccepted: eng.Poke, Registry: reg, Logger: log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Intake.Listen)
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, ln, nil
+}
