@@ -15,12 +15,12 @@ import (
 func TestConcurrentReadersDuringWrites(t *testing.T) {
 	s := openT(t, t.TempDir(), Options{FeedCap: 50})
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
+	var wg, writers sync.WaitGroup
 	var wrote atomic.Int64
 
 	// Writers.
 	for w := range 4 {
-		wg.Go(func() {
+		writers.Go(func() {
 			for i := 0; i < 150; i++ {
 				id := fmt.Sprintf("w%d-%d", w, i)
 				if _, _, err := s.EnqueueIncidents(ctx, []Incident{{ID: id, Key: "k" + id}}); err != nil {
@@ -103,7 +103,9 @@ func TestConcurrentReadersDuringWrites(t *testing.T) {
 			}
 		})
 	}
-	waitFor(t, func() bool { return wrote.Load() == 600 || t.Failed() })
+	// Wait for the writers themselves, not a wall-clock deadline: a busy
+	// machine makes them slow, never wrong.
+	writers.Wait()
 	close(stop)
 	cancel()
 	wg.Wait()
