@@ -1,97 +1,13 @@
 package storage
 
-import (
-	"crypto/subtle"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"log/slog"
-)
+import "github.com/cwbridge/cwbridge/storage/secret"
 
-// Mask is what every printing path shows instead of a secret's value. It is
-// fixed-length and shows no part of the value (no last-4), so nothing about
-// the secret leaks through logs, the TUI or the audit log.
-const Mask = "••••••"
+// Secret is the one credential type of cwbridge (see package secret); the
+// aliases keep storage's API self-contained.
+type Secret = secret.Secret
 
-// Secret holds the ConnectWise private key and the intake token. The value
-// sits in an unexported field so it is not reachable by a plain conversion or
-// by reflection-based encoders; every formatting and encoding path prints
-// Mask. Only Reveal gives the value, for the code that sends it.
-//
-// The zero Secret is "not set" and prints as the empty string, so screens can
-// tell set from unset without learning anything else.
-type Secret struct{ v string }
+// Mask is what every printing path shows instead of a secret's value.
+const Mask = secret.Mask
 
 // NewSecret wraps a value.
-func NewSecret(v string) Secret { return Secret{v: v} }
-
-// Reveal returns the value. Call it only where the value is used (the HTTP
-// Authorization header, the intake token check).
-func (s Secret) Reveal() string { return s.v }
-
-// IsZero reports whether the secret is unset.
-func (s Secret) IsZero() bool { return s.v == "" }
-
-// Equal compares in constant time, for token checks.
-func (s Secret) Equal(o Secret) bool {
-	return subtle.ConstantTimeCompare([]byte(s.v), []byte(o.v)) == 1
-}
-
-func (s Secret) masked() string {
-	if s.v == "" {
-		return ""
-	}
-	return Mask
-}
-
-// String masks the value.
-func (s Secret) String() string { return s.masked() }
-
-// GoString masks the value for %#v.
-func (s Secret) GoString() string { return fmt.Sprintf("storage.Secret(%q)", s.masked()) }
-
-// Format masks the value for every verb (%s %v %q %x %d ...); fmt would
-// otherwise print %x of the underlying string.
-func (s Secret) Format(f fmt.State, verb rune) {
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		_, _ = io.WriteString(f, s.GoString())
-	case verb == 'q':
-		_, _ = fmt.Fprintf(f, "%q", s.masked())
-	default:
-		_, _ = io.WriteString(f, s.masked())
-	}
-}
-
-// LogValue masks the value in slog output.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.masked()) }
-
-// MarshalJSON is for display: it writes Mask. Storage keeps the real value in
-// its own record types, never through this method.
-func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.masked()) }
-
-// MarshalText masks too, for TOML/YAML encoders and map keys.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(s.masked()), nil }
-
-var errMaskedSecret = errors.New("storage: refusing to take the display mask as a secret value")
-
-// UnmarshalText takes a real value (e.g. from the TOML config). The mask
-// itself is refused so a displayed form round-tripped back cannot overwrite
-// the real key.
-func (s *Secret) UnmarshalText(b []byte) error {
-	if string(b) == Mask {
-		return errMaskedSecret
-	}
-	s.v = string(b)
-	return nil
-}
-
-// UnmarshalJSON takes a JSON string; the mask is refused as in UnmarshalText.
-func (s *Secret) UnmarshalJSON(b []byte) error {
-	var v string
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	return s.UnmarshalText([]byte(v))
-}
+func NewSecret(v string) Secret { return secret.New(v) }

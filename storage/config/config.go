@@ -23,6 +23,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/cwbridge/cwbridge/storage/secret"
 )
 
 // DefaultPath is the config file used when --config is not given and the
@@ -255,12 +257,12 @@ func parse(name string, data []byte, env lookupEnv) (*Config, error) {
 	fromEnv := map[string]string{}
 	if env != nil {
 		if v, ok := env(EnvPrivateKey); ok && v != "" {
-			cfg.ConnectWise.PrivateKey = Secret(v)
+			cfg.ConnectWise.PrivateKey = secret.New(v)
 			cfg.set["connectwise.private_key"] = struct{}{}
 			fromEnv["connectwise.private_key"] = EnvPrivateKey
 		}
 		if v, ok := env(EnvIntakeToken); ok && v != "" {
-			cfg.Intake.Token = Secret(v)
+			cfg.Intake.Token = secret.New(v)
 			cfg.set["intake.token"] = struct{}{}
 			fromEnv["intake.token"] = EnvIntakeToken
 		}

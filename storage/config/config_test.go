@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cwbridge/cwbridge/storage/secret"
 )
 
 const file = "cwbridge.toml"
@@ -120,8 +122,8 @@ preferred_server = "us-west"
 max_users = 50
 `)
 	want := &Config{
-		ConnectWise: ConnectWise{"na.myconnectwise.net", "mycompany", "pub", "priv", "5c8fdc8c-4d58-4d54-9e6a-4f5bde3c5e0b", "2024.12", "Catchall"},
-		Intake:      Intake{"127.0.0.1:8088", "tok", 2048},
+		ConnectWise: ConnectWise{"na.myconnectwise.net", "mycompany", "pub", secret.New("priv"), "5c8fdc8c-4d58-4d54-9e6a-4f5bde3c5e0b", "2024.12", "Catchall"},
+		Intake:      Intake{"127.0.0.1:8088", secret.New("tok"), 2048},
 		SSH:         SSH{"[::1]:2222", "k", "ak"},
 		Engine:      Engine{8, 100, "reopen"},
 		Actions:     Actions{"/usr/local/bin/act --json"},

@@ -69,7 +69,7 @@ func FuzzParse(f *testing.F) {
 		}
 
 		// Round trip through Redacted, secrets left out.
-		c.ConnectWise.PrivateKey, c.Intake.Token, c.Intake.Listen = "", "", ""
+		c.ConnectWise.PrivateKey, c.Intake.Token, c.Intake.Listen = Secret{}, Secret{}, ""
 		back, err := Parse(name, []byte(c.Redacted()))
 		if err != nil {
 			t.Fatalf("Redacted does not parse: %v\n%s", err, c.Redacted())

@@ -96,6 +96,15 @@ func suggestKey(k string, fields []tomlField) string {
 }
 
 func (c *checker) value(v any, t reflect.Type, p kpath, name string) {
+	if t == reflect.TypeFor[Secret]() { // a struct in Go, a string in TOML
+		switch s, ok := v.(string); {
+		case !ok:
+			c.errorf(p, "must be a string, not %s", typeName(v))
+		case s == Mask: // caught here, where the line is known; decoding refuses it too
+			c.errorf(p, "is the display mask %s, not the real value", Mask)
+		}
+		return
+	}
 	switch t.Kind() {
 	case reflect.String:
 		if _, ok := v.(string); !ok {

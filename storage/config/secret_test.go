@@ -103,7 +103,7 @@ func TestSecretMasking(t *testing.T) {
 			t.Errorf("%s does not show the mask: %s", name, outputs[name])
 		}
 	}
-	if got := outputs["Secret %#v"]; got != `config.Secret("`+Mask+`")` {
+	if got := outputs["Secret %#v"]; got != `secret.Secret("`+Mask+`")` {
 		t.Errorf("%%#v = %s", got)
 	}
 	if got := outputs["Secret %q"]; got != fmt.Sprintf("%q", Mask) {
@@ -179,7 +179,7 @@ func TestRedacted(t *testing.T) {
 		t.Errorf("re-parsing the masked form: %v", err)
 	}
 	// Without secrets the rendering is a config that parses to the same values.
-	c.ConnectWise.PrivateKey, c.Intake.Token, c.Intake.Listen = "", "", ""
+	c.ConnectWise.PrivateKey, c.Intake.Token, c.Intake.Listen = Secret{}, Secret{}, ""
 	c.Routes = []Route{{AlertType: "threat", Enabled: false, Board: "S"}}
 	c.Workspaces = []Workspace{{Key: "k", CWCompany: "K", MaxUsers: 3}}
 	back, err := Parse(file, []byte(c.Redacted()))

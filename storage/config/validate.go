@@ -46,7 +46,7 @@ func (v *validator) config(c *Config) {
 	in := c.Intake
 	v.listen("intake.listen", in.Listen)
 	v.secret("intake.token", in.Token)
-	if in.Listen != "" && in.Token == "" {
+	if in.Listen != "" && in.Token.IsZero() {
 		v.errorf("intake.token", "required when intake.listen is set: set token here or the environment variable %s", EnvIntakeToken)
 	}
 	if in.MaxBodyBytes < MinMaxBodyBytes || in.MaxBodyBytes > MaxMaxBodyBytes {
