@@ -451,21 +451,11 @@ func (c *Client) attempt(ctx context.Context, r request, payload []byte) (*respo
 	}
 	e.Status = resp.StatusCode
 	if resp.StatusCode/100 == 2 {
-		if looksHTML(resp.Header.Get("Content-Type"), nil) {
-			resp.Body.Close()
-			cancel()
-			e.Kind = KindWrongHost
-			e.Message = "the site answered with a web page, not the ConnectWise API"
-			e.Hint = "check the site: use your ConnectWise login host (e.g. na.myconnectwise.net) or your on-premise server"
-			return nil, e
-		}
 		br := bufio.NewReader(resp.Body)
-		if first, _ := firstNonSpace(br); first == '<' {
+		if first, _ := firstNonSpace(br); first == '<' || looksHTML(resp.Header.Get("Content-Type"), nil) {
 			resp.Body.Close()
 			cancel()
-			e.Kind = KindWrongHost
-			e.Message = "the site answered with a web page, not the ConnectWise API"
-			e.Hint = "check the site: use your ConnectWise login host (e.g. na.myconnectwise.net) or your on-premise server"
+			e.webPage()
 			return nil, e
 		}
 		return &response{status: resp.StatusCode, header: resp.Header, body: cancelOnClose{readCloser{br, resp.Body}, cancel}}, nil

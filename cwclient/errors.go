@@ -180,9 +180,7 @@ const maxQuoted = 200
 func (e *Error) parseErrorBody(contentType string, body []byte) {
 	trimmed := bytes.TrimSpace(body)
 	if looksHTML(contentType, trimmed) {
-		e.Kind = KindWrongHost
-		e.Message = "the site answered with a web page, not the ConnectWise API"
-		e.Hint = "check the site: use your ConnectWise login host (e.g. na.myconnectwise.net) or your on-premise server"
+		e.webPage()
 		return
 	}
 	var eb errorBody
@@ -200,6 +198,13 @@ func (e *Error) parseErrorBody(contentType string, body []byte) {
 		e.Kind = KindWrongHost
 		e.Hint = "cloud API hosts need the api- prefix (api-na.myconnectwise.net) and https"
 	}
+}
+
+// webPage marks e as the answer of a web page: the site is not the API.
+func (e *Error) webPage() {
+	e.Kind = KindWrongHost
+	e.Message = "the site answered with a web page, not the ConnectWise API"
+	e.Hint = "check the site: use your ConnectWise login host (e.g. na.myconnectwise.net) or your on-premise server"
 }
 
 func looksHTML(contentType string, body []byte) bool {

@@ -215,9 +215,7 @@ func (c *Client) fetchCompanyInfo(ctx context.Context) (CompanyInfo, error) {
 		return info, e
 	}
 	if looksHTML(resp.Header.Get("Content-Type"), body) {
-		e.Kind = KindWrongHost
-		e.Message = "the site answered with a web page, not ConnectWise company info"
-		e.Hint = "check the site: use your ConnectWise login host (e.g. na.myconnectwise.net) or your on-premise server"
+		e.webPage()
 		return info, e
 	}
 	if err := json.Unmarshal(body, &info); err != nil {
