@@ -8,13 +8,17 @@ import (
 	"net"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+	"charm.land/ssh"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/cwbridge/cwbridge/engine"
 	"github.com/cwbridge/cwbridge/engine/intake"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/tui"
 )
 
 // defaultData is where the bbolt file lives unless --data says otherwise.
@@ -107,7 +111,30 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		running++
 	}
 	if cfg.SSH.Enabled() {
-		log.Warn("[ssh] listen is set, but this build has no SSH server yet; use the TUI locally", "listen", cfg.SSH.Listen)
+		srv, err := newSSHServer(cfg.SSH, log, func(s ssh.Session) (tea.Model, []tea.ProgramOption) {
+			actor := "ssh:" + s.User()
+			if k := s.PublicKey(); k != nil {
+				actor += "@" + gossh.FingerprintSHA256(k)
+			}
+			return tui.New(s.Context(), tui.Options{Store: st, Backend: engineBackend{eng}, Config: cfg,
+				Actor: actor, Version: versionString()}), nil
+		})
+		if err == nil {
+			var ln net.Listener
+			if ln, err = net.Listen("tcp", cfg.SSH.Listen); err == nil {
+				log.Info("ssh listening", "addr", ln.Addr().String())
+				go func() { done <- serveSSH(runCtx, srv, ln) }()
+				running++
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "cwbridge serve: ssh: %v\n", err)
+			stopAll()
+			for ; running > 0; running-- {
+				<-done
+			}
+			return exitFail
+		}
 	}
 	log.Info("cwbridge serving", "data", st.Path(), "version", versionString())
 
