@@ -30,8 +30,10 @@ type command struct {
 }
 
 var commands = []command{
+	{"serve", "run the engine and the intake headless until SIGINT/SIGTERM", runServe},
 	{"verify", "check ConnectWise credentials and permissions; exit 0 when all pass", runVerify},
 	{"cwsim", "run the built-in ConnectWise simulator and print a ready [connectwise] block", runCWSim},
+	{"ingest", "post NDJSON incidents to a running intake", runIngest},
 	{"version", "print the version", runVersion},
 }
 

@@ -2,13 +2,13 @@ package intake
 
 import (
 	"bytes"
-	"log/slog"
-	"sync"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/cwbridge/cwbridge/storage"
@@ -50,6 +51,12 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) {
 	if _, ok := mediaType(ct); !ok {
 		s.m.rejected.WithLabelValues("media_type").Inc()
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be "+ContentTypeJSON+" or "+ContentTypeNDJSON)
+		return
+	}
+	// A compressed body would only fail later as malformed JSON.
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		s.m.rejected.WithLabelValues("media_type").Inc()
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Encoding "+quoteShort(ce)+" is not supported; send the body uncompressed")
 		return
 	}
 	// Refuse before reading: a full queue means the engine is behind (or
