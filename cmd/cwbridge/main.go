@@ -30,7 +30,8 @@ type command struct {
 }
 
 var commands = []command{
-	{"serve", "run the engine and the intake headless until SIGINT/SIGTERM", runServe},
+	{"demo", "try cwbridge: a ConnectWise simulator, sample incidents and the TUI; needs no config", runDemo},
+	{"serve", "run the engine, the intake and the SSH server headless until SIGINT/SIGTERM", runServe},
 	{"verify", "check ConnectWise credentials and permissions; exit 0 when all pass", runVerify},
 	{"cwsim", "run the built-in ConnectWise simulator and print a ready [connectwise] block", runCWSim},
 	{"ingest", "post NDJSON incidents to a running intake", runIngest},
@@ -51,8 +52,7 @@ func main() {
 
 func run(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 {
-		usage(e.stderr)
-		return exitConfig
+		return runTUI(ctx, e, nil)
 	}
 	name := args[0]
 	switch name {

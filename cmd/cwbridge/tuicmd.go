@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cwbridge/cwbridge/engine"
+	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/tui"
+)
+
+// runTUI is `cwbridge` on its own: the TUI on this terminal, with the
+// engine (and the intake, when configured) in the same process.
+func runTUI(ctx context.Context, e *env, args []string) int {
+	fs := newFlags(e, "cwbridge", "[--config FILE] [--data DIR]")
+	cfgPath := fs.String("config", config.DefaultPath, "config file")
+	dataDir := fs.String("data", defaultData, "data directory (the bbolt file lives here)")
+	if code := parseFlags(e, fs, args); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "cwbridge: unexpected argument %q\n", fs.Arg(0))
+		return exitConfig
+	}
+	cfg, st, err := openState(*cfgPath, flagSet(fs, "config"), *dataDir)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "cwbridge: %v\n", err)
+		return exitCode(err)
+	}
+	defer st.Close()
+	// The screen is the terminal: logs go to a file beside the data.
+	logf, log := fileLogger(filepath.Join(*dataDir, "cwbridge.log"))
+	if logf != nil {
+		defer logf.Close()
+	}
+	eng, err := engine.New(engine.Options{Store: st, Config: cfg, Logger: log})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "cwbridge: %v\n", err)
+		return exitFail
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 2)
+	go func() { done <- eng.Run(runCtx) }()
+	running := 1
+	if cfg.Intake.Enabled() {
+		srv, ln, err := startIntake(cfg, st, eng, prometheus.NewRegistry(), log)
+		if err != nil {
+			stop()
+			<-done
+			fmt.Fprintf(e.stderr, "cwbridge: intake: %v\n", err)
+			return exitFail
+		}
+		go func() { done <- srv.Serve(runCtx, ln) }()
+		running++
+	}
+	app := tui.New(runCtx, tui.Options{Store: st, Backend: engineBackend{eng}, Config: cfg,
+		Actor: "tui:" + currentUser(), Version: versionString()})
+	_, err = tea.NewProgram(app, tea.WithContext(runCtx)).Run()
+	stop()
+	for range running {
+		<-done
+	}
+	if err != nil && ctx.Err() == nil {
+		fmt.Fprintf(e.stderr, "cwbridge: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// fileLogger logs to path (0600), or nowhere if it cannot be opened.
+func fileLogger(path string) (io.Closer, *slog.Logger) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, slog.New(slog.DiscardHandler)
+	}
+	return f, slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func currentUser() string {
+	for _, k := range []string{"USER", "LOGNAME"} {
+		if u := os.Getenv(k); u != "" {
+			return u
+		}
+	}
+	return "local"
+}

@@ -1,0 +1,377 @@
+// Package alerts is the Alerts page: where each alert type's tickets go
+// (board, status, priority, type, subtype, closed status), and a test
+// ticket through the real engine to prove a route.
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/tui/common"
+	"github.com/cwbridge/cwbridge/tui/widget"
+)
+
+// Model is the Alerts page.
+type Model struct {
+	c         *common.Common
+	types     []string
+	routes    map[string]storage.Route
+	tables    map[string]storage.LookupTable
+	asked     map[int]bool // boards whose tables were requested
+	cursor    int
+	loaded    bool
+	err       string
+	status    string
+	statusErr bool
+
+	edit    *editor
+	wsPick  *widget.Picker // choosing the workspace for a test ticket
+	testing string         // alert type with a test ticket in flight
+	w, h    int
+}
+
+// New builds the page.
+func New(c *common.Common) *Model {
+	return &Model{c: c, routes: map[string]storage.Route{}, tables: map[string]storage.LookupTable{}, asked: map[int]bool{}}
+}
+
+type routesMsg struct {
+	routes     []storage.Route
+	workspaces []storage.Workspace
+	err        error
+}
+
+func (m *Model) Init() tea.Cmd {
+	m.asked[0] = true
+	return tea.Batch(m.loadRoutes(), cachedLookups(m.c, 0, false),
+		common.Watch(m.c, common.PageAlerts, storage.ChangeRoutes, storage.ChangeSettings))
+}
+
+func (m *Model) loadRoutes() tea.Cmd {
+	st := m.c.Store
+	return common.Route(common.PageAlerts, func() tea.Msg {
+		rs, err := st.Routes()
+		return routesMsg{routes: rs, err: err}
+	})
+}
+
+// ensureBoard loads a board's statuses, types and subtypes once.
+func (m *Model) ensureBoard(board int) tea.Cmd {
+	if board == 0 || m.asked[board] {
+		return nil
+	}
+	m.asked[board] = true
+	return cachedLookups(m.c, board, false)
+}
+
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case routesMsg:
+		m.loaded = true
+		if msg.err != nil {
+			m.err = msg.err.Error()
+		}
+		m.routes = map[string]storage.Route{}
+		var cmds []tea.Cmd
+		for _, r := range msg.routes {
+			m.routes[r.AlertType] = r
+			cmds = append(cmds, m.ensureBoard(r.Board.ID))
+		}
+		m.types = alertTypes(m.c.Config, msg.routes)
+		m.cursor = min(m.cursor, max(0, len(m.types)-1))
+		return tea.Batch(cmds...)
+	case lookupsMsg:
+		for _, t := range msg.tables {
+			m.tables[tableKey(t.Kind, t.BoardID)] = t
+		}
+		if msg.err != nil {
+			m.setStatus("lookups: "+msg.err.Error(), true)
+			m.asked[msg.board] = false // let a later edit ask again
+		}
+		if m.edit != nil && m.edit.route.Board.ID == msg.board && msg.board != 0 {
+			m.edit.fillDefaults()
+		}
+		return nil
+	case common.ChangesMsg:
+		cmds := []tea.Cmd{m.loadRoutes(), msg.Next}
+		for _, ch := range msg.Changes {
+			if ch.Kind == storage.ChangeSettings && ch.Key == "connectwise" {
+				// New credentials: the cached tables may be another site's.
+				m.asked = map[int]bool{0: true}
+				m.setStatus("", false)
+				cmds = append(cmds, cachedLookups(m.c, 0, true))
+				break
+			}
+		}
+		return tea.Batch(cmds...)
+	case savedMsg:
+		if m.edit == nil {
+			return nil
+		}
+		m.edit.saving = false
+		if msg.err != nil {
+			m.edit.err = "not saved: " + msg.err.Error()
+			return nil
+		}
+		m.edit = nil
+		m.setStatus("saved the route for "+msg.route.AlertType, false)
+		return m.loadRoutes()
+	case testTicketMsg:
+		m.testing = ""
+		if msg.err != nil {
+			m.setStatus(fmt.Sprintf("test ticket for %s failed: %v", msg.alertType, msg.err), true)
+		} else {
+			m.setStatus(fmt.Sprintf("✓ test ticket #%d created for %s (%s)", msg.id, msg.alertType, wsLabel(msg.workspace)), false)
+		}
+		return nil
+	case wsListMsg:
+		items := []widget.Item{{Label: "(fallback company)", Detail: "incidents with no workspace", Value: ""}}
+		for _, w := range msg.list {
+			items = append(items, widget.Item{Label: w.Key, Detail: w.CWCompany, Value: w.Key})
+		}
+		p := widget.NewPicker("Send a test ticket for "+msg.alertType+" to", items)
+		p.SetSize(m.w-2, m.h-3)
+		m.wsPick = &p
+		return nil
+	case toggledMsg:
+		if msg.err != nil {
+			m.setStatus("not saved: "+msg.err.Error(), true)
+		}
+		return m.loadRoutes()
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	}
+	return nil
+}
+
+func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr = s, isErr }
+
+// alertTypes lists the built-in types, then configured and stored ones.
+func alertTypes(cfg *config.Config, routes []storage.Route) []string {
+	out := slices.Clone(config.BuiltinAlertTypes)
+	add := func(t string) {
+		if t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	if cfg != nil {
+		for _, r := range cfg.Routes {
+			add(r.AlertType)
+		}
+	}
+	for _, r := range routes {
+		add(r.AlertType)
+	}
+	return out
+}
+
+type (
+	testTicketMsg struct {
+		alertType, workspace string
+		id                   int
+		err                  error
+	}
+	wsListMsg struct {
+		alertType string
+		list      []storage.Workspace
+	}
+	toggledMsg struct{ err error }
+)
+
+func wsLabel(ws string) string {
+	if ws == "" {
+		return "fallback company"
+	}
+	return ws
+}
+
+func (m *Model) current() string {
+	if m.cursor < len(m.types) {
+		return m.types[m.cursor]
+	}
+	return ""
+}
+
+func (m *Model) routeOf(t string) storage.Route {
+	if r, ok := m.routes[t]; ok {
+		return r
+	}
+	return storage.Route{AlertType: t}
+}
+
+func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
+	if m.wsPick != nil {
+		cmd := m.wsPick.Update(k)
+		if m.wsPick.Cancelled() {
+			m.wsPick = nil
+		} else if it, ok := m.wsPick.Picked(); ok {
+			m.wsPick = nil
+			return m.sendTest(m.current(), it.Value)
+		}
+		return cmd
+	}
+	if m.edit != nil {
+		if k.String() == "esc" && m.edit.picker == nil {
+			m.edit = nil
+			return nil
+		}
+		return m.edit.update(k)
+	}
+	keys := m.c.Keys
+	switch {
+	case key.Matches(k, keys.Up):
+		m.cursor = max(0, m.cursor-1)
+	case key.Matches(k, keys.Down):
+		m.cursor = min(len(m.types)-1, m.cursor+1)
+	case k.String() == "enter" || k.String() == "e":
+		if t := m.current(); t != "" {
+			r := m.routeOf(t)
+			if _, ok := m.routes[t]; !ok {
+				r.Enabled = true // a new route is meant to work
+			}
+			m.edit = &editor{p: m, route: r, start: m.routeOf(t)}
+			m.setStatus("", false)
+			return m.ensureBoard(r.Board.ID)
+		}
+	case k.String() == "space":
+		t := m.current()
+		r, ok := m.routes[t]
+		if !ok {
+			m.setStatus("press enter to set up a route for "+t+" first", true)
+			return nil
+		}
+		r.Enabled = !r.Enabled
+		c := m.c
+		return common.Route(common.PageAlerts, func() tea.Msg { return toggledMsg{c.Store.PutRoute(c.Actor, r)} })
+	case k.String() == "t":
+		t := m.current()
+		if r, ok := m.routes[t]; !ok || !r.Enabled {
+			m.setStatus("the "+t+" route is not enabled: set it up first (enter)", true)
+			return nil
+		}
+		if m.testing != "" {
+			return nil
+		}
+		st := m.c.Store
+		return common.Route(common.PageAlerts, func() tea.Msg {
+			l, _ := st.Workspaces()
+			return wsListMsg{alertType: t, list: l}
+		})
+	case k.String() == "r":
+		m.asked = map[int]bool{0: true}
+		cmds := []tea.Cmd{cachedLookups(m.c, 0, true)}
+		for _, r := range m.routes {
+			if r.Board.ID != 0 && !m.asked[r.Board.ID] {
+				m.asked[r.Board.ID] = true
+				cmds = append(cmds, cachedLookups(m.c, r.Board.ID, true))
+			}
+		}
+		m.setStatus("refreshing boards, statuses and priorities from ConnectWise…", false)
+		return tea.Batch(cmds...)
+	}
+	return nil
+}
+
+// sendTest creates one real ticket through the engine.
+func (m *Model) sendTest(alertType, ws string) tea.Cmd {
+	m.testing = alertType
+	m.setStatus("sending a test ticket for "+alertType+"…", false)
+	c := m.c
+	return common.Route(common.PageAlerts, func() tea.Msg {
+		ctx, cancel := context.WithTimeout(c.Ctx, 90*time.Second)
+		defer cancel()
+		id, err := c.Backend.SendTestTicket(ctx, alertType, ws)
+		return testTicketMsg{alertType: alertType, workspace: ws, id: id, err: err}
+	})
+}
+
+func (m *Model) SetSize(w, h int) {
+	m.w, m.h = w, h
+	if m.wsPick != nil {
+		m.wsPick.SetSize(w-2, h-3)
+	}
+	if m.edit != nil && m.edit.picker != nil {
+		m.edit.picker.SetSize(w-2, h-3)
+	}
+}
+
+func (m *Model) Capturing() bool { return m.wsPick != nil || (m.edit != nil && m.edit.picker != nil) }
+func (m *Model) Dirty() bool     { return m.edit != nil && m.edit.dirty() }
+
+func (m *Model) View() string {
+	st := m.c.Styles
+	if m.wsPick != nil {
+		return m.wsPick.View(st)
+	}
+	if m.edit != nil {
+		return m.edit.view() + "\n\n" + m.statusView()
+	}
+	var b strings.Builder
+	b.WriteString(st.Muted.Render("Where each alert type's tickets go. Editing a board reloads its statuses and types.") + "\n\n")
+	cols := []widget.Column{{Title: "Alert type", Width: 16}, {Title: "On", Width: 3}, {Title: "Board"}, {Title: "Status"}, {Title: "Priority"}, {Title: "Type"}, {Title: "Subtype"}, {Title: "Closed"}}
+	widths := widget.Widths(cols, m.w-2)
+	var titles []string
+	for _, c := range cols {
+		titles = append(titles, c.Title)
+	}
+	b.WriteString("  " + st.Muted.Render(widget.Row(titles, widths)) + "\n")
+	if !m.loaded {
+		b.WriteString(st.Muted.Render("  loading routes…") + "\n")
+	}
+	for i, t := range m.types {
+		r, ok := m.routes[t]
+		on := "no"
+		if r.Enabled {
+			on = "yes"
+		}
+		cells := []string{t, on, r.Board.Name, r.Status.Name, r.Priority.Name, r.Type.Name, r.Subtype.Name, r.ClosedStatus.Name}
+		if !ok {
+			cells = []string{t, "–", "not set up", "", "", "", "", ""}
+		}
+		row := widget.Row(cells, widths)
+		switch {
+		case i == m.cursor:
+			b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(row))
+		case !ok || !r.Enabled:
+			b.WriteString("  " + st.Muted.Render(row))
+		default:
+			b.WriteString("  " + row)
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("\n" + m.statusView())
+	return b.String()
+}
+
+func (m *Model) statusView() string {
+	st := m.c.Styles
+	switch {
+	case m.err != "":
+		return st.Error.Render("✗ " + m.err)
+	case m.status == "":
+		return ""
+	case m.statusErr:
+		return st.Error.Render(widget.Trunc(m.status, m.w))
+	}
+	return st.OK.Render(widget.Trunc(m.status, m.w))
+}
+
+func (m *Model) ShortHelp() []key.Binding {
+	switch {
+	case m.wsPick != nil, m.edit != nil && m.edit.picker != nil:
+		return []key.Binding{common.K("type", "filter", ""), common.K("enter", "choose", "enter"), common.K("esc", "cancel", "esc")}
+	case m.edit != nil:
+		return []key.Binding{common.K("↑↓", "move", "up"), common.K("enter", "change", "enter"), common.K("ctrl+s", "save", "ctrl+s"), common.K("esc", "cancel", "esc")}
+	}
+	return []key.Binding{common.K("↑↓", "move", "up"), common.K("enter", "edit", "enter"), common.K("space", "on/off", "space"), common.K("t", "test ticket", "t"), common.K("r", "refresh lists", "r")}
+}
+
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }

@@ -1,0 +1,137 @@
+package alerts
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/cwbridge/cwbridge/storage"
+	tu "github.com/cwbridge/cwbridge/tui/internal/testutil"
+)
+
+func newPage(t *testing.T, st *storage.Store, be *tu.Backend) (*Model, *tu.Driver) {
+	t.Helper()
+	m := New(tu.Common(st, be))
+	m.SetSize(100, 30)
+	d := &tu.Driver{T: t, Update: tu.PageUpdate(m), Idle: 300 * 1e6}
+	d.Run(m.Init())
+	return m, d
+}
+
+func screen(m *Model) string { return ansi.Strip(m.View()) }
+
+func pick(t *testing.T, m *Model, d *tu.Driver, row int, text string) {
+	t.Helper()
+	for m.edit.row != row {
+		d.Press("down")
+	}
+	d.Press("enter")
+	if m.edit.picker == nil {
+		t.Fatalf("no picker for row %d:\n%s", row, screen(m))
+	}
+	d.Type(text)
+	d.Press("enter")
+	if m.edit.picker != nil {
+		t.Fatalf("picker for %q still open:\n%s", text, screen(m))
+	}
+}
+
+func TestEditRouteBoardRefreshesChoices(t *testing.T) {
+	s := tu.Sim(t, 5)
+	st := tu.Store(t)
+	tu.Connect(t, st, s)
+	m, d := newPage(t, st, &tu.Backend{})
+	if _, ok := m.tables["boards"]; !ok {
+		t.Fatal("boards not fetched from ConnectWise")
+	}
+	if _, err := st.Lookup(storage.LookupBoards, 0); err != nil {
+		t.Fatalf("boards not cached in storage: %v", err)
+	}
+	d.Press("enter") // threat
+	if m.edit == nil {
+		t.Fatal("no editor")
+	}
+	pick(t, m, d, eBoard, "Security")
+	sec := m.edit.route.Board.ID
+	if m.edit.route.Status.Name != "New" || m.edit.route.ClosedStatus.Name != "Closed" {
+		t.Fatalf("defaults after choosing a board: %+v", m.edit.route)
+	}
+	secStatus := m.edit.route.Status.ID
+	pick(t, m, d, ePriority, "Priority 2")
+	pick(t, m, d, eType, "Incident")
+	// A new board: its own statuses (different ids), type cleared.
+	pick(t, m, d, eBoard, "Help Desk")
+	if m.edit.route.Board.ID == sec || m.edit.route.Status.ID == secStatus || m.edit.route.Status.ID == 0 {
+		t.Fatalf("status not refreshed for the new board: %+v", m.edit.route)
+	}
+	if m.edit.route.Type.ID != 0 {
+		t.Fatalf("type of the old board kept: %+v", m.edit.route.Type)
+	}
+	hdStatuses := m.tables[tableKey(storage.LookupStatuses, m.edit.route.Board.ID)]
+	found := false
+	for _, it := range hdStatuses.Items {
+		found = found || it.ID == m.edit.route.Status.ID
+	}
+	if !found {
+		t.Fatal("status is not one of the new board's")
+	}
+	pick(t, m, d, eType, "Alert")
+	d.Press("ctrl+s")
+	if m.edit != nil {
+		t.Fatalf("editor open after save:\n%s", screen(m))
+	}
+	r, err := st.Route("threat")
+	if err != nil || !r.Enabled || r.Board.Name != "Help Desk" || r.Type.Name != "Alert" || r.Priority.Name == "" {
+		t.Fatalf("stored %+v %v", r, err)
+	}
+	if !strings.Contains(screen(m), "Help Desk") {
+		t.Errorf("table lacks the route:\n%s", screen(m))
+	}
+}
+
+func TestEnabledRouteNeedsBoard(t *testing.T) {
+	st := tu.Store(t)
+	m, d := newPage(t, st, &tu.Backend{})
+	d.Press("enter", "ctrl+s")
+	if m.edit == nil || !strings.Contains(screen(m), "needs a board") {
+		t.Fatalf("want an inline error:\n%s", screen(m))
+	}
+	if _, err := st.Route("threat"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatal("saved a route without a board")
+	}
+}
+
+func TestSendTestTicket(t *testing.T) {
+	st := tu.Store(t)
+	if err := st.PutRoute("t", storage.Route{AlertType: "threat", Enabled: true, Board: storage.Ref{ID: 1, Name: "Security"}, Status: storage.Ref{ID: 2, Name: "New"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutWorkspace("t", storage.Workspace{Key: "acme", CWCompany: "ACME"}); err != nil {
+		t.Fatal(err)
+	}
+	be := &tu.Backend{TicketID: 250123}
+	m, d := newPage(t, st, be)
+	d.Press("t")
+	if m.wsPick == nil {
+		t.Fatalf("no workspace picker:\n%s", screen(m))
+	}
+	d.Type("acme")
+	d.Press("enter")
+	if len(be.Tests) != 1 || be.Tests[0] != "threat/acme" {
+		t.Fatalf("backend calls %v", be.Tests)
+	}
+	if !strings.Contains(screen(m), "test ticket #250123 created for threat (acme)") {
+		t.Fatalf("ticket id not shown:\n%s", screen(m))
+	}
+	be.TicketErr = errors.New("route threat: board Security not found")
+	d.Press("t", "enter")
+	if !strings.Contains(screen(m), "failed: route threat: board Security not found") {
+		t.Fatalf("error not shown:\n%s", screen(m))
+	}
+	d.Press("down", "t") // malware: not set up
+	if !strings.Contains(screen(m), "not enabled") || len(be.Tests) != 2 {
+		t.Fatalf("test ticket for a missing route:\n%s", screen(m))
+	}
+}

@@ -1,0 +1,261 @@
+package alerts
+
+import (
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/tui/common"
+	"github.com/cwbridge/cwbridge/tui/widget"
+)
+
+// Editor rows.
+const (
+	eEnabled = iota
+	eBoard
+	eStatus
+	ePriority
+	eType
+	eSubtype
+	eClosed
+	eSave
+	numERows
+)
+
+var rowNames = [...]string{"Enabled", "Board", "Status", "Priority", "Type", "Subtype", "Closed status", ""}
+
+// editor edits one route.
+type editor struct {
+	p       *Model
+	route   storage.Route
+	start   storage.Route
+	row     int
+	picker  *widget.Picker
+	pickFor int
+	err     string
+	saving  bool
+}
+
+func (e *editor) dirty() bool { return e.route != e.start }
+
+// ref reads a row's value.
+func (e *editor) ref(row int) *storage.Ref {
+	switch row {
+	case eBoard:
+		return &e.route.Board
+	case eStatus:
+		return &e.route.Status
+	case ePriority:
+		return &e.route.Priority
+	case eType:
+		return &e.route.Type
+	case eSubtype:
+		return &e.route.Subtype
+	case eClosed:
+		return &e.route.ClosedStatus
+	}
+	return nil
+}
+
+// choices lists what a row may be set to; optional rows start with "(none)".
+func (e *editor) choices(row int) (items []widget.Item, loaded bool) {
+	board := e.route.Board.ID
+	var kind storage.LookupKind
+	switch row {
+	case eBoard:
+		kind, board = storage.LookupBoards, 0
+	case ePriority:
+		kind, board = storage.LookupPriorities, 0
+	case eStatus, eClosed:
+		kind = storage.LookupStatuses
+	case eType:
+		kind = storage.LookupTypes
+	case eSubtype:
+		kind = storage.LookupSubtypes
+	}
+	if board == 0 && row != eBoard && row != ePriority {
+		return nil, true
+	}
+	t, ok := e.p.tables[tableKey(kind, board)]
+	if !ok {
+		return nil, false
+	}
+	if row != eBoard && row != eStatus {
+		items = append(items, widget.Item{Label: "(none)", Value: "none"})
+	}
+	for _, it := range t.Items {
+		if it.Inactive {
+			continue
+		}
+		if row == eStatus && it.Closed || row == eClosed && !it.Closed {
+			continue
+		}
+		d := ""
+		if row == eStatus || row == eClosed {
+			if it.Closed {
+				d = "closed"
+			}
+		}
+		items = append(items, widget.Item{Label: it.Name, Detail: d, ID: it.ID})
+	}
+	return items, true
+}
+
+func (e *editor) update(k tea.KeyPressMsg) tea.Cmd {
+	if e.picker != nil {
+		cmd := e.picker.Update(k)
+		if e.picker.Cancelled() {
+			e.picker = nil
+		} else if it, ok := e.picker.Picked(); ok {
+			e.picker = nil
+			return e.set(e.pickFor, it)
+		}
+		return cmd
+	}
+	switch k.String() {
+	case "up", "k", "shift+tab":
+		e.row = (e.row + numERows - 1) % numERows
+	case "down", "j", "tab":
+		e.row = (e.row + 1) % numERows
+	case "space":
+		if e.row == eEnabled {
+			e.route.Enabled = !e.route.Enabled
+		}
+	case "ctrl+s":
+		return e.save()
+	case "enter":
+		switch e.row {
+		case eEnabled:
+			e.route.Enabled = !e.route.Enabled
+		case eSave:
+			return e.save()
+		default:
+			items, loaded := e.choices(e.row)
+			switch {
+			case e.route.Board.ID == 0 && e.row != eBoard && e.row != ePriority:
+				e.err = "choose a board first"
+			case !loaded:
+				e.err = "still loading the choices from ConnectWise…"
+			default:
+				p := widget.NewPicker(rowNames[e.row]+" for "+e.route.AlertType, items)
+				p.Empty = "ConnectWise has none on this board"
+				p.SetSize(e.p.w-2, e.p.h-3)
+				r := e.ref(e.row)
+				p.Select(r.ID, map[bool]string{true: "none"}[r.ID == 0])
+				e.picker, e.pickFor, e.err = &p, e.row, ""
+			}
+		}
+	}
+	return nil
+}
+
+// set applies a choice. A new board invalidates the board's own tables:
+// its status, type, subtype and closed status are cleared and its choices
+// loaded, then sensible defaults filled in.
+func (e *editor) set(row int, it widget.Item) tea.Cmd {
+	r := e.ref(row)
+	newRef := storage.Ref{ID: it.ID, Name: it.Label}
+	if it.Value == "none" {
+		newRef = storage.Ref{}
+	}
+	if row == eBoard && newRef.ID != e.route.Board.ID {
+		e.route.Status, e.route.Type, e.route.Subtype, e.route.ClosedStatus = storage.Ref{}, storage.Ref{}, storage.Ref{}, storage.Ref{}
+		*r = newRef
+		e.fillDefaults()
+		return e.p.ensureBoard(newRef.ID)
+	}
+	*r = newRef
+	return nil
+}
+
+// fillDefaults picks the first open and the "Closed" status once the
+// board's tables are known.
+func (e *editor) fillDefaults() {
+	t, ok := e.p.tables[tableKey(storage.LookupStatuses, e.route.Board.ID)]
+	if !ok {
+		return
+	}
+	for _, it := range t.Items {
+		if it.Inactive {
+			continue
+		}
+		if !it.Closed && e.route.Status.ID == 0 {
+			e.route.Status = storage.Ref{ID: it.ID, Name: it.Name}
+		}
+		if it.Closed && (e.route.ClosedStatus.ID == 0 || strings.EqualFold(it.Name, "Closed")) {
+			e.route.ClosedStatus = storage.Ref{ID: it.ID, Name: it.Name}
+		}
+	}
+}
+
+type savedMsg struct {
+	route storage.Route
+	err   error
+}
+
+func (e *editor) save() tea.Cmd {
+	if e.route.Enabled && e.route.Board.IsZero() {
+		e.err = "an enabled route needs a board"
+		e.row = eBoard
+		return nil
+	}
+	if e.route.Enabled && e.route.Status.IsZero() {
+		e.err = "an enabled route needs a status for new tickets"
+		e.row = eStatus
+		return nil
+	}
+	e.saving, e.err = true, ""
+	r, c := e.route, e.p.c
+	return common.Route(common.PageAlerts, func() tea.Msg {
+		return savedMsg{route: r, err: c.Store.PutRoute(c.Actor, r)}
+	})
+}
+
+func (e *editor) view() string {
+	st := e.p.c.Styles
+	if e.picker != nil {
+		return e.picker.View(st)
+	}
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Route for "+e.route.AlertType) + "\n\n")
+	for row := range numERows {
+		cur := "  "
+		label := st.Label.Render(widget.Fit(rowNames[row], 14))
+		if row == e.row {
+			cur, label = st.Cursor.Render("▸ "), st.Cursor.Render(widget.Fit(rowNames[row], 14))
+		}
+		switch row {
+		case eEnabled:
+			v := "[ ] no tickets for this alert type"
+			if e.route.Enabled {
+				v = "[x] tickets are created"
+			}
+			b.WriteString(cur + label + " " + v + "\n")
+		case eSave:
+			s := st.Bold.Render("[ Save ]")
+			if row == e.row {
+				s = st.Selected.Render("[ Save ]")
+			}
+			b.WriteString("\n" + cur + s)
+		default:
+			v := e.ref(row).Name
+			if v == "" {
+				v = st.Muted.Render("(none)")
+			}
+			if row != eBoard && row != ePriority && e.route.Board.ID != 0 {
+				if _, loaded := e.choices(row); !loaded {
+					v += st.Muted.Render("  loading choices…")
+				}
+			}
+			b.WriteString(cur + label + " " + v + "\n")
+		}
+	}
+	switch {
+	case e.saving:
+		b.WriteString("  " + st.Muted.Render("saving…"))
+	case e.err != "":
+		b.WriteString("  " + st.Error.Render(e.err))
+	}
+	return b.String()
+}

@@ -1,0 +1,269 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/cwbridge/cwbridge/tui/common"
+	"github.com/cwbridge/cwbridge/tui/setup"
+	"github.com/cwbridge/cwbridge/tui/widget"
+)
+
+// App is the root model.
+type App struct {
+	c      *common.Common
+	cancel context.CancelFunc
+	pages  [common.NumPages]common.Page
+	active common.PageID
+
+	health     common.Health
+	haveHealth bool
+	help       help.Model
+	fullHelp   bool
+	confirm    bool // "quit with unsaved changes?" is showing
+	version    string
+	w, h       int
+}
+
+// New builds one session's UI. ctx bounds everything the session starts
+// (subscriptions, ConnectWise calls); it is cancelled on quit.
+func New(ctx context.Context, o Options) *App {
+	ctx, cancel := context.WithCancel(ctx)
+	c := newCommon(ctx, o)
+	a := &App{c: c, cancel: cancel, help: help.New(), version: strings.TrimPrefix(o.Version, "cwbridge "), w: 80, h: 24}
+	a.help.Styles = c.Styles.Help
+	a.pages = newPages(c, o)
+	if !setup.NeedsOnboarding(o.Store) {
+		a.active = common.PageFeed
+	}
+	a.layout()
+	return a
+}
+
+type healthMsg struct{ h common.Health }
+
+func (a *App) Init() tea.Cmd {
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, a.pollHealth()}
+	for _, p := range a.pages {
+		cmds = append(cmds, p.Init())
+	}
+	return tea.Batch(cmds...)
+}
+
+// pollHealth reads the engine's health (in a command: it may take a lock).
+func (a *App) pollHealth() tea.Cmd {
+	b := a.c.Backend
+	if b == nil {
+		return nil
+	}
+	return func() tea.Msg { return healthMsg{b.Health()} }
+}
+
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.w, a.h = msg.Width, msg.Height
+		a.layout()
+		return a, nil
+	case tea.BackgroundColorMsg:
+		*a.c.Styles = *common.DefaultStyles(msg.IsDark())
+		a.help.Styles = a.c.Styles.Help
+		return a, nil
+	case healthMsg:
+		a.health, a.haveHealth = msg.h, true
+		cmds := a.broadcast(common.HealthMsg{Health: msg.h})
+		cmds = append(cmds, a.c.Tick(time.Second, func(time.Time) tea.Msg { return a.pollHealth()() }))
+		return a, tea.Batch(cmds...)
+	case common.PageMsg:
+		return a, a.pages[msg.Page].Update(msg.Msg)
+	case common.GotoMsg:
+		a.switchTo(msg.Page)
+		return a, nil
+	case tea.KeyPressMsg:
+		return a, a.key(msg)
+	}
+	return a, tea.Batch(a.broadcast(msg)...)
+}
+
+func (a *App) broadcast(msg tea.Msg) []tea.Cmd {
+	var cmds []tea.Cmd
+	for _, p := range a.pages {
+		cmds = append(cmds, p.Update(msg))
+	}
+	return cmds
+}
+
+func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
+	if a.confirm {
+		a.confirm = false
+		if k.String() == "y" || k.String() == "Y" {
+			return a.quit()
+		}
+		a.layout()
+		return nil
+	}
+	page := a.pages[a.active]
+	keys := a.c.Keys
+	if key.Matches(k, keys.ForceQuit) {
+		return a.quitOrConfirm()
+	}
+	if !page.Capturing() {
+		switch {
+		case key.Matches(k, keys.Quit):
+			return a.quitOrConfirm()
+		case key.Matches(k, keys.Help):
+			a.fullHelp = !a.fullHelp
+			a.layout()
+			return nil
+		case key.Matches(k, keys.NextTab):
+			a.switchTo((a.active + 1) % common.NumPages)
+			return nil
+		case key.Matches(k, keys.PrevTab):
+			a.switchTo((a.active + common.NumPages - 1) % common.NumPages)
+			return nil
+		case len(k.String()) == 1 && k.String() >= "1" && k.String() <= "5":
+			a.switchTo(common.PageID(k.String()[0] - '1'))
+			return nil
+		}
+	}
+	return page.Update(k)
+}
+
+func (a *App) switchTo(p common.PageID) {
+	a.active = p
+	a.layout()
+}
+
+func (a *App) quitOrConfirm() tea.Cmd {
+	for _, p := range a.pages {
+		if p.Dirty() {
+			a.confirm = true
+			a.layout()
+			return nil
+		}
+	}
+	return a.quit()
+}
+
+func (a *App) quit() tea.Cmd {
+	a.cancel()
+	return tea.Quit
+}
+
+// Dirty reports whether any page has unsaved edits.
+func (a *App) Dirty() bool {
+	for _, p := range a.pages {
+		if p.Dirty() {
+			return true
+		}
+	}
+	return false
+}
+
+// Active is the page on screen.
+func (a *App) Active() common.PageID { return a.active }
+
+// Page returns a page (tests).
+func (a *App) Page(id common.PageID) common.Page { return a.pages[id] }
+
+const headerLines = 2
+
+func (a *App) footerLines() int { return lipgloss.Height(a.footer()) }
+
+// layout gives every page the area left between header and footer.
+func (a *App) layout() {
+	a.help.SetWidth(a.w)
+	h := max(1, a.h-headerLines-a.footerLines())
+	for _, p := range a.pages {
+		p.SetSize(a.w, h)
+	}
+}
+
+func (a *App) View() tea.View {
+	h := max(1, a.h-headerLines-a.footerLines())
+	body := widget.Lines(a.pages[a.active].View(), a.w, h)
+	v := tea.NewView(a.header() + "\n" + a.tabs() + "\n" + body + "\n" + a.footer())
+	v.AltScreen = true
+	v.WindowTitle = "cwbridge"
+	return v
+}
+
+// Content is the screen as text (tests, goldens).
+func (a *App) Content() string { return a.View().Content }
+
+func (a *App) header() string {
+	st := a.c.Styles
+	left := st.Brand.Render("cwbridge")
+	if a.version != "" {
+		left += st.Muted.Render(" " + a.version)
+	}
+	hl := a.health
+	cw := hl.ConnectWise
+	if !a.haveHealth {
+		cw = "…"
+	}
+	var cwStyled string
+	switch cw {
+	case "ok":
+		cwStyled = st.OK.Render("● ok")
+	case "unconfigured", "…":
+		cwStyled = st.Muted.Render("○ " + cw)
+	default:
+		cwStyled = st.Error.Render("✗ " + cw)
+	}
+	right := "ConnectWise " + cwStyled + st.Muted.Render("  │  ") + fmt.Sprintf("queue %d", hl.Queue)
+	if hl.Failed > 0 {
+		right += st.Muted.Render("  │  ") + st.Error.Render(fmt.Sprintf("failed %d", hl.Failed))
+	}
+	if hl.Paused {
+		right += st.Muted.Render("  │  ") + st.Warn.Render("paused")
+	}
+	gap := a.w - lipgloss.Width(left) - lipgloss.Width(right) - 2
+	if gap < 1 {
+		return widget.Fit(" "+left+" "+right, a.w)
+	}
+	return " " + left + strings.Repeat(" ", gap) + right + " "
+}
+
+func (a *App) tabs() string {
+	st := a.c.Styles
+	var parts []string
+	for i := range common.NumPages {
+		label := fmt.Sprintf("%d %s", i+1, i)
+		if i == a.active {
+			parts = append(parts, st.TabActive.Render(label))
+		} else {
+			parts = append(parts, st.Tab.Render(label))
+		}
+	}
+	line := strings.Join(parts, "")
+	if rest := a.w - lipgloss.Width(line); rest > 0 {
+		line += st.Rule.Render(strings.Repeat("─", rest))
+	}
+	return widget.Trunc(line, a.w)
+}
+
+func (a *App) footer() string {
+	st := a.c.Styles
+	if a.confirm {
+		return st.Warn.Render(widget.Trunc(" Unsaved changes will be lost. Quit anyway? y/N", a.w))
+	}
+	page := a.pages[a.active]
+	keys := a.c.Keys
+	global := []key.Binding{keys.Help, keys.Quit}
+	if page.Capturing() {
+		global = []key.Binding{keys.ForceQuit}
+	}
+	if a.fullHelp {
+		groups := append(page.FullHelp(), []key.Binding{keys.NextTab, keys.PrevTab, common.K("1-5", "go to page", "1"), keys.Help, keys.Quit, keys.ForceQuit})
+		return a.help.FullHelpView(groups)
+	}
+	return widget.Trunc(" "+a.help.ShortHelpView(append(page.ShortHelp(), global...)), a.w)
+}

@@ -1,0 +1,534 @@
+package companies
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/tui/common"
+	"github.com/cwbridge/cwbridge/tui/widget"
+)
+
+// staleAfter is how old the cache may get before the page refreshes it in
+// the background.
+const staleAfter = 15 * time.Minute
+
+type tab int
+
+const (
+	tabCW tab = iota
+	tabWorkspaces
+)
+
+// Model is the Companies page.
+type Model struct {
+	c *common.Common
+
+	tab        tab
+	idx        *Index
+	shown      []int32
+	cursor     int
+	offset     int
+	filter     widget.Field
+	filtering  bool
+	fetchedAt  time.Time
+	loaded     bool
+	refreshing bool
+	err        string
+	status     string
+
+	workspaces []storage.Workspace
+	wsOf       map[string]string // lower CW identifier → workspace keys
+	wcursor    int
+	confirmDel string
+
+	form   *form
+	tokens int
+	w, h   int
+}
+
+// New builds the page.
+func New(c *common.Common) *Model {
+	m := &Model{c: c, idx: NewIndex(nil), filter: widget.NewField("Filter", "type to filter by name, identifier or id", nil)}
+	return m
+}
+
+type (
+	cacheMsg struct {
+		rows      []storage.Company
+		fetchedAt time.Time
+		err       error
+	}
+	workspacesMsg struct {
+		list []storage.Workspace
+		err  error
+	}
+	refreshedMsg struct{ err error }
+)
+
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.loadCache(), m.loadWorkspaces(),
+		common.Watch(m.c, common.PageCompanies, storage.ChangeCompanies, storage.ChangeWorkspaces, storage.ChangeSettings))
+}
+
+func (m *Model) loadCache() tea.Cmd {
+	st := m.c.Store
+	return common.Route(common.PageCompanies, func() tea.Msg {
+		rows, err := st.Companies()
+		at, _ := st.CompaniesFetchedAt()
+		return cacheMsg{rows: rows, fetchedAt: at, err: err}
+	})
+}
+
+func (m *Model) loadWorkspaces() tea.Cmd {
+	st := m.c.Store
+	return common.Route(common.PageCompanies, func() tea.Msg {
+		l, err := st.Workspaces()
+		return workspacesMsg{l, err}
+	})
+}
+
+// refresh fetches every company from ConnectWise and replaces the cache;
+// the watch then reloads the list.
+func (m *Model) refresh(quiet bool) tea.Cmd {
+	if m.refreshing {
+		return nil
+	}
+	m.refreshing = true
+	c := m.c
+	return common.Route(common.PageCompanies, func() tea.Msg {
+		cl, err := c.Client()
+		if errors.Is(err, storage.ErrNotFound) {
+			if quiet { // nothing to refresh from before setup
+				return refreshedMsg{}
+			}
+			return refreshedMsg{err: errors.New("ConnectWise is not set up yet (Setup page)")}
+		}
+		if err != nil {
+			return refreshedMsg{err: err}
+		}
+		var rows []storage.Company
+		q := cwclient.Query{Fields: []string{"id", "identifier", "name", "deletedFlag", "_info/lastUpdated"}}
+		for co, err := range cl.Companies(c.Ctx, q) {
+			if err != nil {
+				return refreshedMsg{err: err}
+			}
+			r := storage.Company{ID: co.ID, Identifier: co.Identifier, Name: co.Name, Deleted: co.DeletedFlag}
+			if co.Info != nil {
+				r.LastUpdated = co.Info.LastUpdated
+			}
+			rows = append(rows, r)
+		}
+		return refreshedMsg{err: c.Store.ReplaceCompanies(rows, c.Now())}
+	})
+}
+
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case cacheMsg:
+		m.loaded = true
+		if msg.err != nil {
+			m.err = msg.err.Error()
+		}
+		m.setRows(msg.rows)
+		m.fetchedAt = msg.fetchedAt
+		if !m.refreshing && (msg.fetchedAt.IsZero() || m.c.Now().Sub(msg.fetchedAt) > staleAfter) {
+			return m.refresh(true)
+		}
+		return nil
+	case workspacesMsg:
+		if msg.err != nil {
+			m.status = "workspaces: " + msg.err.Error()
+		}
+		m.workspaces = msg.list
+		m.wsOf = map[string]string{}
+		for _, w := range msg.list {
+			k := strings.ToLower(w.CWCompany)
+			if m.wsOf[k] != "" {
+				m.wsOf[k] += ","
+			}
+			m.wsOf[k] += w.Key
+		}
+		m.wcursor = min(m.wcursor, max(0, len(m.workspaces)-1))
+		return nil
+	case refreshedMsg:
+		m.refreshing = false
+		if msg.err != nil {
+			m.status = "refresh failed: " + msg.err.Error()
+		} else {
+			m.status = ""
+		}
+		return nil
+	case common.ChangesMsg:
+		var cmds []tea.Cmd
+		for _, ch := range msg.Changes {
+			if ch.Kind == storage.ChangeCompanies || msg.Missed {
+				cmds = append(cmds, m.loadCache())
+				break
+			}
+		}
+		for _, ch := range msg.Changes {
+			if ch.Kind == storage.ChangeSettings && ch.Key == "connectwise" {
+				cmds = append(cmds, m.refresh(true)) // new credentials: fetch the companies they see
+				break
+			}
+		}
+		for _, ch := range msg.Changes {
+			if ch.Kind == storage.ChangeWorkspaces || msg.Missed {
+				cmds = append(cmds, m.loadWorkspaces())
+				break
+			}
+		}
+		return tea.Batch(append(cmds, msg.Next)...)
+	case agreementsMsg:
+		if m.form != nil && m.form.token == msg.token {
+			m.form.gotAgreements(msg)
+		}
+		return nil
+	case savedMsg:
+		if m.form == nil {
+			return nil
+		}
+		m.form.saving = false
+		if msg.err != nil {
+			m.form.err = "not saved: " + msg.err.Error()
+			return nil
+		}
+		m.form = nil
+		m.status = "saved workspace " + msg.key
+		return m.loadWorkspaces()
+	case deletedMsg:
+		if msg.err != nil {
+			m.status = "not removed: " + msg.err.Error()
+		} else {
+			m.status = "removed workspace " + msg.key
+		}
+		return m.loadWorkspaces()
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	}
+	return nil
+}
+
+func (m *Model) setRows(rows []storage.Company) {
+	var cur int32 = -1
+	if m.cursor < len(m.shown) {
+		cur = m.shown[m.cursor]
+	}
+	curID := 0
+	if cur >= 0 && int(cur) < m.idx.Len() {
+		curID = m.idx.Row(cur).ID
+	}
+	sort := m.idx.Sort()
+	m.idx = NewIndex(rows)
+	m.idx.SetSort(sort)
+	m.applyFilter()
+	for i, r := range m.shown {
+		if m.idx.Row(r).ID == curID {
+			m.cursor = i
+		}
+	}
+}
+
+func (m *Model) applyFilter() {
+	m.shown = m.idx.Filter(m.filter.Raw())
+	m.cursor = min(m.cursor, max(0, len(m.shown)-1))
+}
+
+type deletedMsg struct {
+	key string
+	err error
+}
+
+func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
+	if m.form != nil {
+		if k.String() == "esc" && m.form.picker == nil {
+			m.form = nil
+			return nil
+		}
+		return m.form.update(k)
+	}
+	if m.confirmDel != "" {
+		key := m.confirmDel
+		m.confirmDel = ""
+		if k.String() != "y" && k.String() != "Y" {
+			m.status = ""
+			return nil
+		}
+		c := m.c
+		return common.Route(common.PageCompanies, func() tea.Msg {
+			return deletedMsg{key: key, err: c.Store.DeleteWorkspace(c.Actor, key)}
+		})
+	}
+	if m.filtering {
+		switch k.String() {
+		case "esc":
+			m.filtering = false
+			m.filter.SetValue("")
+			m.filter.Blur()
+			m.applyFilter()
+			return nil
+		case "enter", "down", "up":
+			m.filtering = false
+			m.filter.Blur()
+			return nil
+		}
+		before := m.filter.Raw()
+		cmd := m.filter.Update(k)
+		if m.filter.Raw() != before {
+			m.cursor, m.offset = 0, 0
+			m.applyFilter()
+		}
+		return cmd
+	}
+	switch k.String() {
+	case "left", "right", "w":
+		m.tab = 1 - m.tab
+		return nil
+	case "r":
+		m.status = ""
+		return m.refresh(false)
+	}
+	if m.tab == tabWorkspaces {
+		return m.keyWorkspaces(k)
+	}
+	keys := m.c.Keys
+	page := max(1, m.listHeight())
+	switch {
+	case key.Matches(k, keys.Filter):
+		m.filtering = true
+		return m.filter.Focus()
+	case key.Matches(k, keys.Up):
+		m.cursor = max(0, m.cursor-1)
+	case key.Matches(k, keys.Down):
+		m.cursor = max(0, min(len(m.shown)-1, m.cursor+1))
+	case key.Matches(k, keys.PageUp):
+		m.cursor = max(0, m.cursor-page)
+	case key.Matches(k, keys.PageDown):
+		m.cursor = max(0, min(len(m.shown)-1, m.cursor+page))
+	case key.Matches(k, keys.Home):
+		m.cursor = 0
+	case key.Matches(k, keys.End):
+		m.cursor = max(0, len(m.shown)-1)
+	case k.String() == "s":
+		m.idx.SetSort((m.idx.Sort() + 1) % numSorts)
+		m.applyFilter()
+	case k.String() == "c" || k.String() == "enter":
+		if m.cursor < len(m.shown) {
+			return m.openForm(*m.idx.Row(m.shown[m.cursor]), nil)
+		}
+	case k.String() == "esc" && m.filter.Raw() != "":
+		m.filter.SetValue("")
+		m.applyFilter()
+	}
+	return nil
+}
+
+func (m *Model) keyWorkspaces(k tea.KeyPressMsg) tea.Cmd {
+	keys := m.c.Keys
+	switch {
+	case key.Matches(k, keys.Up):
+		m.wcursor = max(0, m.wcursor-1)
+	case key.Matches(k, keys.Down):
+		m.wcursor = max(0, min(len(m.workspaces)-1, m.wcursor+1))
+	case k.String() == "e" || k.String() == "enter":
+		if m.wcursor < len(m.workspaces) {
+			ws := m.workspaces[m.wcursor]
+			co := storage.Company{ID: ws.CWCompanyID, Identifier: ws.CWCompany, Name: ws.CWCompany}
+			for i := 0; i < m.idx.Len(); i++ {
+				if r := m.idx.Row(int32(i)); strings.EqualFold(r.Identifier, ws.CWCompany) {
+					co = *r
+					break
+				}
+			}
+			return m.openForm(co, &ws)
+		}
+	case k.String() == "d" || k.String() == "delete":
+		if m.wcursor < len(m.workspaces) {
+			m.confirmDel = m.workspaces[m.wcursor].Key
+		}
+	}
+	return nil
+}
+
+func (m *Model) openForm(co storage.Company, ws *storage.Workspace) tea.Cmd {
+	taken := map[string]bool{}
+	for _, w := range m.workspaces {
+		taken[w.Key] = true
+	}
+	m.tokens++
+	m.form = newForm(m.c, co, ws, taken, m.tokens)
+	m.form.setSize(m.w, m.h)
+	m.status = ""
+	return tea.Batch(m.form.loadAgreements(), m.form.focus(rowKey))
+}
+
+func (m *Model) SetSize(w, h int) {
+	m.w, m.h = w, h
+	m.filter.SetWidth(max(8, min(30, w-56)))
+	if m.form != nil {
+		m.form.setSize(w, h)
+	}
+}
+
+func (m *Model) listHeight() int { return m.h - 5 }
+
+func (m *Model) Capturing() bool { return m.filtering || m.form != nil || m.confirmDel != "" }
+func (m *Model) Dirty() bool     { return m.form != nil && m.form.dirty() }
+
+func (m *Model) View() string {
+	if m.form != nil {
+		return m.form.view()
+	}
+	st := m.c.Styles
+	var b strings.Builder
+	cw := fmt.Sprintf("ConnectWise companies (%d)", m.idx.Len())
+	ws := fmt.Sprintf("Workspaces (%d)", len(m.workspaces))
+	if m.tab == tabCW {
+		b.WriteString(st.TabActive.Render(cw) + " " + st.Tab.Render(ws))
+	} else {
+		b.WriteString(st.Tab.Render(cw) + " " + st.TabActive.Render(ws))
+	}
+	b.WriteString("\n")
+	if m.tab == tabCW {
+		b.WriteString(m.cwView())
+	} else {
+		b.WriteString(m.wsView())
+	}
+	return b.String()
+}
+
+func (m *Model) statusLine() string {
+	st := m.c.Styles
+	switch {
+	case m.confirmDel != "":
+		return st.Warn.Render(fmt.Sprintf("Remove workspace %q? Its incidents will go to the fallback company. y/N", m.confirmDel))
+	case m.err != "":
+		return st.Error.Render("✗ " + m.err)
+	case m.status != "":
+		if strings.Contains(m.status, "failed") || strings.HasPrefix(m.status, "not ") {
+			return st.Error.Render(m.status)
+		}
+		return st.OK.Render(m.status)
+	}
+	return ""
+}
+
+func (m *Model) cwView() string {
+	st := m.c.Styles
+	var b strings.Builder
+	fl := m.filter.View(st, 6)
+	if !m.filtering && m.filter.Raw() == "" {
+		fl = "  " + st.Muted.Render("/ to filter")
+	}
+	info := fmt.Sprintf("sort: %s · %d shown · refreshed %s", sortNames[m.idx.Sort()], len(m.shown), m.c.Since(m.fetchedAt))
+	if m.refreshing {
+		info += " · refreshing…"
+	}
+	b.WriteString(widget.Fit(fl, max(10, m.w-lipglossWidth(info)-1)) + " " + st.Muted.Render(info) + "\n")
+	cols := []widget.Column{{Title: "ID", Width: 7}, {Title: "Identifier", Width: 22}, {Title: "Name"}, {Title: "Workspace", Width: 14}}
+	widths := widget.Widths(cols, m.w-2)
+	b.WriteString("  " + st.Muted.Render(widget.Row([]string{"ID", "Identifier", "Name", "Workspace"}, widths)) + "\n")
+	h := m.listHeight()
+	switch {
+	case !m.loaded:
+		b.WriteString(st.Muted.Render("  loading the company cache…"))
+	case m.idx.Len() == 0 && m.refreshing:
+		b.WriteString(st.Muted.Render("  fetching companies from ConnectWise…"))
+	case m.idx.Len() == 0:
+		b.WriteString(st.Muted.Render("  no companies cached yet: finish Setup, then press r to fetch them"))
+	case len(m.shown) == 0:
+		b.WriteString(st.Muted.Render("  nothing matches " + fmt.Sprintf("%q", m.filter.Value())))
+	default:
+		m.offset = widget.Window(m.cursor, m.offset, h, len(m.shown))
+		end := min(len(m.shown), m.offset+h)
+		for i := m.offset; i < end; i++ {
+			co := m.idx.Row(m.shown[i])
+			name := co.Name
+			if co.Deleted {
+				name += " (deleted)"
+			}
+			row := widget.Row([]string{fmt.Sprint(co.ID), co.Identifier, name, m.wsOf[strings.ToLower(co.Identifier)]}, widths)
+			if i == m.cursor {
+				b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(row))
+			} else {
+				b.WriteString("  " + row)
+			}
+			b.WriteByte('\n')
+		}
+		for i := end - m.offset; i < h; i++ {
+			b.WriteByte('\n')
+		}
+	}
+	if len(m.shown) > 0 && h > 0 {
+		pages := (len(m.shown) + h - 1) / h
+		b.WriteString(st.Muted.Render(fmt.Sprintf("  page %d/%d", m.cursor/h+1, pages)) + "  " + m.statusLine())
+	} else {
+		b.WriteString("\n" + m.statusLine())
+	}
+	return b.String()
+}
+
+func (m *Model) wsView() string {
+	st := m.c.Styles
+	var b strings.Builder
+	b.WriteString("\n")
+	cols := []widget.Column{{Title: "Key", Width: 16}, {Title: "CW company"}, {Title: "Agreement", Width: 10}, {Title: "Server", Width: 12}, {Title: "Max users", Width: 9}}
+	widths := widget.Widths(cols, m.w-2)
+	b.WriteString("  " + st.Muted.Render(widget.Row([]string{"Key", "CW company", "Agreement", "Server", "Max users"}, widths)) + "\n")
+	if len(m.workspaces) == 0 {
+		b.WriteString(st.Muted.Render("  no workspaces yet: pick a company on the ConnectWise tab and press c") + "\n")
+	}
+	h := m.listHeight()
+	off := widget.Window(m.wcursor, 0, h, len(m.workspaces))
+	for i := off; i < min(len(m.workspaces), off+h); i++ {
+		w := m.workspaces[i]
+		ag := "none"
+		if w.AgreementID != 0 {
+			ag = fmt.Sprintf("#%d", w.AgreementID)
+		}
+		mu := "no limit"
+		if w.MaxUsers > 0 {
+			mu = fmt.Sprint(w.MaxUsers)
+		}
+		row := widget.Row([]string{w.Key, w.CWCompany, ag, w.PreferredServer, mu}, widths)
+		if i == m.wcursor {
+			b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(row) + "\n")
+		} else {
+			b.WriteString("  " + row + "\n")
+		}
+	}
+	b.WriteString("\n" + m.statusLine())
+	return b.String()
+}
+
+func (m *Model) ShortHelp() []key.Binding {
+	switch {
+	case m.form != nil && m.form.picker != nil:
+		return []key.Binding{common.K("type", "filter", ""), common.K("enter", "choose", "enter"), common.K("esc", "cancel", "esc")}
+	case m.form != nil:
+		return []key.Binding{common.K("tab/↑↓", "move", "tab"), common.K("enter", "next/choose", "enter"), common.K("ctrl+s", "save", "ctrl+s"), common.K("esc", "cancel", "esc")}
+	case m.confirmDel != "":
+		return []key.Binding{common.K("y", "remove", "y"), common.K("any key", "keep", "n")}
+	case m.filtering:
+		return []key.Binding{common.K("enter", "done", "enter"), common.K("esc", "clear", "esc")}
+	case m.tab == tabWorkspaces:
+		return []key.Binding{common.K("↑↓", "move", "up"), common.K("e", "edit", "e"), common.K("d", "remove", "d"), common.K("w/←→", "companies", "w")}
+	}
+	return []key.Binding{m.c.Keys.Filter, common.K("c", "create workspace", "c"), common.K("s", "sort", "s"), common.K("r", "refresh", "r"), common.K("w/←→", "workspaces", "w")}
+}
+
+func (m *Model) FullHelp() [][]key.Binding {
+	k := m.c.Keys
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
+		{k.Filter, common.K("c/enter", "create workspace", "c"), common.K("s", "cycle sort", "s"), common.K("r", "refresh from ConnectWise", "r")},
+		{common.K("w/←→", "switch tab", "w"), common.K("e", "edit workspace", "e"), common.K("d", "remove workspace", "d")},
+	}
+}

@@ -1,0 +1,155 @@
+package feed
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/tui/common"
+	"github.com/cwbridge/cwbridge/tui/widget"
+)
+
+// detail is the pane for one event: the incident behind it, its ticket
+// and the ticket's notes (read from ConnectWise), and the key's history.
+type detail struct {
+	ev       storage.FeedEvent
+	inc      *storage.Incident
+	incErr   string
+	history  []storage.FeedEvent
+	notes    []cwclient.Note
+	notesErr string
+	loading  bool
+}
+
+type detailMsg struct {
+	seq      uint64
+	inc      *storage.Incident
+	incErr   error
+	notes    []cwclient.Note
+	notesErr error
+}
+
+func timeZone(c *common.Common) *time.Location { return c.Now().Location() }
+
+func (m *Model) openDetail() tea.Cmd {
+	ev, ok := m.selected()
+	if !ok {
+		return nil
+	}
+	m.detail = true
+	m.det = detail{ev: *ev, loading: true}
+	for i := range m.events {
+		if e := &m.events[i]; ev.Key != "" && e.Key == ev.Key {
+			m.det.history = append(m.det.history, *e)
+		}
+	}
+	c, e := m.c, *ev
+	return common.Route(common.PageFeed, func() tea.Msg {
+		out := detailMsg{seq: e.Seq}
+		if e.IncidentID != "" {
+			inc, err := c.Store.Incident(e.IncidentID)
+			if err == nil {
+				out.inc = &inc
+			} else if !errors.Is(err, storage.ErrNotFound) {
+				out.incErr = err
+			}
+		}
+		if e.TicketID != 0 {
+			cl, err := c.Client()
+			if err == nil {
+				out.notes, err = cl.TicketNotes(c.Ctx, e.TicketID, cwclient.Query{OrderBy: "id desc", PageSize: 25})
+			}
+			out.notesErr = err
+		}
+		return out
+	})
+}
+
+func (d *detail) apply(msg detailMsg) {
+	d.loading = false
+	d.inc = msg.inc
+	if msg.incErr != nil {
+		d.incErr = msg.incErr.Error()
+	}
+	d.notes = msg.notes
+	if msg.notesErr != nil {
+		d.notesErr = msg.notesErr.Error()
+	}
+}
+
+func (d *detail) view(c *common.Common, w, h int) string {
+	st := c.Styles
+	var b strings.Builder
+	row := func(k, v string) {
+		if v != "" {
+			b.WriteString(st.Label.Render(widget.Fit(k, 10)) + " " + widget.Trunc(v, w-11) + "\n")
+		}
+	}
+	ev := d.ev
+	b.WriteString(st.Subtitle.Render(fmt.Sprintf("%s  %s", strings.ToUpper(string(ev.Kind)), ev.Time.In(timeZone(c)).Format("2006-01-02 15:04:05"))) + "\n")
+	if ev.TicketID != 0 {
+		row("Ticket", fmt.Sprintf("#%d", ev.TicketID))
+	}
+	row("Company", ev.Company)
+	row("Severity", ev.Severity)
+	row("Message", ev.Message)
+	if inc := d.inc; inc != nil {
+		row("Incident", inc.ID)
+		row("Type", inc.Type)
+		row("Title", inc.Title)
+		row("State", string(inc.State))
+		row("User", inc.User)
+		row("Device", inc.Device)
+		row("Domain", inc.Domain)
+		row("Source IP", inc.SourceIP)
+		if len(inc.Reasons) > 0 {
+			row("Reasons", strings.Join(inc.Reasons, "; "))
+		}
+		if inc.Error != "" {
+			b.WriteString(st.Error.Render(widget.Trunc("error: "+inc.Error, w)) + "\n")
+		}
+	} else if ev.IncidentID != "" && !d.loading {
+		row("Incident", ev.IncidentID+" (no longer stored)")
+	}
+	if d.incErr != "" {
+		b.WriteString(st.Error.Render(widget.Trunc("incident: "+d.incErr, w)) + "\n")
+	}
+	if ev.TicketID != 0 {
+		b.WriteString("\n" + st.Subtitle.Render("Ticket notes") + "\n")
+		switch {
+		case d.loading:
+			b.WriteString(st.Muted.Render("loading from ConnectWise…") + "\n")
+		case d.notesErr != "":
+			b.WriteString(st.Error.Render(widget.Trunc("✗ "+d.notesErr, w)) + "\n")
+		case len(d.notes) == 0:
+			b.WriteString(st.Muted.Render("no notes") + "\n")
+		}
+		for _, n := range d.notes {
+			when := ""
+			if n.DateCreated != nil {
+				when = n.DateCreated.In(timeZone(c)).Format("01-02 15:04") + " "
+			}
+			flag := "note"
+			switch {
+			case n.ResolutionFlag:
+				flag = "resolution"
+			case n.InternalAnalysisFlag:
+				flag = "internal"
+			}
+			b.WriteString(st.Muted.Render(when+flag+": ") + widget.Trunc(strings.Join(strings.Fields(n.Text), " "), w-len(when)-len(flag)-2) + "\n")
+		}
+	}
+	if len(d.history) > 1 {
+		b.WriteString("\n" + st.Subtitle.Render("This incident key") + "\n")
+		for i := len(d.history) - 1; i >= 0; i-- {
+			e := d.history[i]
+			b.WriteString(st.Muted.Render(e.Time.In(timeZone(c)).Format("15:04:05")+" ") + widget.Trunc(string(e.Kind)+" "+e.Message, w-9) + "\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}

@@ -1,0 +1,363 @@
+// Package feed is the live Feed page: ticket events as they happen,
+// newest first, filterable, with a detail pane. It reads storage's
+// non-blocking change stream, so a slow screen never holds up the engine.
+package feed
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/tui/common"
+	"github.com/cwbridge/cwbridge/tui/widget"
+)
+
+// Keep is how many events the page holds in memory.
+const Keep = 10000
+
+var kinds = []storage.FeedKind{"", storage.FeedCreated, storage.FeedNoted, storage.FeedClosed, storage.FeedReopened, storage.FeedAction, storage.FeedFailed, storage.FeedDropped}
+var severities = []string{"", "low", "medium", "high", "critical"}
+
+// Model is the Feed page.
+type Model struct {
+	c      *common.Common
+	events []storage.FeedEvent // oldest first
+	shown  []int               // indexes into events, newest first
+	cursor int
+	offset int
+	loaded bool
+	err    string
+
+	kind      int // index into kinds
+	sev       int // index into severities
+	company   widget.Field
+	filtering bool
+
+	detail bool
+	det    detail
+	w, h   int
+}
+
+// New builds the page.
+func New(c *common.Common) *Model {
+	return &Model{c: c, company: widget.NewField("Company", "workspace key", nil)}
+}
+
+type recentMsg struct {
+	events []storage.FeedEvent
+	err    error
+}
+
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.loadRecent(), common.Watch(m.c, common.PageFeed, storage.ChangeFeed))
+}
+
+func (m *Model) loadRecent() tea.Cmd {
+	st := m.c.Store
+	return common.Route(common.PageFeed, func() tea.Msg {
+		evs, err := st.RecentFeed(Keep)
+		return recentMsg{evs, err}
+	})
+}
+
+// SetEvents replaces the events (oldest first); for tests and benchmarks.
+func (m *Model) SetEvents(evs []storage.FeedEvent) {
+	m.loaded = true
+	m.events = evs
+	if len(m.events) > Keep {
+		m.events = m.events[len(m.events)-Keep:]
+	}
+	m.refilter()
+}
+
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case recentMsg:
+		if msg.err != nil {
+			m.err = msg.err.Error()
+		}
+		m.SetEvents(msg.events)
+		return nil
+	case common.ChangesMsg:
+		if msg.Missed {
+			return tea.Batch(m.loadRecent(), msg.Next)
+		}
+		var evs []storage.FeedEvent
+		for _, ch := range msg.Changes {
+			if ch.Kind == storage.ChangeFeed {
+				evs = append(evs, ch.Event)
+			}
+		}
+		m.Append(evs)
+		return msg.Next
+	case detailMsg:
+		if m.detail && msg.seq == m.det.ev.Seq {
+			m.det.apply(msg)
+		}
+		return nil
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	}
+	return nil
+}
+
+// Append adds new events. The view stays on the selected event: at the
+// top it follows the newest, further down it keeps its place.
+func (m *Model) Append(evs []storage.FeedEvent) {
+	if len(evs) == 0 {
+		return
+	}
+	last := uint64(0)
+	if n := len(m.events); n > 0 {
+		last = m.events[n-1].Seq
+	}
+	added := 0
+	for _, ev := range evs {
+		if ev.Seq <= last {
+			continue // already loaded by RecentFeed
+		}
+		m.events = append(m.events, ev)
+		last = ev.Seq
+		if m.match(&m.events[len(m.events)-1]) {
+			added++
+		}
+	}
+	if drop := len(m.events) - Keep; drop > 0 {
+		m.events = append(m.events[:0], m.events[drop:]...)
+	}
+	follow := m.cursor == 0 && !m.detail // the open detail pins the selection
+	m.refilter()
+	if !follow {
+		m.cursor = min(m.cursor+added, max(0, len(m.shown)-1))
+		m.offset += added
+	}
+}
+
+func (m *Model) match(ev *storage.FeedEvent) bool {
+	if k := kinds[m.kind]; k != "" && ev.Kind != k {
+		return false
+	}
+	if s := severities[m.sev]; s != "" && !strings.EqualFold(ev.Severity, s) {
+		return false
+	}
+	if q := widget.Lower(m.company.Value()); q != "" && !strings.Contains(widget.Lower(ev.Company), q) {
+		return false
+	}
+	return true
+}
+
+func (m *Model) refilter() {
+	m.shown = m.shown[:0]
+	for i := len(m.events) - 1; i >= 0; i-- {
+		if m.match(&m.events[i]) {
+			m.shown = append(m.shown, i)
+		}
+	}
+	m.cursor = min(m.cursor, max(0, len(m.shown)-1))
+}
+
+func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
+	if m.filtering {
+		switch k.String() {
+		case "enter", "esc":
+			if k.String() == "esc" {
+				m.company.SetValue("")
+			}
+			m.filtering = false
+			m.company.Blur()
+			m.refilter()
+			return nil
+		}
+		cmd := m.company.Update(k)
+		m.cursor, m.detail = 0, false
+		m.refilter()
+		return cmd
+	}
+	if m.detail && k.String() == "esc" {
+		m.detail = false
+		return nil
+	}
+	keys := m.c.Keys
+	page := max(1, m.listHeight())
+	prev := m.cursor
+	switch {
+	case key.Matches(k, keys.Filter):
+		m.filtering = true
+		return m.company.Focus()
+	case key.Matches(k, keys.Up):
+		m.cursor = max(0, m.cursor-1)
+	case key.Matches(k, keys.Down):
+		m.cursor = max(0, min(len(m.shown)-1, m.cursor+1))
+	case key.Matches(k, keys.PageUp):
+		m.cursor = max(0, m.cursor-page)
+	case key.Matches(k, keys.PageDown):
+		m.cursor = max(0, min(len(m.shown)-1, m.cursor+page))
+	case key.Matches(k, keys.Home):
+		m.cursor = 0
+	case key.Matches(k, keys.End):
+		m.cursor = max(0, len(m.shown)-1)
+	case k.String() == "f":
+		m.detail = false
+		m.kind = (m.kind + 1) % len(kinds)
+		m.cursor = 0
+		m.refilter()
+	case k.String() == "v":
+		m.detail = false
+		m.sev = (m.sev + 1) % len(severities)
+		m.cursor = 0
+		m.refilter()
+	case k.String() == "x":
+		m.detail = false
+		m.kind, m.sev = 0, 0
+		m.company.SetValue("")
+		m.refilter()
+	case k.String() == "enter":
+		if m.detail {
+			m.detail = false
+			return nil
+		}
+		return m.openDetail()
+	}
+	if m.detail && m.cursor != prev {
+		return m.openDetail()
+	}
+	return nil
+}
+
+func (m *Model) selected() (*storage.FeedEvent, bool) {
+	if m.cursor >= len(m.shown) {
+		return nil, false
+	}
+	return &m.events[m.shown[m.cursor]], true
+}
+
+func (m *Model) SetSize(w, h int) {
+	m.w, m.h = w, h
+	m.company.SetWidth(24)
+}
+
+func (m *Model) listHeight() int {
+	h := m.h - 3
+	if m.detail && !m.sideBySide() {
+		h = max(3, h/2-1)
+	}
+	return h
+}
+
+func (m *Model) sideBySide() bool { return m.w >= 120 }
+
+func (m *Model) Capturing() bool { return m.filtering }
+func (m *Model) Dirty() bool     { return false }
+
+func (m *Model) filterLine() string {
+	st := m.c.Styles
+	val := func(s string) string {
+		if s == "" {
+			return st.Muted.Render("all")
+		}
+		return st.Bold.Render(s)
+	}
+	co := m.company.Value()
+	var left string
+	if m.filtering {
+		left = m.company.View(st, 8)
+	} else {
+		left = "company " + val(co)
+	}
+	return fmt.Sprintf("%s   kind %s   severity %s   %s", left, val(string(kinds[m.kind])), val(severities[m.sev]),
+		st.Muted.Render(fmt.Sprintf("%d of %d events", len(m.shown), len(m.events))))
+}
+
+// row renders one event line.
+func (m *Model) row(ev *storage.FeedEvent, w int) string {
+	ticket := ""
+	if ev.TicketID != 0 {
+		ticket = fmt.Sprintf("#%d", ev.TicketID)
+	}
+	widths := widget.Widths([]widget.Column{{Width: 8}, {Width: 8}, {Width: 8}, {Width: 12}, {Width: 8}, {}}, w)
+	return widget.Row([]string{ev.Time.In(timeZone(m.c)).Format("15:04:05"), string(ev.Kind), ev.Severity, ev.Company, ticket, ev.Message}, widths)
+}
+
+func (m *Model) View() string {
+	st := m.c.Styles
+	var b strings.Builder
+	b.WriteString(m.filterLine() + "\n")
+	listW := m.w - 2
+	if m.detail && m.sideBySide() {
+		listW = m.w/2 - 2
+	}
+	header := widget.Row([]string{"Time", "Kind", "Severity", "Company", "Ticket", "What"},
+		widget.Widths([]widget.Column{{Width: 8}, {Width: 8}, {Width: 8}, {Width: 12}, {Width: 8}, {}}, listW))
+	var list strings.Builder
+	list.WriteString("  " + st.Muted.Render(header) + "\n")
+	h := m.listHeight()
+	switch {
+	case m.err != "":
+		list.WriteString(st.Error.Render("  ✗ " + m.err))
+	case !m.loaded:
+		list.WriteString(st.Muted.Render("  loading…"))
+	case len(m.events) == 0:
+		list.WriteString(st.Muted.Render("  no events yet: tickets appear here as incidents arrive"))
+	case len(m.shown) == 0:
+		list.WriteString(st.Muted.Render("  no event matches the filters (x clears them)"))
+	default:
+		m.offset = widget.Window(m.cursor, m.offset, h, len(m.shown))
+		end := min(len(m.shown), m.offset+h)
+		for i := m.offset; i < end; i++ {
+			ev := &m.events[m.shown[i]]
+			line := m.row(ev, listW)
+			switch {
+			case i == m.cursor:
+				list.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(line))
+			case ev.Kind == storage.FeedFailed || ev.Kind == storage.FeedDropped:
+				list.WriteString("  " + st.Error.Render(line))
+			case ev.Kind == storage.FeedClosed:
+				list.WriteString("  " + st.Muted.Render(line))
+			default:
+				list.WriteString("  " + line)
+			}
+			if i < end-1 {
+				list.WriteByte('\n')
+			}
+		}
+	}
+	if !m.detail {
+		b.WriteString(list.String())
+		return b.String()
+	}
+	if m.sideBySide() {
+		left := widget.Lines(list.String(), m.w/2, m.h-1)
+		right := widget.Lines(m.det.view(m.c, m.w-m.w/2-2, m.h-1), m.w-m.w/2-2, m.h-1)
+		ls, rs := strings.Split(left, "\n"), strings.Split(right, "\n")
+		for i := range ls {
+			b.WriteString(ls[i] + st.Rule.Render("│ ") + rs[i])
+			if i < len(ls)-1 {
+				b.WriteByte('\n')
+			}
+		}
+		return b.String()
+	}
+	b.WriteString(widget.Lines(list.String(), m.w, h+1) + "\n")
+	b.WriteString(st.Rule.Render(strings.Repeat("─", m.w)) + "\n")
+	b.WriteString(m.det.view(m.c, m.w, m.h-h-3))
+	return b.String()
+}
+
+func (m *Model) ShortHelp() []key.Binding {
+	if m.filtering {
+		return []key.Binding{common.K("enter", "apply", "enter"), common.K("esc", "clear", "esc")}
+	}
+	b := []key.Binding{common.K("↑↓", "move", "up"), common.K("enter", "details", "enter"), common.K("/", "company", "/"), common.K("f", "kind", "f"), common.K("v", "severity", "v"), common.K("x", "clear", "x")}
+	if m.detail {
+		b[1] = common.K("esc", "close details", "esc")
+	}
+	return b
+}
+
+func (m *Model) FullHelp() [][]key.Binding {
+	k := m.c.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}, m.ShortHelp()}
+}

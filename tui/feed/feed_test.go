@@ -1,0 +1,152 @@
+package feed
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/tui/common"
+	tu "github.com/cwbridge/cwbridge/tui/internal/testutil"
+)
+
+func events(n int) []storage.FeedEvent {
+	kinds := []storage.FeedKind{storage.FeedCreated, storage.FeedNoted, storage.FeedClosed, storage.FeedAction, storage.FeedFailed, storage.FeedDropped}
+	out := make([]storage.FeedEvent, n)
+	for i := range out {
+		out[i] = storage.FeedEvent{Seq: uint64(i + 1), Time: tu.Clock.Add(time.Duration(i-n) * time.Second), Kind: kinds[i%len(kinds)],
+			Company: []string{"acme", "northwind", "contoso"}[i%3], Severity: []string{"low", "medium", "high", "critical"}[i%4],
+			Key: fmt.Sprintf("k%d", i/4), TicketID: 250000 + i/4, Message: fmt.Sprintf("event %d", i+1)}
+	}
+	return out
+}
+
+func newPage(t testing.TB, st *storage.Store) *Model {
+	m := New(tu.Common(st, &tu.Backend{}))
+	m.SetSize(100, 30)
+	return m
+}
+
+func screen(m *Model) string { return ansi.Strip(m.View()) }
+
+// TestLiveStream: events written to storage reach the page through the
+// subscription, newest first.
+func TestLiveStream(t *testing.T) {
+	st := tu.Store(t)
+	m := newPage(t, st)
+	m.SetEvents(nil)
+	wait := common.Watch(m.c, common.PageFeed, storage.ChangeFeed)
+	for i := range 3 {
+		if _, err := st.AppendFeed(storage.FeedEvent{Kind: storage.FeedCreated, Company: "acme", TicketID: 250001 + i, Message: fmt.Sprintf("live %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := 0
+	for got < 3 {
+		msg := wait().(common.PageMsg).Msg.(common.ChangesMsg)
+		got += len(msg.Changes)
+		m.Update(msg)
+		wait = msg.Next
+	}
+	s := screen(m)
+	if i0, i2 := strings.Index(s, "live 0"), strings.Index(s, "live 2"); i0 < 0 || i2 < 0 || i2 > i0 {
+		t.Fatalf("want live 2 above live 0:\n%s", s)
+	}
+}
+
+func TestFilters(t *testing.T) {
+	m := newPage(t, tu.Store(t))
+	m.SetEvents(events(60))
+	d := &tu.Driver{T: t, Update: tu.PageUpdate(m)}
+	d.Press("f") // created
+	for _, i := range m.shown {
+		if m.events[i].Kind != storage.FeedCreated {
+			t.Fatalf("kind filter let %s through", m.events[i].Kind)
+		}
+	}
+	d.Press("v", "v", "v") // high
+	for _, i := range m.shown {
+		if m.events[i].Severity != "high" {
+			t.Fatalf("severity filter let %s through", m.events[i].Severity)
+		}
+	}
+	d.Press("x", "/")
+	d.Type("north")
+	d.Press("enter")
+	if len(m.shown) != 20 {
+		t.Fatalf("company filter: %d shown, want 20", len(m.shown))
+	}
+	d.Press("x", "f", "f", "f", "f", "f", "f", "f", "f") // back to all kinds after a full cycle
+	if len(m.shown) != 60 {
+		t.Fatalf("after clearing: %d", len(m.shown))
+	}
+}
+
+// TestSelectionStaysPut: new events do not move the selected one unless
+// the view is following the newest.
+func TestSelectionStaysPut(t *testing.T) {
+	m := newPage(t, tu.Store(t))
+	evs := events(20)
+	m.SetEvents(evs[:10])
+	d := &tu.Driver{T: t, Update: tu.PageUpdate(m)}
+	d.Press("down", "down")
+	sel, _ := m.selected()
+	want := sel.Seq
+	m.Append(evs[10:15])
+	if sel, _ := m.selected(); sel.Seq != want {
+		t.Fatalf("selection moved from %d to %d", want, sel.Seq)
+	}
+	d.Press("g")
+	m.Append(evs[15:])
+	if sel, _ := m.selected(); sel.Seq != 20 {
+		t.Fatalf("at the top the view follows the newest, got %d", sel.Seq)
+	}
+}
+
+func TestDetailShowsIncident(t *testing.T) {
+	st := tu.Store(t)
+	inc := storage.Incident{ID: "inc-1", Type: "malware", Company: "acme", Title: "Trojan on LAPTOP-07", Device: "LAPTOP-07", User: "j.doe", Key: "k"}
+	if _, _, err := st.EnqueueIncidents(context.Background(), []storage.Incident{inc}); err != nil {
+		t.Fatal(err)
+	}
+	m := newPage(t, st)
+	m.SetEvents([]storage.FeedEvent{{Seq: 1, Time: tu.Clock, Kind: storage.FeedCreated, Company: "acme", IncidentID: "inc-1", Key: "k", Message: "created"}})
+	d := &tu.Driver{T: t, Update: tu.PageUpdate(m)}
+	d.Press("enter")
+	s := screen(m)
+	for _, want := range []string{"Trojan on LAPTOP-07", "j.doe", "malware"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("detail lacks %q:\n%s", want, s)
+		}
+	}
+	d.Press("esc")
+	if m.detail {
+		t.Fatal("esc did not close the detail")
+	}
+}
+
+func BenchmarkRender10k(b *testing.B) {
+	m := newPage(b, tu.Store(b))
+	m.SetSize(120, 40)
+	m.SetEvents(events(Keep))
+	b.ResetTimer()
+	for i := range b.N {
+		m.cursor = i % 500 // scrolling: a different window each frame
+		_ = m.View()
+	}
+}
+
+func BenchmarkAppendWhileShowing10k(b *testing.B) {
+	m := newPage(b, tu.Store(b))
+	m.SetEvents(events(Keep))
+	extra := events(Keep + b.N)[Keep:]
+	b.ResetTimer()
+	for i := range b.N {
+		m.Append(extra[i : i+1])
+		_ = m.View()
+	}
+}

@@ -1,0 +1,266 @@
+// Package testutil drives TUI models in tests: key messages, a command
+// runner that feeds results back, golden files, a store and a fake engine.
+package testutil
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/tui/common"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// Key builds a key press from its name: "enter", "esc", "ctrl+c", "a".
+func Key(name string) tea.KeyPressMsg {
+	special := map[string]rune{
+		"enter": tea.KeyEnter, "esc": tea.KeyEscape, "tab": tea.KeyTab, "backspace": tea.KeyBackspace,
+		"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight,
+		"pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown, "home": tea.KeyHome, "end": tea.KeyEnd,
+		"space": tea.KeySpace, "delete": tea.KeyDelete,
+	}
+	var mod tea.KeyMod
+	for {
+		switch {
+		case strings.HasPrefix(name, "ctrl+") && len(name) > 5:
+			mod |= tea.ModCtrl
+			name = name[5:]
+			continue
+		case strings.HasPrefix(name, "shift+") && len(name) > 6:
+			mod |= tea.ModShift
+			name = name[6:]
+			continue
+		}
+		break
+	}
+	if r, ok := special[name]; ok {
+		k := tea.KeyPressMsg{Code: r, Mod: mod}
+		if r == tea.KeySpace && mod == 0 {
+			k.Text = " "
+		}
+		return k
+	}
+	r := []rune(name)[0]
+	k := tea.KeyPressMsg{Code: r, Mod: mod}
+	if mod == 0 {
+		k.Text = name
+	}
+	return k
+}
+
+// Keys turns text into one key press per rune.
+func Keys(text string) []tea.Msg {
+	var out []tea.Msg
+	for _, r := range text {
+		out = append(out, tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	return out
+}
+
+// Driver feeds messages to an update function and runs the commands it
+// returns (concurrently, as Bubble Tea does), feeding their results back
+// until none is left. Timer messages (spinner ticks) are dropped so
+// nothing loops on time.
+type Driver struct {
+	T      testing.TB
+	Update func(tea.Msg) tea.Cmd
+	// Wait bounds how long Send waits for outstanding commands.
+	Wait time.Duration
+	// Idle, when set, ends Send after this long without a result even if
+	// commands are still running (long-lived waits such as a feed
+	// subscription).
+	Idle time.Duration
+
+	Quit bool
+	Seen []tea.Msg // every message fed back, in order
+}
+
+// Send feeds msgs one by one, each followed by its commands' results.
+func (d *Driver) Send(msgs ...tea.Msg) {
+	d.T.Helper()
+	for _, m := range msgs {
+		d.Run(d.Update(m))
+	}
+}
+
+// Type sends text as key presses.
+func (d *Driver) Type(text string) { d.T.Helper(); d.Send(Keys(text)...) }
+
+// Press sends named keys.
+func (d *Driver) Press(names ...string) {
+	d.T.Helper()
+	for _, n := range names {
+		d.Send(Key(n))
+	}
+}
+
+// Run executes cmd and everything that follows from it.
+func (d *Driver) Run(cmd tea.Cmd) {
+	d.T.Helper()
+	wait := d.Wait
+	if wait == 0 {
+		wait = 10 * time.Second
+	}
+	results := make(chan tea.Msg, 64)
+	var wg sync.WaitGroup
+	outstanding := 0
+	var start func(tea.Cmd)
+	start = func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		outstanding++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- c()
+		}()
+	}
+	start(cmd)
+	deadline := time.After(wait)
+	var idle <-chan time.Time
+	for outstanding > 0 {
+		if d.Idle > 0 {
+			idle = time.After(d.Idle)
+		}
+		select {
+		case <-idle:
+			return
+		case msg := <-results:
+			outstanding--
+			for _, m := range d.expand(msg, start) {
+				d.Seen = append(d.Seen, m)
+				start(d.Update(m))
+			}
+		case <-deadline:
+			d.T.Fatalf("testutil: %d command(s) still running after %v", outstanding, wait)
+		}
+	}
+}
+
+// expand unpacks batches and sequences (starting their commands) and
+// drops timer messages; what remains is fed to Update.
+func (d *Driver) expand(msg tea.Msg, start func(tea.Cmd)) []tea.Msg {
+	switch m := msg.(type) {
+	case nil:
+		return nil
+	case tea.BatchMsg:
+		for _, c := range m {
+			start(c)
+		}
+		return nil
+	case tea.QuitMsg:
+		d.Quit = true
+		return nil
+	case spinner.TickMsg:
+		return nil
+	case common.PageMsg:
+		if _, ok := m.Msg.(spinner.TickMsg); ok {
+			return nil
+		}
+	}
+	// tea.Sequence's message type is unexported: a slice of commands.
+	if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
+		for i := range v.Len() {
+			start(v.Index(i).Interface().(tea.Cmd))
+		}
+		return nil
+	}
+	if reflect.TypeOf(msg).String() == "tea.backgroundColorMsg" || strings.HasSuffix(reflect.TypeOf(msg).String(), "backgroundColorMsg") {
+		return nil
+	}
+	return []tea.Msg{msg}
+}
+
+// Golden compares got (ANSI stripped, trailing spaces kept) with
+// testdata/<name>.golden; go test -update rewrites it.
+func Golden(t testing.TB, name, got string) {
+	t.Helper()
+	got = ansi.Strip(got)
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}
+
+// Clock is a fixed time for screens and stores.
+var Clock = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+
+// Now returns Clock.
+func Now() time.Time { return Clock }
+
+// Store opens a store in a temp dir with the fixed clock.
+func Store(t testing.TB) *storage.Store {
+	t.Helper()
+	st, err := storage.Open(t.TempDir(), storage.Options{Now: Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// Backend is a fake engine: it records calls and returns what it is told.
+type Backend struct {
+	mu         sync.Mutex
+	H          common.Health
+	TicketID   int
+	TicketErr  error
+	Tests      []string // "alertType/workspace" per SendTestTicket
+	Reconnects int
+}
+
+func (b *Backend) Health() common.Health { b.mu.Lock(); defer b.mu.Unlock(); return b.H }
+func (b *Backend) SendTestTicket(_ context.Context, alertType, workspace string) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.Tests = append(b.Tests, alertType+"/"+workspace)
+	return b.TicketID, b.TicketErr
+}
+func (b *Backend) Reconnect() { b.mu.Lock(); b.Reconnects++; b.mu.Unlock() }
+
+// Common builds per-session services over st with the fixed clock and no
+// periodic ticks.
+func Common(st *storage.Store, b common.Backend) *common.Common {
+	return &common.Common{
+		Ctx: context.Background(), Store: st, Backend: b, Now: Now, Styles: common.DefaultStyles(true),
+		Keys: common.DefaultKeys(), Actor: "test", NoTicks: true,
+		NewClient: common.DefaultNewClient(nil, "cwbridge-test"),
+	}
+}
+
+// PageUpdate adapts a page to Driver.Update, unwrapping routed messages
+// as the root does.
+func PageUpdate(p common.Page) func(tea.Msg) tea.Cmd {
+	return func(msg tea.Msg) tea.Cmd {
+		if pm, ok := msg.(common.PageMsg); ok {
+			msg = pm.Msg
+		}
+		return p.Update(msg)
+	}
+}

@@ -1,0 +1,146 @@
+package setup
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/storage/config"
+)
+
+// product is one of our billable products and the wizard's choice for it.
+type product struct {
+	Key         string
+	Existing    bool   // map to an existing catalog item
+	Identifier  string // create new: catalog identifier
+	Description string // create new: description
+	ExistingID  int    // map: catalog item id
+	ExistingRef string // map: catalog item identifier
+}
+
+// defaultProducts is used when the config lists none: seats and devices are
+// what a security platform bills per tenant.
+var defaultProducts = []config.Product{
+	{Key: "users", CWIdentifier: "SEC-USER", Description: "Security seat (per user)"},
+	{Key: "devices", CWIdentifier: "SEC-DEVICE", Description: "Security endpoint (per device)"},
+}
+
+// maxCatalogIdentifier is ConnectWise's limit on a catalog item identifier.
+const maxCatalogIdentifier = 25
+
+func validIdentifier(s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("identifier is empty")
+	case len(s) > maxCatalogIdentifier:
+		return fmt.Errorf("identifier is %d characters; ConnectWise allows %d", len(s), maxCatalogIdentifier)
+	}
+	return nil
+}
+
+func validDescription(s string) error {
+	if s == "" {
+		return fmt.Errorf("description is empty")
+	}
+	if len(s) > 60 {
+		return fmt.Errorf("description is %d characters; ConnectWise allows 60", len(s))
+	}
+	return nil
+}
+
+// initialProducts merges the configured products with stored mappings and
+// the wizard's draft values (in that order of precedence, last wins).
+func initialProducts(cfg *config.Config, stored []storage.ProductMapping, values map[string]string) []product {
+	base := defaultProducts
+	if cfg != nil && len(cfg.Products) > 0 {
+		base = cfg.Products
+	}
+	var out []product
+	idx := map[string]int{}
+	for _, p := range base {
+		idx[p.Key] = len(out)
+		out = append(out, product{Key: p.Key, Identifier: p.CWIdentifier, Description: p.Description})
+	}
+	for _, m := range stored {
+		i, ok := idx[m.Key]
+		if !ok {
+			i = len(out)
+			idx[m.Key] = i
+			out = append(out, product{Key: m.Key})
+		}
+		if m.Existing != nil {
+			out[i].Existing, out[i].ExistingID, out[i].ExistingRef = true, m.Existing.ID, m.Existing.Identifier
+		} else if m.CreateNew != nil {
+			out[i].Existing = false
+			out[i].Identifier, out[i].Description = m.CreateNew.Identifier, m.CreateNew.Description
+		}
+	}
+	for i := range out {
+		out[i].restore(values)
+	}
+	return out
+}
+
+func (p *product) prefix() string { return "product." + p.Key + "." }
+
+// save writes the choice into the wizard's non-secret draft values.
+func (p *product) save(values map[string]string) {
+	pre := p.prefix()
+	mode := "new"
+	if p.Existing {
+		mode = "existing"
+	}
+	values[pre+"mode"] = mode
+	values[pre+"identifier"] = p.Identifier
+	values[pre+"description"] = p.Description
+	values[pre+"existing_id"] = strconv.Itoa(p.ExistingID)
+	values[pre+"existing_identifier"] = p.ExistingRef
+}
+
+func (p *product) restore(values map[string]string) {
+	pre := p.prefix()
+	mode, ok := values[pre+"mode"]
+	if !ok {
+		return
+	}
+	p.Existing = mode == "existing"
+	p.Identifier = values[pre+"identifier"]
+	p.Description = values[pre+"description"]
+	p.ExistingID, _ = strconv.Atoi(values[pre+"existing_id"])
+	p.ExistingRef = values[pre+"existing_identifier"]
+}
+
+// problem says what keeps this choice from being saved, or "".
+func (p *product) problem() string {
+	if p.Existing {
+		if p.ExistingID == 0 {
+			return "pick a catalog item"
+		}
+		return ""
+	}
+	if err := validIdentifier(p.Identifier); err != nil {
+		return err.Error()
+	}
+	if err := validDescription(p.Description); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+func (p *product) mapping() storage.ProductMapping {
+	if p.Existing {
+		return storage.ProductMapping{Key: p.Key, Existing: &storage.CatalogItemRef{ID: p.ExistingID, Identifier: p.ExistingRef}}
+	}
+	return storage.ProductMapping{Key: p.Key, CreateNew: &storage.NewCatalogItem{Identifier: p.Identifier, Description: p.Description}}
+}
+
+func (p *product) summary() string {
+	if p.Existing {
+		if p.ExistingID == 0 {
+			return "map to existing: (none chosen)"
+		}
+		return fmt.Sprintf("map to existing %s (#%d)", p.ExistingRef, p.ExistingID)
+	}
+	return "create new " + strings.TrimSpace(p.Identifier) + " — " + p.Description
+}

@@ -1,0 +1,257 @@
+// Package setup is the Setup page: the onboarding wizard on first run (and
+// on demand), otherwise an overview of the saved settings.
+package setup
+
+import (
+	"errors"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/tui/common"
+	"github.com/cwbridge/cwbridge/tui/widget"
+)
+
+// Model is the Setup page.
+type Model struct {
+	c       *common.Common
+	prefill *storage.Connection
+	banner  string
+
+	loaded bool
+	err    string
+	wz     *wizard // nil: overview
+
+	conn     storage.Connection
+	hasConn  bool
+	ob       storage.Onboarding
+	agType   storage.AgreementType
+	mappings []storage.ProductMapping
+	w, h     int
+}
+
+// Options for the page.
+type Options struct {
+	// Prefill fills an empty wizard with these credentials (the demo's
+	// simulator); Banner says where they came from.
+	Prefill *storage.Connection
+	Banner  string
+}
+
+// New builds the page.
+func New(c *common.Common, o Options) *Model {
+	return &Model{c: c, prefill: o.Prefill, banner: o.Banner}
+}
+
+type loadedMsg struct {
+	ob       storage.Onboarding
+	conn     storage.Connection
+	hasConn  bool
+	agType   storage.AgreementType
+	mappings []storage.ProductMapping
+	err      error
+}
+
+type doneMsg struct{}
+
+// NeedsOnboarding reports whether setup has never been finished; the root
+// opens on this page then.
+func NeedsOnboarding(st *storage.Store) bool {
+	o, err := st.Onboarding()
+	if err != nil || o.Step != "done" {
+		return true
+	}
+	_, err = st.Connection()
+	return err != nil
+}
+
+func (m *Model) Init() tea.Cmd { return m.load() }
+
+func (m *Model) load() tea.Cmd {
+	st := m.c.Store
+	return common.Route(common.PageSetup, func() tea.Msg {
+		var l loadedMsg
+		l.ob, l.err = st.Onboarding()
+		if l.err != nil {
+			return l
+		}
+		conn, err := st.Connection()
+		switch {
+		case err == nil:
+			l.conn, l.hasConn = conn, true
+		case !errors.Is(err, storage.ErrNotFound):
+			l.err = err
+			return l
+		}
+		if a, err := st.AgreementType(); err == nil {
+			l.agType = a
+		}
+		l.mappings, _ = st.ProductMappings()
+		return l
+	})
+}
+
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case loadedMsg:
+		m.loaded = true
+		if msg.err != nil {
+			m.err = msg.err.Error()
+			return nil
+		}
+		m.ob, m.conn, m.hasConn, m.agType, m.mappings = msg.ob, msg.conn, msg.hasConn, msg.agType, msg.mappings
+		if m.wz == nil && (msg.ob.Step != "done" || !msg.hasConn) {
+			return m.startWizard(false)
+		}
+		return nil
+	case doneMsg:
+		m.wz = nil
+		return m.load()
+	}
+	if m.wz != nil {
+		return m.wz.update(msg)
+	}
+	if k, ok := msg.(tea.KeyPressMsg); ok && m.loaded {
+		switch k.String() {
+		case "w", "enter":
+			return m.startWizard(true)
+		}
+	}
+	return nil
+}
+
+// startWizard opens the wizard: resuming stored progress, or (rerun) from
+// the saved settings.
+func (m *Model) startWizard(rerun bool) tea.Cmd {
+	wz := newWizard(m.c)
+	o := m.ob
+	if rerun || o.Step == "done" {
+		o = storage.Onboarding{Step: stepNames[stepCredentials], Draft: m.conn}
+	}
+	if o.Draft.Site == "" && o.Draft.CompanyID == "" && m.prefill != nil {
+		o.Draft = *m.prefill
+	}
+	wz.load(o, m.mappings, m.agType)
+	wz.setSize(m.w, m.h)
+	m.wz = wz
+	var cmds []tea.Cmd
+	if wz.step == stepCredentials {
+		cmds = append(cmds, wz.focusField(0))
+	}
+	// Resuming past credentials restarts what that step needs.
+	switch wz.step {
+	case stepVerify:
+		cmds = append(cmds, wz.startVerify())
+	case stepAgreement:
+		cmds = append(cmds, wz.loadAgreementTypes())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) SetSize(w, h int) {
+	m.w, m.h = w, h
+	if m.wz != nil {
+		m.wz.setSize(w, h)
+	}
+}
+
+func (m *Model) Capturing() bool { return m.wz != nil && m.wz.capturing() }
+func (m *Model) Dirty() bool     { return m.wz != nil && m.wz.dirty() }
+
+// InWizard reports whether the wizard is open (for tests and the root).
+func (m *Model) InWizard() bool { return m.wz != nil }
+
+func (m *Model) View() string {
+	st := m.c.Styles
+	var b strings.Builder
+	if m.banner != "" && m.wz != nil && m.wz.step == stepCredentials {
+		b.WriteString(st.Warn.Render(wrap(m.banner, m.w)) + "\n")
+	}
+	switch {
+	case m.err != "":
+		b.WriteString(st.Error.Render("✗ cannot read the settings: " + m.err))
+	case !m.loaded:
+		b.WriteString(st.Muted.Render("loading…"))
+	case m.wz != nil:
+		b.WriteString(m.wz.view())
+	default:
+		b.WriteString(m.overview())
+	}
+	return b.String()
+}
+
+func (m *Model) overview() string {
+	st := m.c.Styles
+	row := func(k, v string) string { return "  " + st.Label.Render(widget.Fit(k, 16)) + " " + v + "\n" }
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Setup complete") + "\n\n")
+	b.WriteString(st.Subtitle.Render("ConnectWise") + "\n")
+	b.WriteString(row("Site", m.conn.Site))
+	b.WriteString(row("Company ID", m.conn.CompanyID))
+	b.WriteString(row("Public key", m.conn.PublicKey))
+	b.WriteString(row("Private key", storage.Mask))
+	b.WriteString(row("Client ID", m.conn.ClientID))
+	ver := st.Muted.Render("never")
+	if !m.ob.VerifiedAt.IsZero() {
+		ver = st.OK.Render("✓ "+m.ob.VerifiedAt.UTC().Format("2006-01-02 15:04 UTC")) + st.Muted.Render(" ("+m.c.Since(m.ob.VerifiedAt)+")")
+	}
+	b.WriteString(row("Verified", ver))
+	ag := m.agType.Name
+	if m.agType.ID == 0 {
+		ag = st.Muted.Render("(none)")
+	}
+	b.WriteString("\n" + row("Agreement type", ag))
+	for _, pm := range m.mappings {
+		v := ""
+		if pm.Existing != nil {
+			v = "existing " + pm.Existing.Identifier
+		} else if pm.CreateNew != nil {
+			v = "create " + pm.CreateNew.Identifier + " — " + pm.CreateNew.Description
+		}
+		b.WriteString(row("Product "+pm.Key, widget.Trunc(v, m.w-20)))
+	}
+	b.WriteString("\n" + st.Muted.Render(wrap("Next: 2 Companies to bind workspaces, 3 Alerts to route alert types, 4 Feed to watch tickets arrive. w runs the setup wizard again.", m.w)))
+	return b.String()
+}
+
+var (
+	keyRerun  = common.K("w", "run wizard again", "w")
+	keyNext   = common.K("enter", "next", "enter")
+	keyBack   = common.K("esc", "back", "esc")
+	keyField  = common.K("tab/↑↓", "move", "tab")
+	keyReveal = common.K("ctrl+r", "show/hide key", "ctrl+r")
+	keyRetry  = common.K("r", "verify again", "r")
+	keyMode   = common.K("m/space", "new ↔ existing", "m")
+	keyEdit   = common.K("enter", "edit / pick", "enter")
+	keySave   = common.K("enter", "save", "enter")
+	keyType   = common.K("type", "filter", "")
+)
+
+func (m *Model) ShortHelp() []key.Binding {
+	if m.wz == nil {
+		return []key.Binding{keyRerun}
+	}
+	switch m.wz.step {
+	case stepCredentials:
+		return []key.Binding{keyField, keyNext, keyReveal}
+	case stepVerify:
+		return []key.Binding{keyNext, keyRetry, keyBack}
+	case stepAgreement:
+		return []key.Binding{keyType, common.K("↑↓", "move", "up"), common.K("enter", "choose", "enter"), keyBack}
+	case stepProducts:
+		if m.wz.catPicker != nil {
+			return []key.Binding{keyType, common.K("enter", "choose", "enter"), common.K("esc", "cancel", "esc")}
+		}
+		if m.wz.editing {
+			return []key.Binding{keyField, common.K("enter", "done", "enter"), common.K("esc", "cancel", "esc")}
+		}
+		return []key.Binding{common.K("↑↓", "move", "up"), keyMode, keyEdit, keyBack}
+	case stepSummary:
+		return []key.Binding{keySave, keyBack}
+	}
+	return nil
+}
+
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }

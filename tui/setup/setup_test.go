@@ -1,0 +1,219 @@
+package setup
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/cwbridge/cwbridge/cwclient/cwsim"
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/tui/common"
+	tu "github.com/cwbridge/cwbridge/tui/internal/testutil"
+)
+
+func newPage(t *testing.T, st *storage.Store, o Options) (*Model, *tu.Driver, *tu.Backend) {
+	t.Helper()
+	be := &tu.Backend{}
+	m := New(tu.Common(st, be), o)
+	m.SetSize(100, 30)
+	d := &tu.Driver{T: t, Update: tu.PageUpdate(m)}
+	d.Run(m.Init())
+	return m, d, be
+}
+
+func screen(m *Model) string { return ansi.Strip(m.View()) }
+
+func sim(t *testing.T) *cwsim.Server {
+	t.Helper()
+	s := cwsim.New(cwsim.Options{Companies: 5})
+	if err := s.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestFirstRunOpensWizard(t *testing.T) {
+	st := tu.Store(t)
+	m, _, _ := newPage(t, st, Options{})
+	if !m.InWizard() || m.wz.step != stepCredentials {
+		t.Fatalf("first run: want the wizard at credentials, got %q", screen(m))
+	}
+	if !m.Capturing() {
+		t.Error("credentials step must capture keys (q types a q)")
+	}
+}
+
+func TestBadCredentialsShowErrorsAndSaveNothing(t *testing.T) {
+	st := tu.Store(t)
+	m, d, _ := newPage(t, st, Options{})
+	d.Type("not a host/")
+	d.Press("enter")                   // to company ID: site error now shows
+	d.Press("enter", "enter", "enter") // empty company, public, private
+	d.Type("not-a-guid")
+	d.Press("enter") // submit: must stay
+	s := screen(m)
+	for _, want := range []string{"not a host name", "company ID is empty", "public key is empty", "private key is empty", "client ID is a GUID", "fix the fields marked ✗"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("screen lacks %q:\n%s", want, s)
+		}
+	}
+	if m.wz.step != stepCredentials {
+		t.Fatalf("advanced to %v with bad input", m.wz.step)
+	}
+	if _, err := st.Connection(); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("connection saved from bad input: %v", err)
+	}
+	if o, _ := st.Onboarding(); o.Step != "" {
+		t.Errorf("onboarding progress saved from bad input: %+v", o.Step)
+	}
+	if m.wz.focus != fSite {
+		t.Errorf("focus went to field %d, want the first bad one (site)", m.wz.focus)
+	}
+}
+
+func TestPrivateKeyMaskedUnlessRevealed(t *testing.T) {
+	st := tu.Store(t)
+	m, d, _ := newPage(t, st, Options{})
+	d.Press("down", "down", "down") // private key
+	d.Type("s3cretKEY")
+	if strings.Contains(screen(m), "s3cretKEY") {
+		t.Fatal("private key visible while masked")
+	}
+	d.Press("ctrl+r")
+	if !strings.Contains(screen(m), "s3cretKEY") {
+		t.Fatal("ctrl+r did not reveal the key being typed")
+	}
+	d.Press("ctrl+r")
+	if strings.Contains(screen(m), "s3cretKEY") {
+		t.Fatal("ctrl+r again did not hide it")
+	}
+}
+
+// TestWizardEndToEnd walks the whole wizard against an in-process
+// simulator to a saved, verified setup.
+func TestWizardEndToEnd(t *testing.T) {
+	s := sim(t)
+	cr := s.Credentials()
+	st := tu.Store(t)
+	m, d, be := newPage(t, st, Options{})
+
+	for _, v := range []string{cr.Site, cr.CompanyID, cr.PublicKey, cr.PrivateKey, cr.ClientID} {
+		d.Type(v)
+		d.Press("enter")
+	}
+	if m.wz.step != stepVerify {
+		t.Fatalf("want verify step, screen:\n%s", screen(m))
+	}
+	if strings.Contains(screen(m), cr.PrivateKey) {
+		t.Fatal("private key on the verify screen")
+	}
+	if !m.wz.verified() {
+		t.Fatalf("verify did not pass:\n%s", screen(m))
+	}
+	if o, _ := st.Onboarding(); o.Step != "verify" || o.VerifiedAt.IsZero() {
+		t.Fatalf("progress not kept after verify: step %q verified %v", o.Step, o.VerifiedAt)
+	}
+	d.Press("enter")
+	if m.wz.step != stepAgreement || !m.wz.agLoaded {
+		t.Fatalf("want loaded agreement types, screen:\n%s", screen(m))
+	}
+	if !strings.Contains(screen(m), "Used when you create a workspace") {
+		t.Error("agreement step lacks its note")
+	}
+	d.Press("enter") // the preselected (default) type
+	if m.wz.step != stepProducts || m.wz.agType.ID == 0 {
+		t.Fatalf("want products step with a type chosen, got step %v type %+v", m.wz.step, m.wz.agType)
+	}
+	// Map "devices" to an existing catalog item, keep "users" new.
+	d.Press("down", "m", "enter")
+	if m.wz.catPicker == nil {
+		t.Fatalf("no catalog picker:\n%s", screen(m))
+	}
+	d.Press("enter")
+	if p := m.wz.products[1]; !p.Existing || p.ExistingID == 0 {
+		t.Fatalf("devices not mapped: %+v\n%s", p, screen(m))
+	}
+	d.Press("down", "enter") // Continue
+	if m.wz.step != stepSummary {
+		t.Fatalf("want summary:\n%s", screen(m))
+	}
+	if strings.Contains(screen(m), cr.PrivateKey) || !strings.Contains(screen(m), storage.Mask) {
+		t.Fatal("summary must mask the private key")
+	}
+	d.Press("enter")
+	if m.InWizard() {
+		t.Fatalf("wizard still open after save:\n%s", screen(m))
+	}
+	conn, err := st.Connection()
+	if err != nil || conn.Site != cr.Site || conn.PrivateKey.Reveal() != cr.PrivateKey || conn.ClientID != cr.ClientID {
+		t.Fatalf("stored connection %v, %v", conn, err)
+	}
+	o, _ := st.Onboarding()
+	if o.Step != "done" || o.VerifiedAt.IsZero() {
+		t.Fatalf("onboarding %q verified %v", o.Step, o.VerifiedAt)
+	}
+	if ag, err := st.AgreementType(); err != nil || ag.ID == 0 {
+		t.Fatalf("agreement type %+v %v", ag, err)
+	}
+	maps, _ := st.ProductMappings()
+	if len(maps) != 2 || maps[0].Key != "devices" || maps[0].Existing == nil || maps[1].CreateNew == nil || maps[1].CreateNew.Identifier != "SEC-USER" {
+		t.Fatalf("product mappings %+v", maps)
+	}
+	if be.Reconnects != 1 {
+		t.Errorf("engine told to reconnect %d times, want 1", be.Reconnects)
+	}
+	if !strings.Contains(screen(m), "Setup complete") {
+		t.Errorf("overview missing:\n%s", screen(m))
+	}
+}
+
+// TestResumeAfterQuit: progress survives a new session; nothing final is
+// saved before the summary.
+func TestResumeAfterQuit(t *testing.T) {
+	s := sim(t)
+	cr := s.Credentials()
+	st := tu.Store(t)
+	_, d, _ := newPage(t, st, Options{})
+	for _, v := range []string{cr.Site, cr.CompanyID, cr.PublicKey, cr.PrivateKey, cr.ClientID} {
+		d.Type(v)
+		d.Press("enter")
+	}
+	d.Press("enter") // to agreement types; then "quit"
+	if _, err := st.Connection(); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("connection saved before the summary: %v", err)
+	}
+	m2, _, _ := newPage(t, st, Options{})
+	if !m2.InWizard() || m2.wz.step != stepAgreement || m2.wz.fields[fSite].Value() != cr.Site {
+		t.Fatalf("did not resume at the agreement step:\n%s", screen(m2))
+	}
+	if !m2.wz.agLoaded {
+		t.Fatal("resumed agreement step did not reload the types")
+	}
+}
+
+func TestVerifyFailureExplainsAndGoesBack(t *testing.T) {
+	s := sim(t)
+	cr := s.Credentials()
+	st := tu.Store(t)
+	m, d, _ := newPage(t, st, Options{})
+	for _, v := range []string{cr.Site, cr.CompanyID, cr.PublicKey, "wrong-key", cr.ClientID} {
+		d.Type(v)
+		d.Press("enter")
+	}
+	sc := screen(m)
+	if !strings.Contains(sc, "✗ Credentials accepted") || !strings.Contains(sc, "fix:") {
+		t.Fatalf("want the failed credentials check with a fix:\n%s", sc)
+	}
+	d.Press("enter")
+	if m.wz.step != stepVerify {
+		t.Fatal("went past a failed verify")
+	}
+	d.Press("esc")
+	if m.wz.step != stepCredentials {
+		t.Fatal("esc did not go back to the credentials")
+	}
+	_ = common.PageSetup
+}

@@ -1,0 +1,67 @@
+// Package tui is cwbridge's terminal UI: a root router over the Setup,
+// Companies, Alerts, Feed and Health pages (soft-serve's shape), with all
+// I/O in commands and per-session state passed in, so many SSH sessions
+// can share one process.
+package tui
+
+import (
+	"context"
+	"time"
+
+	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/tui/common"
+)
+
+// Backend is what the TUI needs from the engine; cmd/cwbridge adapts
+// *engine.Engine to it.
+type Backend = common.Backend
+
+// Health mirrors engine.Health.
+type Health = common.Health
+
+// Options configure one session.
+type Options struct {
+	Store   *storage.Store // required
+	Backend Backend        // required
+	Config  *config.Config // optional: products, rate ceiling
+	Actor   string         // audit actor, default "tui"
+	Now     func() time.Time
+	// NewClient builds ConnectWise clients; default uses the config's rate
+	// ceiling.
+	NewClient func(storage.Connection) (*cwclient.Client, error)
+	// Prefill puts these credentials into an empty wizard (the demo).
+	Prefill *storage.Connection
+	// Banner is shown above the wizard's first step (the demo says where
+	// the credentials come from).
+	Banner string
+	// Version is shown in the header and sent as the User-Agent.
+	Version string
+	// NoTicks turns periodic refresh off (tests).
+	NoTicks bool
+	// Light selects styles for a light background until the terminal
+	// reports its colour.
+	Light bool
+}
+
+func newCommon(ctx context.Context, o Options) *common.Common {
+	if o.Actor == "" {
+		o.Actor = "tui"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.NewClient == nil {
+		ua := o.Version
+		if ua == "" {
+			ua = "cwbridge-tui"
+		}
+		o.NewClient = common.DefaultNewClient(o.Config, ua)
+	}
+	return &common.Common{
+		Ctx: ctx, Store: o.Store, Backend: o.Backend, Config: o.Config, Now: o.Now,
+		Styles: common.DefaultStyles(!o.Light), Keys: common.DefaultKeys(), Actor: o.Actor,
+		NewClient: o.NewClient, NoTicks: o.NoTicks,
+	}
+}
