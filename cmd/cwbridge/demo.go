@@ -97,7 +97,7 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	go generate(runCtx, eng, keys, *every, *seed)
 
 	banner := fmt.Sprintf("Demo: a ConnectWise simulator runs at %s. Its credentials are filled in: press enter through the fields.", cr.Site)
-	app := tui.New(runCtx, tui.Options{Store: st, Backend: engineBackend{eng}, Config: cfg, Actor: "demo",
+	app := tui.New(runCtx, tui.Options{Store: st, Backend: eng, Config: cfg, Actor: "demo",
 		Version: versionString(), Prefill: &prefill, Banner: banner})
 	_, err = tea.NewProgram(app, tea.WithContext(runCtx)).Run()
 	stop()

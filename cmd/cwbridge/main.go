@@ -67,6 +67,9 @@ func run(ctx context.Context, e *env, args []string) int {
 			return c.run(ctx, e, args[1:])
 		}
 	}
+	if strings.HasPrefix(name, "-") { // "cwbridge --data DIR": the TUI with flags
+		return runTUI(ctx, e, args)
+	}
 	fmt.Fprintf(e.stderr, "cwbridge: unknown command %q (run cwbridge --help)\n", name)
 	return exitConfig
 }
@@ -74,7 +77,8 @@ func run(ctx context.Context, e *env, args []string) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "cwbridge connects a security platform to ConnectWise PSA (Manage).")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Usage: cwbridge <command> [flags]")
+	fmt.Fprintln(w, "Usage: cwbridge [--config FILE] [--data DIR]   the TUI on this terminal (with the engine)")
+	fmt.Fprintln(w, "       cwbridge <command> [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	names := make([]string, 0, len(commands))
@@ -93,7 +97,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Run 'cwbridge <command> --help' for a command's flags.")
 }
 
-// newFlags builds a flag set whose errors are one line and exit 2.
+// newFlags builds a flag set whose errors are one line and exit 2; its
+// usage is printed only when asked for (-h, --help).
 func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -108,12 +113,20 @@ func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 
 // parseFlags returns -1 to continue, or an exit code.
 func parseFlags(e *env, fs *flag.FlagSet, args []string) int {
+	usage := fs.Usage
+	fs.Usage = func() {} // flag calls it on every error; we print it only for help
 	err := fs.Parse(args)
+	fs.Usage = usage
+	prefix := "cwbridge " + fs.Name()
+	if fs.Name() == "cwbridge" {
+		prefix = "cwbridge"
+	}
 	switch {
-	case errors.Is(err, flag.ErrHelp): // Parse already printed Usage
+	case errors.Is(err, flag.ErrHelp):
+		usage()
 		return exitOK
 	case err != nil:
-		fmt.Fprintf(e.stderr, "cwbridge %s: %v\n", fs.Name(), err)
+		fmt.Fprintf(e.stderr, "%s: %v\n", prefix, err)
 		return exitConfig
 	}
 	return -1

@@ -116,7 +116,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 			if k := s.PublicKey(); k != nil {
 				actor += "@" + gossh.FingerprintSHA256(k)
 			}
-			return tui.New(s.Context(), tui.Options{Store: st, Backend: engineBackend{eng}, Config: cfg,
+			return tui.New(s.Context(), tui.Options{Store: st, Backend: eng, Config: cfg,
 				Actor: actor, Version: versionString()}), nil
 		})
 		if err == nil {

@@ -61,7 +61,7 @@ func runTUI(ctx context.Context, e *env, args []string) int {
 		go func() { done <- srv.Serve(runCtx, ln) }()
 		running++
 	}
-	app := tui.New(runCtx, tui.Options{Store: st, Backend: engineBackend{eng}, Config: cfg,
+	app := tui.New(runCtx, tui.Options{Store: st, Backend: eng, Config: cfg,
 		Actor: "tui:" + currentUser(), Version: versionString()})
 	_, err = tea.NewProgram(app, tea.WithContext(runCtx)).Run()
 	stop()

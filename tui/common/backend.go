@@ -2,21 +2,12 @@ package common
 
 import (
 	"context"
-	"time"
+
+	"github.com/cwbridge/cwbridge/engine"
 )
 
-// Health mirrors engine.Health so the TUI compiles and tests without the
-// engine; cmd/cwbridge adapts the real engine to Backend.
-type Health struct {
-	ConnectWise   string // ok | unauthorized | forbidden | unreachable | unconfigured
-	Paused        bool
-	PauseReason   string
-	Queue, Failed int
-	Retries       int64
-	LastError     string
-	LastErrorAt   time.Time
-	CompanyErrors map[string]string // workspace or CW company → last error
-}
+// Health is the engine's own report.
+type Health = engine.Health
 
 // Backend is what the TUI needs from the forwarding engine.
 type Backend interface {
