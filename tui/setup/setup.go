@@ -130,8 +130,15 @@ func (m *Model) startWizard(rerun bool) tea.Cmd {
 	if rerun || o.Step == "done" {
 		o = storage.Onboarding{Step: stepNames[stepCredentials], Draft: m.conn}
 	}
-	if o.Draft.Site == "" && o.Draft.CompanyID == "" && m.prefill != nil {
-		o.Draft = *m.prefill
+	// An empty wizard starts from what is stored (a config file may have
+	// set the connection), else from the demo's prefill.
+	if o.Draft.Site == "" && o.Draft.CompanyID == "" {
+		switch {
+		case m.hasConn:
+			o.Draft = m.conn
+		case m.prefill != nil:
+			o.Draft = *m.prefill
+		}
 	}
 	wz.load(o, m.mappings, m.agType)
 	wz.setSize(m.w, m.h)

@@ -217,3 +217,21 @@ func TestVerifyFailureExplainsAndGoesBack(t *testing.T) {
 	}
 	_ = common.PageSetup
 }
+
+func TestWizardStartsFromStoredConnection(t *testing.T) {
+	st := tu.Store(t)
+	// A config file put the connection in storage; the wizard never ran.
+	if err := st.SetConnection("config", storage.Connection{Site: "eu.myconnectwise.net", CompanyID: "fromconfig",
+		PublicKey: "pubcfg", PrivateKey: storage.NewSecret("privcfg"), ClientID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427"}); err != nil {
+		t.Fatal(err)
+	}
+	prefill := storage.Connection{Site: "http://127.0.0.1:1", CompanyID: "demo"}
+	m, _, _ := newPage(t, st, Options{Prefill: &prefill})
+	s := screen(m)
+	if !m.InWizard() || !strings.Contains(s, "eu.myconnectwise.net") || !strings.Contains(s, "fromconfig") {
+		t.Fatalf("wizard should start from the stored connection:\n%s", s)
+	}
+	if strings.Contains(s, "privcfg") {
+		t.Fatal("the private key is on screen")
+	}
+}
