@@ -161,10 +161,14 @@ func (a *actionPoller) process(ctx context.Context, it storage.OutboxItem) error
 		return errPaused
 	}
 	var outcome string
+	posted := false // an earlier attempt may have posted the answer already
 	switch {
 	case strings.HasPrefix(it.LastError, markDone):
 		outcome = strings.TrimPrefix(it.LastError, markDone)
-	case it.Attempts > 0:
+		posted = true
+	case it.LastError == markRunning:
+		// Only the running marker means the command may have started: an
+		// attempt that failed before (reading the note) left its own error.
 		outcome = "interrupted: cwbridge stopped while the action ran; it may or may not have taken effect and was not repeated"
 	default:
 		notes, err := c.TicketNotes(ctx, ticketID, cwclient.Query{Conditions: cwclient.Eq("id", noteID)})
@@ -190,8 +194,10 @@ func (a *actionPoller) process(ctx context.Context, it storage.OutboxItem) error
 		}
 		it.Attempts += 2
 	}
-	_, err = c.AddNote(ctx, ticketID, cwclient.Note{Text: "cwbridge: " + outcome, InternalAnalysisFlag: true})
-	a.e.noteCWResult(err, "")
+	// The note id keeps answers to different notes distinct, so a retry
+	// can tell whether its own answer landed.
+	answer := "cwbridge: " + outcome + "\n\n(in answer to note " + noteS + ")"
+	err = a.e.addNoteOnce(ctx, c, ticketID, cwclient.Note{Text: answer, InternalAnalysisFlag: true}, posted, "")
 	if err != nil {
 		if it.Attempts+1 >= a.e.o.MaxAttempts {
 			return err

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,9 @@ type Options struct {
 	// PollInterval is how often tickets are checked for action notes
 	// (default 30s).
 	PollInterval time.Duration
+	// ProbeInterval is how often ConnectWise is probed while forwarding is
+	// paused on a 401/403, so it resumes by itself (default 5s).
+	ProbeInterval time.Duration
 	// MaxAttempts before an item is failed (default 8).
 	MaxAttempts int
 	// RetryBase and RetryMax bound the backoff between attempts.
@@ -72,10 +76,12 @@ type Engine struct {
 
 	retries atomic.Int64
 
-	// Dispatch bookkeeping (dispatcher goroutine only, plus inflight under mu).
+	// Dispatch bookkeeping, under mu.
 	mu       sync.Mutex
 	inflight map[uint64]string // seq → key
+	keyBusy  map[string]int    // key → items of it in flight
 	itemKeys map[uint64]string // seq → key, a cache to avoid rereading incidents
+	pass     uint64            // dispatch passes so far
 
 	resolver *resolver
 	actions  *actionPoller
@@ -110,6 +116,9 @@ func New(o Options) (*Engine, error) {
 	if o.PollInterval <= 0 {
 		o.PollInterval = 30 * time.Second
 	}
+	if o.ProbeInterval <= 0 {
+		o.ProbeInterval = 5 * time.Second
+	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 8
 	}
@@ -125,6 +134,7 @@ func New(o Options) (*Engine, error) {
 		cwState:     "unconfigured",
 		companyErrs: map[string]string{},
 		inflight:    map[uint64]string{},
+		keyBusy:     map[string]int{},
 		itemKeys:    map[uint64]string{},
 	}
 	e.m = newMetrics(o.Registry, e)
@@ -266,24 +276,32 @@ func (e *Engine) isPaused() bool {
 // unfinished items stay in the outbox) and returns.
 func (e *Engine) Run(ctx context.Context) error {
 	workers := max(1, e.o.Config.Engine.Workers)
-	queues := make([]chan storage.OutboxItem, workers)
+	queues := make([]chan work, workers)
 	var wg sync.WaitGroup
 	// Work runs under its own context so a stop can give in-flight calls
 	// a grace period instead of cutting them mid-request.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
 	for i := range queues {
-		queues[i] = make(chan storage.OutboxItem, 64)
+		queues[i] = make(chan work, workerQueue)
 		wg.Add(1)
-		go func(q chan storage.OutboxItem) {
+		go func(q chan work) {
 			defer wg.Done()
-			for it := range q {
-				e.process(workCtx, it)
-				e.mu.Lock()
-				delete(e.inflight, it.Seq)
-				delete(e.itemKeys, it.Seq)
-				e.mu.Unlock()
-				e.poke()
+			// stalled: keys whose item of that pass was not finished (a
+			// retry, a pause): the rest of the key's batch waits for it.
+			stalled := map[string]uint64{}
+			for w := range q {
+				if p, ok := stalled[w.key]; (ok && p == w.pass) || ctx.Err() != nil {
+					// Held back behind its key's unfinished item, or
+					// stopping: not run; the outbox keeps it.
+					e.release(w)
+					continue
+				}
+				delete(stalled, w.key)
+				if !e.process(workCtx, w.it) {
+					stalled[w.key] = w.pass
+				}
+				e.release(w)
 			}
 		}(queues[i])
 	}
@@ -291,16 +309,22 @@ func (e *Engine) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); e.actions.run(ctx) }()
 	go func() { defer wg.Done(); e.probe(ctx) }()
 
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
+	// The timer wakes the dispatcher when the next retry or fold flush is
+	// due (or after idleWake, as a safety net).
+	timer := time.NewTimer(idleWake)
+	defer timer.Stop()
 	for ctx.Err() == nil {
+		wait := idleWake
 		if !e.isPaused() {
-			e.dispatch(queues)
+			if next := e.dispatch(queues); !next.IsZero() {
+				wait = min(wait, max(next.Sub(e.o.Now()), time.Millisecond))
+			}
 		}
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 		case <-e.wake:
-		case <-tick.C:
+		case <-timer.C:
 		}
 	}
 	for _, q := range queues {
@@ -320,22 +344,86 @@ func (e *Engine) Run(ctx context.Context) error {
 // dispatchScan bounds how far into the outbox one pass looks.
 const dispatchScan = 2000
 
+// maxBatch bounds the items of one key one pass hands out, and
+// workerQueue the items waiting for one worker.
+const (
+	maxBatch    = 32
+	workerQueue = 256
+)
+
+// work is one item handed to a worker by dispatch pass pass.
+type work struct {
+	it   storage.OutboxItem
+	key  string
+	pass uint64
+}
+
+// release ends an item's time in flight; when it was the last of its key,
+// the dispatcher is woken to hand out the key's next items.
+func (e *Engine) release(w work) {
+	e.mu.Lock()
+	delete(e.inflight, w.it.Seq)
+	delete(e.itemKeys, w.it.Seq)
+	free := false
+	if e.keyBusy[w.key]--; e.keyBusy[w.key] <= 0 {
+		delete(e.keyBusy, w.key)
+		free = true
+	}
+	e.mu.Unlock()
+	if free {
+		e.poke()
+	}
+}
+
+// idleWake is the longest the dispatcher sleeps without a poke.
+const idleWake = 250 * time.Millisecond
+
 // dispatch hands due items to workers. Items of one key always go to the
-// same worker and never overtake an earlier item of that key that is in
-// flight or waiting for a retry, so a resolve cannot pass its trigger.
-func (e *Engine) dispatch(queues []chan storage.OutboxItem) {
+// same worker, in order, and never overtake an earlier item of that key
+// that is in flight or waiting for a retry, so a resolve cannot pass its
+// trigger. A pass hands out up to maxBatch consecutive items of a free key
+// at once (the worker runs them in order and holds back the rest of the
+// batch if one is not finished), so a storm on few keys does not cost a
+// pass over the outbox per item. It returns when the earliest item it saw
+// waiting for its time is due (zero if none).
+func (e *Engine) dispatch(queues []chan work) (next time.Time) {
 	items, err := e.store.PeekDue(farFuture, dispatchScan)
 	if err != nil && len(items) == 0 {
 		e.log.Error("reading the outbox", "err", err)
-		return
+		return next
 	}
 	now := e.o.Now()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.pass++
 	blocked := map[string]bool{}
-	for _, k := range e.inflight {
-		blocked[k] = true
+	for k := range e.keyBusy {
+		blocked[k] = true // items from an earlier pass are in flight
 	}
+	// A key with an item waiting for its retry runs nothing before that
+	// retry, not even a fold timer (which may sit ahead of it): the retry
+	// must be the next to touch the key, or a timer could post, a second
+	// time, the very note whose lost answer the retry is about to look for
+	// (or repeats folded in meanwhile would change the note it looks for).
+	// Note when the first waiting item is due.
+	retrying := map[string]bool{}
+	for _, it := range items {
+		if _, busy := e.inflight[it.Seq]; busy {
+			continue
+		}
+		notDue := it.NextAttemptAt.After(now)
+		if notDue && (next.IsZero() || it.NextAttemptAt.Before(next)) {
+			next = it.NextAttemptAt
+		}
+		if it.Attempts > 0 || notDue && it.Kind != storage.OutboxFlush {
+			key := e.itemKey(it)
+			retrying[key] = true
+			if notDue {
+				blocked[key] = true
+			}
+		}
+	}
+	handed := map[string]int{}
 	for _, it := range items {
 		if _, busy := e.inflight[it.Seq]; busy {
 			continue
@@ -345,21 +433,28 @@ func (e *Engine) dispatch(queues []chan storage.OutboxItem) {
 			continue
 		}
 		if it.NextAttemptAt.After(now) {
-			// A timer (fold flush) does not hold back its key; a retry does.
-			if it.Kind != storage.OutboxFlush {
-				blocked[key] = true
-			}
+			// A timer (fold flush) waiting for its time does not hold back
+			// its key; a retry (a flush's too) held it back above.
+			continue
+		}
+		if retrying[key] && it.Kind == storage.OutboxFlush && it.Attempts == 0 {
+			continue // a fold timer waits for its key's retry
+		}
+		if handed[key] >= maxBatch {
+			blocked[key] = true
 			continue
 		}
 		q := queues[shard(key, len(queues))]
 		select {
-		case q <- it:
+		case q <- work{it: it, key: key, pass: e.pass}:
 			e.inflight[it.Seq] = key
-			blocked[key] = true
+			e.keyBusy[key]++
+			handed[key]++
 		default:
 			blocked[key] = true // that worker is full; later items of the key wait
 		}
 	}
+	return next
 }
 
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -383,7 +478,8 @@ func (e *Engine) itemKey(it storage.OutboxItem) string {
 			k = incidentKey(inc)
 		}
 	case storage.OutboxAction:
-		k = "action:" + it.Ref
+		ticket, _, _ := strings.Cut(it.Ref, "/") // Ref is ticket/note
+		k = "action:" + ticket
 	case storage.OutboxUsage:
 		k = "usage:" + it.Ref
 	}
@@ -405,7 +501,7 @@ func incidentKey(inc storage.Incident) string {
 // probe checks the credentials while paused, so forwarding resumes by
 // itself once an admin fixes the API member.
 func (e *Engine) probe(ctx context.Context) {
-	t := time.NewTicker(5 * time.Second)
+	t := time.NewTicker(e.o.ProbeInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -421,10 +517,7 @@ func (e *Engine) probe(ctx context.Context) {
 			continue
 		}
 		pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		_, err = c.SystemInfo(pctx)
-		if err == nil {
-			_, err = cwclient.Collect(c.Tickets(pctx, cwclient.Query{Fields: []string{"id"}, PageSize: 1}))
-		}
+		err = probeAccess(pctx, c)
 		cancel()
 		if err == nil {
 			e.pauseMu.Lock()
@@ -438,14 +531,51 @@ func (e *Engine) probe(ctx context.Context) {
 	}
 }
 
-// process runs one outbox item and acks, reschedules or fails it.
-func (e *Engine) process(ctx context.Context, it storage.OutboxItem) {
+// probeAccess checks what forwarding needs: the credentials, reading
+// tickets, and the security-role levels for the writes (which a probe must
+// not try), so a role that still refuses to add tickets keeps the pause
+// instead of resuming into the same 403 every probe.
+func probeAccess(ctx context.Context, c *cwclient.Client) error {
+	if _, err := c.SystemInfo(ctx); err != nil {
+		return err
+	}
+	// One record is enough: Collect would page through every ticket.
+	for _, err := range c.Tickets(ctx, cwclient.Query{Fields: []string{"id"}, PageSize: 1}) {
+		if err != nil {
+			return err
+		}
+		break
+	}
+	roles, err := c.MySecurity(ctx)
+	if err != nil {
+		return nil // the role is unreadable: let forwarding try
+	}
+	for _, need := range []struct{ function, level string }{
+		{"Service Tickets", "add"}, {"Service Tickets", "edit"}, {"Service Tickets", "inquire"}, {"Table Setup", "inquire"},
+	} {
+		for _, r := range roles {
+			if !strings.EqualFold(r.ModuleFunctionName, need.function) {
+				continue
+			}
+			lvl := map[string]string{"add": r.AddLevel, "edit": r.EditLevel, "inquire": r.InquireLevel}[need.level]
+			if strings.EqualFold(lvl, cwclient.LevelNone) || lvl == "" {
+				return &cwclient.Error{Kind: cwclient.KindForbidden, Path: "system/mySecurity",
+					Message: fmt.Sprintf("the API member's security role has %s > %s %s level None", r.ModuleName, r.ModuleFunctionName, need.level)}
+			}
+		}
+	}
+	return nil
+}
+
+// process runs one outbox item and acks, reschedules or fails it. It
+// reports whether the item is finished (done or given up on).
+func (e *Engine) process(ctx context.Context, it storage.OutboxItem) bool {
 	var err error
 	switch it.Kind {
 	case storage.OutboxIncident:
 		err = e.processIncident(ctx, it)
 	case storage.OutboxFlush:
-		err = e.flushKey(ctx, it.Ref, it.Attempts > 0)
+		err = e.flushKey(ctx, it.Ref, it.Attempts > 0, it.Seq)
 	case storage.OutboxAction:
 		err = e.actions.process(ctx, it)
 	case storage.OutboxUsage:
@@ -455,23 +585,27 @@ func (e *Engine) process(ctx context.Context, it storage.OutboxItem) {
 	default:
 		err = permanent(fmt.Errorf("unknown outbox item kind %q", it.Kind))
 	}
-	e.settle(it, err)
+	return e.settle(it, err)
 }
 
-// settle records an item's outcome.
-func (e *Engine) settle(it storage.OutboxItem, err error) {
+// settle records an item's outcome and reports whether the item is
+// finished: acked or failed, not waiting for a retry or a resume.
+func (e *Engine) settle(it storage.OutboxItem, err error) bool {
 	var p *permanentError
 	switch {
 	case err == nil:
 		if aerr := e.store.Ack(it.Seq); aerr != nil && !errors.Is(aerr, storage.ErrNotFound) {
 			e.log.Error("ack", "seq", it.Seq, "err", aerr)
+			return false
 		}
-	case errors.As(err, &p) || it.Attempts+1 >= e.o.MaxAttempts:
-		e.fail(it, err)
+		return true
 	case errors.Is(err, errRescheduled):
 	case isPause(err) || errors.Is(err, context.Canceled):
 		// Not the item's fault: try again once forwarding resumes, without
-		// spending an attempt.
+		// spending an attempt (and never failing the item for it).
+	case errors.As(err, &p) || it.Attempts+1 >= e.o.MaxAttempts:
+		e.fail(it, err)
+		return true
 	default:
 		e.retries.Add(1)
 		e.m.retries.Inc()
@@ -480,6 +614,7 @@ func (e *Engine) settle(it storage.OutboxItem, err error) {
 			e.log.Error("reschedule", "seq", it.Seq, "err", rerr)
 		}
 	}
+	return false
 }
 
 func backoff(base, cap time.Duration, attempt int) time.Duration {

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +22,9 @@ type rig struct {
 	store *storage.Store
 	cfg   *config.Config
 	eng   *Engine
+	opts  Options
+	lose  *atomic.Pointer[func(*http.Request) bool]
+	lost  *atomic.Int64 // answers lost by loseAnswers/loseWhen
 	stop  context.CancelFunc
 	done  chan struct{}
 }
@@ -42,7 +47,23 @@ board = "Security"
 func newRig(t testing.TB, simOpts cwsim.Options, extraTOML string, edit func(*Options)) *rig {
 	t.Helper()
 	sim := cwsim.New(simOpts)
-	srv := httptest.NewServer(sim)
+	var lose atomic.Pointer[func(*http.Request) bool]
+	var lost atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if f := lose.Load(); f != nil && (*f)(req) {
+			// Let the simulator do the work, then drop the answer.
+			sim.ServeHTTP(httptest.NewRecorder(), req)
+			lost.Add(1)
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler)
+		}
+		sim.ServeHTTP(w, req)
+	}))
 	t.Cleanup(srv.Close)
 	st, err := storage.Open(t.TempDir(), storage.Options{})
 	if err != nil {
@@ -73,7 +94,7 @@ func newRig(t testing.TB, simOpts cwsim.Options, extraTOML string, edit func(*Op
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, sim: sim, store: st, cfg: cfg, eng: eng}
+	r := &rig{t: t, sim: sim, store: st, cfg: cfg, eng: eng, opts: o, lose: &lose, lost: &lost}
 	r.start()
 	t.Cleanup(r.halt)
 	return r
@@ -91,6 +112,45 @@ func (r *rig) halt() {
 		<-r.done
 		r.stop = nil
 	}
+}
+
+// loseAnswers makes the requests match selects (method, and a path
+// suffix such as "/notes") commit in the simulator with their answers lost;
+// loseAnswers("", "") stops it.
+func (r *rig) loseAnswers(method, suffix string) {
+	if method == "" {
+		r.lose.Store(nil)
+		return
+	}
+	r.loseWhen(func(req *http.Request) bool {
+		return req.Method == method && strings.HasSuffix(req.URL.Path, suffix)
+	})
+}
+
+// loseWhen loses the answers of the requests f selects (nil: none).
+func (r *rig) loseWhen(f func(*http.Request) bool) {
+	if f == nil {
+		r.lose.Store(nil)
+		return
+	}
+	r.lose.Store(&f)
+}
+
+// restart stops the engine and starts a new one over the same store, as a
+// process restart would; edit, when set, adjusts the new engine's options.
+func (r *rig) restart(edit func(*Options)) {
+	r.t.Helper()
+	r.halt()
+	o := r.opts
+	if edit != nil {
+		edit(&o)
+	}
+	eng, err := New(o)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.eng = eng
+	r.start()
 }
 
 func (r *rig) submit(incs ...storage.Incident) {

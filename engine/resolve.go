@@ -30,6 +30,9 @@ type resolver struct {
 	mu      sync.Mutex
 	cache   map[string]resolvedRoute
 	resetAt time.Time
+	// fetchMu lets one worker look a route up while the others wait for
+	// its result, instead of every worker fetching the same tables.
+	fetchMu sync.Mutex
 }
 
 func newResolver(e *Engine) *resolver { return &resolver{e: e, cache: map[string]resolvedRoute{}} }
@@ -64,6 +67,14 @@ func (r *resolver) resolve(ctx context.Context, rt storage.Route) (resolvedRoute
 	ck := routeCacheKey(rt)
 	r.mu.Lock()
 	if v, ok := r.cache[ck]; ok {
+		r.mu.Unlock()
+		return v, nil
+	}
+	r.mu.Unlock()
+	r.fetchMu.Lock()
+	defer r.fetchMu.Unlock()
+	r.mu.Lock()
+	if v, ok := r.cache[ck]; ok { // another worker just resolved it
 		r.mu.Unlock()
 		return v, nil
 	}
@@ -188,6 +199,11 @@ func (r *resolver) table(ctx context.Context, kind storage.LookupKind, board int
 	t, err = FetchLookup(ctx, c, kind, board)
 	r.e.noteCWResult(err, "")
 	if err != nil {
+		if kind != storage.LookupBoards && board != 0 && cwclient.KindOf(err) == cwclient.KindNotFound {
+			// The board id came from a cached table and is gone from
+			// ConnectWise: look the boards up again next attempt.
+			r.reset()
+		}
 		return t, err
 	}
 	if err := r.e.store.PutLookup(t); err != nil {

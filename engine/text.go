@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
+	"unicode/utf16"
 
 	"github.com/cwbridge/cwbridge/storage"
 )
@@ -28,20 +28,30 @@ func ExternalXRef(key string, generation int) string {
 
 // Summary builds "[HIGH] Malware detected on PC-7 — Acme Dental" within
 // ConnectWise's 100 characters, cutting the title first and on a rune
-// boundary.
+// boundary. ConnectWise counts UTF-16 code units (SQL Server nvarchar), so
+// a rune outside the Basic Multilingual Plane (an emoji) counts twice.
 func Summary(severity, title, company string) string {
 	prefix := "[" + strings.ToUpper(severityOr(severity)) + "] "
 	suffix := ""
 	if company != "" {
-		suffix = " — " + company
+		suffix = " — " + oneLine(company)
 	}
 	title = oneLine(title)
-	room := maxSummary - utf8.RuneCountInString(prefix) - utf8.RuneCountInString(suffix)
+	room := maxSummary - width(prefix) - width(suffix)
 	if room < 20 { // a very long company name gives way to the title
 		suffix = ""
-		room = maxSummary - utf8.RuneCountInString(prefix)
+		room = maxSummary - width(prefix)
 	}
-	return prefix + truncate(title, room) + suffix
+	return truncate(prefix+truncate(title, room)+suffix, maxSummary)
+}
+
+// width is a string's length as ConnectWise counts it (UTF-16 code units).
+func width(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 func severityOr(s string) string {
@@ -62,12 +72,20 @@ func ticketSeverity(s string) string {
 	return "Medium"
 }
 
+// truncate cuts s to at most n UTF-16 code units (see width), ending it
+// with "…" when it cut.
 func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	if width(s) <= n {
 		return s
 	}
-	r := []rune(s)
-	return strings.TrimSpace(string(r[:max(n-1, 0)])) + "…"
+	w := 0
+	for i, r := range s {
+		if w+utf16.RuneLen(r) > n-1 { // room for the ellipsis
+			return strings.TrimSpace(s[:i]) + "…"
+		}
+		w += utf16.RuneLen(r)
+	}
+	return s
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -113,8 +131,10 @@ func Description(inc storage.Incident, company string) string {
 }
 
 // foldNote is the note for repeats folded together, e.g. "37 more
-// occurrences 10:02–10:04 UTC; users: ann, bob".
-func foldNote(n int, first, last time.Time, users []string) string {
+// occurrences 10:02–10:04 UTC (40 in all); users: ann, bob". The running
+// total makes every fold note of a ticket distinct, so a retry whose
+// earlier answer was lost can tell its own note from an older one.
+func foldNote(n int, first, last time.Time, users []string, total int) string {
 	word := "occurrences"
 	if n == 1 {
 		word = "occurrence"
@@ -124,6 +144,9 @@ func foldNote(n int, first, last time.Time, users []string) string {
 		span += "–" + l
 	}
 	s := fmt.Sprintf("%d more %s %s UTC", n, word, span)
+	if total > n {
+		s += fmt.Sprintf(" (%d in all)", total)
+	}
 	if len(users) > 0 {
 		s += "; users: " + strings.Join(users, ", ")
 	}
@@ -143,7 +166,7 @@ func addUser(users []string, u string) []string {
 // ParseAction reads the action named on a note's first line.
 func ParseAction(text string) (string, bool) {
 	first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
-	first = strings.TrimRight(strings.TrimSpace(first), ".:!")
+	first = oneLine(strings.TrimRight(strings.TrimSpace(first), ".:!"))
 	for _, a := range actionNames {
 		if strings.EqualFold(first, a) {
 			return a, true

@@ -33,15 +33,16 @@ func (e *Engine) processIncident(ctx context.Context, it storage.OutboxItem) err
 		return nil // already done: a redelivery after a crash
 	}
 	key := incidentKey(inc)
+	seq := it.Seq
 	tgt, drop, err := e.target(ctx, inc)
 	if err != nil {
 		return err
 	}
 	if drop != "" {
-		return e.drop(inc, key, drop)
+		return e.drop(seq, inc, key, drop)
 	}
 	if inc.Status == "resolved" {
-		return e.resolve(ctx, inc, key, tgt, again)
+		return e.resolve(ctx, seq, inc, key, tgt, again)
 	}
 	k, err := e.store.IncidentKey(key)
 	exists := err == nil
@@ -50,11 +51,11 @@ func (e *Engine) processIncident(ctx context.Context, it storage.OutboxItem) err
 	}
 	switch {
 	case exists && k.State == storage.KeyOpen:
-		return e.fold(ctx, inc, k, again)
+		return e.fold(seq, inc, k)
 	case exists && k.State == storage.KeyPendingCreate:
-		return e.create(ctx, inc, k, tgt)
+		return e.create(ctx, seq, inc, k, tgt)
 	case exists && k.State == storage.KeyClosed && e.o.Config.Engine.Reopen == config.ReopenReopen && k.TicketID != 0:
-		return e.reopen(ctx, inc, k, tgt)
+		return e.reopen(ctx, seq, inc, k, tgt, again)
 	}
 	gen := 1
 	if exists {
@@ -64,7 +65,20 @@ func (e *Engine) processIncident(ctx context.Context, it storage.OutboxItem) err
 		Key: key, Workspace: inc.Company, CWCompany: tgt.company, AlertType: inc.Type,
 		Generation: gen, ExternalXRef: ExternalXRef(key, gen),
 	}
-	return e.create(ctx, inc, nk, tgt)
+	return e.create(ctx, seq, inc, nk, tgt)
+}
+
+// ackIn acks the outbox item whose work a transaction records, in that
+// transaction: one commit (one fsync) less per item. settle's own Ack then
+// finds it gone, which it ignores. seq 0 acks nothing.
+func ackIn(t *storage.Tx, seq uint64) error {
+	if seq == 0 {
+		return nil
+	}
+	if err := t.Ack(seq); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 // target resolves the company and the route; drop is a reason to drop.
@@ -100,10 +114,13 @@ func (e *Engine) target(ctx context.Context, inc storage.Incident) (target, stri
 }
 
 // drop records a visible, reasoned drop: never a silent loss.
-func (e *Engine) drop(inc storage.Incident, key, reason string) error {
+func (e *Engine) drop(seq uint64, inc storage.Incident, key, reason string) error {
 	e.m.dropped.Inc()
 	return e.store.Update(func(t *storage.Tx) error {
 		if err := t.SetIncidentState(inc.ID, storage.StateDropped, 0, reason); err != nil {
+			return err
+		}
+		if err := ackIn(t, seq); err != nil {
 			return err
 		}
 		_, err := t.AppendFeed(storage.FeedEvent{Kind: storage.FeedDropped, Company: inc.Company, Severity: inc.Severity,
@@ -115,7 +132,7 @@ func (e *Engine) drop(inc storage.Incident, key, reason string) error {
 // create opens the key's ticket exactly once. The pending marker is on disk
 // before the call; if an earlier attempt's outcome is unknown, ConnectWise
 // is searched by externalXRef before anything is created.
-func (e *Engine) create(ctx context.Context, inc storage.Incident, k storage.IncidentKey, tgt target) error {
+func (e *Engine) create(ctx context.Context, seq uint64, inc storage.Incident, k storage.IncidentKey, tgt target) error {
 	c, err := e.cw()
 	if err != nil {
 		return errPaused
@@ -127,7 +144,7 @@ func (e *Engine) create(ctx context.Context, inc storage.Incident, k storage.Inc
 			return err
 		}
 		if len(found) > 0 {
-			return e.created(inc, k, found[0].ID, "found after an interrupted create")
+			return e.created(seq, inc, k, found[0].ID, "found after an interrupted create")
 		}
 	}
 	k.LastIncident, k.LastUser, k.LastDevice = inc.ID, inc.User, inc.Device
@@ -159,7 +176,7 @@ func (e *Engine) create(ctx context.Context, inc storage.Incident, k storage.Inc
 		}
 		return err
 	}
-	return e.created(inc, k, tk.ID, "")
+	return e.created(seq, inc, k, tk.ID, "")
 }
 
 func idRef(id int) *cwclient.Ref {
@@ -170,7 +187,7 @@ func idRef(id int) *cwclient.Ref {
 }
 
 // created records the ticket and tells the feed.
-func (e *Engine) created(inc storage.Incident, k storage.IncidentKey, ticketID int, how string) error {
+func (e *Engine) created(seq uint64, inc storage.Incident, k storage.IncidentKey, ticketID int, how string) error {
 	e.m.created.Inc()
 	msg := Summary(inc.Severity, inc.Title, "")
 	if how != "" {
@@ -183,6 +200,9 @@ func (e *Engine) created(inc storage.Incident, k storage.IncidentKey, ticketID i
 		if err := t.SetIncidentState(inc.ID, storage.StateTicketed, ticketID, ""); err != nil {
 			return err
 		}
+		if err := ackIn(t, seq); err != nil {
+			return err
+		}
 		_, err := t.AppendFeed(storage.FeedEvent{Kind: storage.FeedCreated, Company: inc.Company, Severity: inc.Severity,
 			IncidentID: inc.ID, Key: k.Key, TicketID: ticketID, Message: msg})
 		return err
@@ -190,16 +210,19 @@ func (e *Engine) created(inc storage.Incident, k storage.IncidentKey, ticketID i
 }
 
 // fold adds a repeat to the open ticket. The first repeat after a quiet
-// window is noted at once; later ones are gathered and posted together
-// when the window ends, so a storm costs at most two calls per window.
-func (e *Engine) fold(ctx context.Context, inc storage.Incident, k storage.IncidentKey, again bool) error {
+// window is noted at once (a flush item due now); later ones are gathered
+// and posted together when the window ends, so a storm costs at most two
+// calls per window. Either way the note is owed by a durable flush item
+// written with the repeat, so a failed or interrupted post is retried
+// rather than lost.
+func (e *Engine) fold(seq uint64, inc storage.Incident, k storage.IncidentKey) error {
 	now := e.o.Now()
-	quiet := k.Unnoted == 0 && now.Sub(k.LastNoteAt) >= e.o.FoldWindow
-	err := e.store.Update(func(t *storage.Tx) error {
+	return e.store.Update(func(t *storage.Tx) error {
 		cur, err := t.IncidentKey(k.Key)
 		if err != nil {
 			return err
 		}
+		quiet := cur.Unnoted == 0 && now.Sub(cur.LastNoteAt) >= e.o.FoldWindow
 		cur.Occurrences++
 		cur.Unnoted++
 		if cur.FoldFirst.IsZero() {
@@ -214,28 +237,32 @@ func (e *Engine) fold(ctx context.Context, inc storage.Incident, k storage.Incid
 		}
 		cur.FoldUsers = addUser(cur.FoldUsers, inc.User)
 		cur.LastIncident, cur.LastUser, cur.LastDevice = inc.ID, inc.User, inc.Device
-		if !quiet && !cur.FlushScheduled {
+		if quiet || !cur.FlushScheduled {
+			due := cur.LastNoteAt.Add(e.o.FoldWindow)
+			if quiet {
+				due = now
+			}
 			cur.FlushScheduled = true
-			if _, err := t.EnqueueAt(storage.OutboxFlush, k.Key, cur.LastNoteAt.Add(e.o.FoldWindow)); err != nil {
+			if _, err := t.EnqueueAt(storage.OutboxFlush, k.Key, due); err != nil {
 				return err
 			}
 		}
 		if err := t.PutIncidentKey(cur); err != nil {
 			return err
 		}
-		// The repeat is attached to the open ticket; its note is either
-		// posted now or owed by the durable flush item above.
+		if err := ackIn(t, seq); err != nil {
+			return err
+		}
+		// The repeat is attached to the open ticket; its note is owed by
+		// the durable flush item above.
 		return t.SetIncidentState(inc.ID, storage.StateNoted, cur.TicketID, "")
 	})
-	if err != nil || !quiet {
-		return err
-	}
-	return e.flushKey(ctx, k.Key, again)
 }
 
 // flushKey posts the folded repeats of a key as one note.
-// again means an earlier attempt may have posted the note already.
-func (e *Engine) flushKey(ctx context.Context, key string, again bool) error {
+// again means an earlier attempt may have posted the note already; seq is
+// the flush item to ack with the result (0 when called for a resolve).
+func (e *Engine) flushKey(ctx context.Context, key string, again bool, seq uint64) error {
 	k, err := e.store.IncidentKey(key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
@@ -253,7 +280,7 @@ func (e *Engine) flushKey(ctx context.Context, key string, again bool) error {
 	if err != nil {
 		return errPaused
 	}
-	text := foldNote(k.Unnoted, k.FoldFirst, k.FoldLast, k.FoldUsers)
+	text := foldNote(k.Unnoted, k.FoldFirst, k.FoldLast, k.FoldUsers, k.Occurrences)
 	err = e.addNoteOnce(ctx, c, k.TicketID, cwclient.Note{Text: text, DetailDescriptionFlag: true}, again, k.Workspace)
 	if err != nil {
 		return err
@@ -263,6 +290,9 @@ func (e *Engine) flushKey(ctx context.Context, key string, again bool) error {
 	return e.store.Update(func(t *storage.Tx) error {
 		cur, err := t.IncidentKey(key)
 		if err != nil {
+			return err
+		}
+		if err := ackIn(t, seq); err != nil {
 			return err
 		}
 		// Repeats that arrived during the call stay for the next note.
@@ -288,10 +318,10 @@ func (e *Engine) flushKey(ctx context.Context, key string, again bool) error {
 
 // resolve posts a resolution note and sets the route's closed status. Each
 // step is recorded, so a retry does not post the note twice.
-func (e *Engine) resolve(ctx context.Context, inc storage.Incident, key string, tgt target, again bool) error {
+func (e *Engine) resolve(ctx context.Context, seq uint64, inc storage.Incident, key string, tgt target, again bool) error {
 	k, err := e.store.IncidentKey(key)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && k.State == storage.KeyClosed) {
-		return e.drop(inc, key, "resolved, but no ticket is open for this key")
+		return e.drop(seq, inc, key, "resolved, but no ticket is open for this key")
 	}
 	if err != nil {
 		return permanent(err)
@@ -308,7 +338,7 @@ func (e *Engine) resolve(ctx context.Context, inc storage.Incident, key string, 
 			return err
 		}
 		if len(found) == 0 {
-			return e.drop(inc, key, "resolved before its ticket could be created")
+			return e.drop(seq, inc, key, "resolved before its ticket could be created")
 		}
 		if err := e.store.TicketCreated(key, found[0].ID); err != nil {
 			return permanent(err)
@@ -316,7 +346,7 @@ func (e *Engine) resolve(ctx context.Context, inc storage.Incident, key string, 
 		k.State, k.TicketID = storage.KeyOpen, found[0].ID
 	}
 	if k.Unnoted > 0 {
-		if err := e.flushKey(ctx, key, again); err != nil {
+		if err := e.flushKey(ctx, key, again, 0); err != nil {
 			return err
 		}
 	}
@@ -329,6 +359,9 @@ func (e *Engine) resolve(ctx context.Context, inc storage.Incident, key string, 
 		if inc.Description != "" {
 			text += "\n\n" + inc.Description
 		}
+		// The incident id keeps this note distinct from an earlier
+		// resolution of a reopened ticket (see addNoteOnce).
+		text += "\n\nIncident: " + inc.ID
 		if err := e.addNoteOnce(ctx, c, k.TicketID, cwclient.Note{Text: text, ResolutionFlag: true}, again, inc.Company); err != nil {
 			return err
 		}
@@ -364,6 +397,9 @@ func (e *Engine) resolve(ctx context.Context, inc storage.Incident, key string, 
 		if err := t.SetIncidentState(inc.ID, storage.StateClosed, cur.TicketID, ""); err != nil {
 			return err
 		}
+		if err := ackIn(t, seq); err != nil {
+			return err
+		}
 		_, err = t.AppendFeed(storage.FeedEvent{Kind: storage.FeedClosed, Company: inc.Company, Severity: inc.Severity,
 			IncidentID: inc.ID, Key: key, TicketID: cur.TicketID, Message: "resolved: " + oneLine(inc.Title)})
 		return err
@@ -372,7 +408,7 @@ func (e *Engine) resolve(ctx context.Context, inc storage.Incident, key string, 
 
 // reopen puts a closed ticket back to the route's status (engine.reopen =
 // "reopen") and notes why.
-func (e *Engine) reopen(ctx context.Context, inc storage.Incident, k storage.IncidentKey, tgt target) error {
+func (e *Engine) reopen(ctx context.Context, seq uint64, inc storage.Incident, k storage.IncidentKey, tgt target, again bool) error {
 	c, err := e.cw()
 	if err != nil {
 		return errPaused
@@ -389,8 +425,7 @@ func (e *Engine) reopen(ctx context.Context, inc storage.Incident, k storage.Inc
 		}
 	}
 	text := "Reopened: the incident fired again.\n\n" + Description(inc, tgt.company)
-	if _, err := c.AddNote(ctx, k.TicketID, cwclient.Note{Text: text, DetailDescriptionFlag: true}); err != nil {
-		e.noteCWResult(err, inc.Company)
+	if err := e.addNoteOnce(ctx, c, k.TicketID, cwclient.Note{Text: text, DetailDescriptionFlag: true}, again, inc.Company); err != nil {
 		return err
 	}
 	e.m.reopened.Inc()
@@ -405,6 +440,9 @@ func (e *Engine) reopen(ctx context.Context, inc storage.Incident, k storage.Inc
 			return err
 		}
 		if err := t.SetIncidentState(inc.ID, storage.StateTicketed, cur.TicketID, ""); err != nil {
+			return err
+		}
+		if err := ackIn(t, seq); err != nil {
 			return err
 		}
 		_, err = t.AppendFeed(storage.FeedEvent{Kind: storage.FeedReopened, Company: inc.Company, Severity: inc.Severity,
