@@ -313,7 +313,14 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 				}
 			}
 			return nil, e
-		case KindServer, KindRateLimited:
+		case KindRateLimited:
+			continue // ConnectWise refused before doing anything
+		case KindServer:
+			// A 5xx after a write may have come after the write was done;
+			// only the caller can check (search before creating again).
+			if !r.idempotent {
+				return nil, e
+			}
 			continue
 		case KindNetwork:
 			if r.idempotent {
@@ -364,19 +371,27 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// waitTurn honours the shared Retry-After window, then the rate ceiling.
+// waitTurn honours the shared Retry-After window and the rate ceiling.
+// The window is checked again after the limiter's wait: a 429 that arrived
+// meanwhile holds back this request too.
 func (c *Client) waitTurn(ctx context.Context) error {
 	for {
-		until := c.blockedUntil.Load()
-		d := time.Until(time.Unix(0, until))
-		if d <= 0 {
-			break
+		for {
+			d := time.Until(time.Unix(0, c.blockedUntil.Load()))
+			if d <= 0 {
+				break
+			}
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
 			return err
 		}
+		if time.Now().UnixNano() >= c.blockedUntil.Load() {
+			return nil
+		}
 	}
-	return c.limiter.Wait(ctx)
 }
 
 // block extends the shared Retry-After window to at least d from now.

@@ -389,3 +389,34 @@ func TestRateCeilingShared(t *testing.T) {
 		t.Fatalf("%d requests in 300ms under a 600/min ceiling", n)
 	}
 }
+
+func TestWriteNotRetriedAfterServerError(t *testing.T) {
+	sim, c := newSim(t, cwsim.Options{Faults: cwsim.Faults{Error500: 1}})
+	_, err := c.CreateTicket(context.Background(), cwclient.Ticket{Summary: "x", Company: &cwclient.Ref{Identifier: "Catchall"}, Board: &cwclient.Ref{Name: "Security"}})
+	if !errors.Is(err, cwclient.ErrServer) {
+		t.Fatalf("got %v, want a server error", err)
+	}
+	// A 5xx may come after the write was done: only the caller can search
+	// before creating again, so the client must not repeat it.
+	if n := sim.Stats().ByRoute["POST service/tickets"]; n != 1 {
+		t.Fatalf("POST sent %d times after a 500", n)
+	}
+}
+
+func TestRetryAfterHoldsRequestsQueuedAtTheRateLimiter(t *testing.T) {
+	sim := cwsim.New(cwsim.Options{Faults: cwsim.Faults{RateLimit: 0.2, RetryAfter: time.Second}})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	c := clientFor(t, srv.URL, sim.Credentials(), func(c *cwclient.Config) {
+		c.MaxRequestsPerMinute = 1200
+		c.Retry.MaxAttempts = 10
+	})
+	var wg sync.WaitGroup
+	for range 30 {
+		wg.Go(func() { c.Priorities(context.Background()) })
+	}
+	wg.Wait()
+	if st := sim.Stats(); st.InsideRetryAfter != 0 {
+		t.Fatalf("%d requests inside a Retry-After window (%d 429s served)", st.InsideRetryAfter, st.Served429)
+	}
+}

@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"regexp"
 	"strconv"
 	"testing"
@@ -186,14 +185,9 @@ func TestForwardingUnderFaults(t *testing.T) {
 }
 
 // TestRetryAfterAtDefaultRate is the Retry-After check at the default
-// max_requests_per_minute (600). It exposes a cwclient bug, so it only
-// runs with CWBRIDGE_KNOWN_BUGS=1: Client.waitTurn checks the shared
-// Retry-After window before limiter.Wait, not after, so a request that is
-// waiting for a rate token when a 429 arrives is sent inside the window.
+// max_requests_per_minute (600), where requests queue at the rate limiter:
+// one waiting for a token when a 429 arrives must still wait the window out.
 func TestRetryAfterAtDefaultRate(t *testing.T) {
-	if os.Getenv("CWBRIDGE_KNOWN_BUGS") == "" {
-		t.Skip("known cwclient bug (Retry-After not re-checked after the rate-limiter wait); set CWBRIDGE_KNOWN_BUGS=1 to run")
-	}
 	r := newRig(t, cwsim.Options{}, "", nil)
 	r.sim.SetFaults(cwsim.Faults{RateLimit: 0.05, RetryAfter: time.Second})
 	var ids []string
