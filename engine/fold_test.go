@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/cwclient/cwsim"
 	"github.com/cwbridge/cwbridge/storage"
 )
@@ -214,5 +216,32 @@ func TestFoldNoteAnswerLost(t *testing.T) {
 	r.waitDrained(10 * time.Second)
 	if sum, n := r.foldedOn(ticket); sum != 3 || n != 1 {
 		t.Fatalf("fold notes: %q", r.foldNotesOn(ticket))
+	}
+}
+
+// A note whose post began before a crash (marker on disk, no retry
+// recorded) is checked against the ticket instead of posted again.
+func TestNoteNotPostedTwiceAfterCrashMidPost(t *testing.T) {
+	r := newRig(t, cwsim.Options{}, "", nil)
+	r.submit(inc("c1", "kc", "firing"))
+	ticket := r.waitSettled(10*time.Second, "c1")["c1"].TicketID
+	c := r.eng.Client()
+	n := cwclient.Note{Text: "37 more occurrences 10:02–10:04 UTC (38 in all)", DetailDescriptionFlag: true}
+	// The first attempt posts; the process "dies" before recording anything.
+	if err := r.eng.addNoteOnce(context.Background(), c, ticket, n, false, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	// The redelivered work has no retry record (again = false).
+	if err := r.eng.addNoteOnce(context.Background(), c, ticket, n, false, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	count := 0
+	for _, x := range r.sim.Records("notes") {
+		if num(x["ticketId"]) == ticket && x["text"] == n.Text {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Fatalf("note posted %d times", count)
 	}
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -452,9 +453,19 @@ func (e *Engine) reopen(ctx context.Context, seq uint64, inc storage.Incident, k
 }
 
 // addNoteOnce posts a note; when an earlier attempt may have posted it
-// (its answer was lost), the ticket's notes are checked first so the
-// ticket does not get it twice.
+// (its answer was lost, or the process died mid-call), the ticket's notes
+// are checked first so the ticket does not get it twice. A durable marker
+// written before the first try covers the crash that leaves no retry
+// record; note texts are unique per purpose, so the text identifies it.
 func (e *Engine) addNoteOnce(ctx context.Context, c *cwclient.Client, ticketID int, n cwclient.Note, again bool, company string) error {
+	sum := sha256.Sum256([]byte(strings.TrimSpace(n.Text)))
+	first, err := e.store.MarkNoteProcessed(fmt.Sprintf("posting:%d:%x", ticketID, sum[:12]))
+	if err != nil {
+		return err
+	}
+	if !first {
+		again = true
+	}
 	if again {
 		notes, err := c.TicketNotes(ctx, ticketID, cwclient.Query{})
 		e.noteCWResult(err, company)
@@ -467,7 +478,7 @@ func (e *Engine) addNoteOnce(ctx context.Context, c *cwclient.Client, ticketID i
 			}
 		}
 	}
-	_, err := c.AddNote(ctx, ticketID, n)
+	_, err = c.AddNote(ctx, ticketID, n)
 	e.noteCWResult(err, company)
 	return err
 }
