@@ -311,8 +311,12 @@ func (e *Engine) flushKey(ctx context.Context, key string, again bool, seq uint6
 		if err := t.PutIncidentKey(cur); err != nil {
 			return err
 		}
-		_, err = t.AppendFeed(storage.FeedEvent{Kind: storage.FeedNoted, Company: k.Workspace, Key: key,
-			IncidentID: k.LastIncident, TicketID: k.TicketID, Message: text})
+		ev := storage.FeedEvent{Kind: storage.FeedNoted, Company: k.Workspace, Key: key,
+			IncidentID: k.LastIncident, TicketID: k.TicketID, Message: text}
+		if last, err := t.Incident(k.LastIncident); err == nil {
+			ev.Severity = last.Severity // so severity filters in the feed see notes too
+		}
+		_, err = t.AppendFeed(ev)
 		return err
 	})
 }
