@@ -90,18 +90,15 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "cwbridge demo: %v\n", err)
 		return exitFail
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(runCtx) }()
-	go generate(runCtx, eng, keys, *every, *seed)
+	bg := newBackground(ctx)
+	bg.goRun(eng.Run)
+	bg.goRun(func(ctx context.Context) error { generate(ctx, eng, keys, *every, *seed); return nil })
 
 	banner := fmt.Sprintf("Demo: a ConnectWise simulator runs at %s. Its credentials are filled in: press enter through the fields.", cr.Site)
-	app := tui.New(runCtx, tui.Options{Store: st, Backend: eng, Config: cfg, Actor: "demo",
+	app := tui.New(bg.ctx, tui.Options{Store: st, Backend: eng, Config: cfg, Actor: "demo",
 		Version: versionString(), Prefill: &prefill, Banner: banner})
-	_, err = tea.NewProgram(app, tea.WithContext(runCtx)).Run()
-	stop()
-	<-done
+	_, err = tea.NewProgram(app, tea.WithContext(bg.ctx)).Run()
+	bg.stop(stopGrace)
 	if err != nil && ctx.Err() == nil && !errors.Is(err, tea.ErrProgramKilled) {
 		fmt.Fprintf(e.stderr, "cwbridge demo: %v\n", err)
 		return exitFail

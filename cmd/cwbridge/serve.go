@@ -92,87 +92,48 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		log.Warn("forwarding is paused until ConnectWise is set up", "reason", h.PauseReason)
 	}
 
-	runCtx, stopAll := context.WithCancel(ctx)
-	defer stopAll()
-	done := make(chan error, 2)
-	go func() { done <- eng.Run(runCtx) }()
-	running := 1
-
-	if cfg.Intake.Enabled() {
-		srv, ln, err := startIntake(cfg, st, eng, reg, log)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "cwbridge serve: intake: %v\n", err)
-			stopAll()
-			<-done
-			return exitFail
-		}
-		log.Info("intake listening", "addr", ln.Addr().String())
-		go func() { done <- srv.Serve(runCtx, ln) }()
-		running++
+	bg := newBackground(ctx)
+	bg.goRun(eng.Run)
+	if err := startIntake(bg, cfg, st, eng, reg, log); err != nil {
+		fmt.Fprintf(e.stderr, "cwbridge serve: intake: %v\n", err)
+		bg.stop(stopGrace)
+		return exitFail
 	}
 	if cfg.SSH.Enabled() {
-		srv, err := newSSHServer(cfg.SSH, log, func(s ssh.Session) (tea.Model, []tea.ProgramOption) {
-			actor := "ssh:" + s.User()
-			if k := s.PublicKey(); k != nil {
-				actor += "@" + gossh.FingerprintSHA256(k)
-			}
-			return tui.New(s.Context(), tui.Options{Store: st, Backend: eng, Config: cfg,
-				Actor: actor, Version: versionString()}), nil
-		})
-		if err == nil {
-			var ln net.Listener
-			if ln, err = net.Listen("tcp", cfg.SSH.Listen); err == nil {
-				log.Info("ssh listening", "addr", ln.Addr().String())
-				go func() { done <- serveSSH(runCtx, srv, ln) }()
-				running++
-			}
-		}
-		if err != nil {
+		if err := startSSH(bg, cfg, st, eng, log); err != nil {
 			fmt.Fprintf(e.stderr, "cwbridge serve: ssh: %v\n", err)
-			stopAll()
-			for ; running > 0; running-- {
-				<-done
-			}
+			bg.stop(stopGrace)
 			return exitFail
 		}
 	}
 	log.Info("cwbridge serving", "data", st.Path(), "version", versionString())
 
-	var firstErr error
-	select {
-	case <-ctx.Done():
+	failed := bg.wait(ctx)
+	if failed != nil {
+		log.Error("stopped unexpectedly", "err", failed)
+	} else {
 		log.Info("stopping")
-	case firstErr = <-done:
-		running--
-		log.Error("stopped unexpectedly", "err", firstErr)
 	}
-	stopAll()
-	deadline := time.After(stopGrace)
-	for running > 0 {
-		select {
-		case err := <-done:
-			running--
-			if err != nil && firstErr == nil && !errors.Is(err, context.Canceled) {
-				firstErr = err
-			}
-		case <-deadline:
-			log.Error("parts did not stop in time; closing the store anyway")
-			running = 0
-		}
+	inTime, err := bg.stop(stopGrace)
+	if !inTime {
+		log.Error("parts did not stop in time; closing the store anyway")
 	}
-	if firstErr != nil {
+	if failed != nil || err != nil {
 		return exitFail
 	}
 	log.Info("stopped cleanly")
 	return exitOK
 }
 
-// startIntake binds the intake listener. The token comes from the config
-// (or env), else from storage, where the wizard may have put it.
-func startIntake(cfg *config.Config, st *storage.Store, eng *engine.Engine, reg *prometheus.Registry, log *slog.Logger) (*intake.Server, net.Listener, error) {
+// startIntake runs the intake when [intake] is set. The token comes from
+// the config (or env), else from storage, where the wizard may have put it.
+func startIntake(bg *background, cfg *config.Config, st *storage.Store, eng *engine.Engine, reg *prometheus.Registry, log *slog.Logger) error {
+	if !cfg.Intake.Enabled() {
+		return nil
+	}
 	tok, err := st.IntakeToken()
 	if err != nil || tok.IsZero() {
-		return nil, nil, fmt.Errorf("no intake token: set [intake] token or %s", config.EnvIntakeToken)
+		return fmt.Errorf("no intake token: set [intake] token or %s", config.EnvIntakeToken)
 	}
 	srv, err := intake.New(intake.Options{
 		Store: st, Token: tok, MaxBodyBytes: cfg.Intake.MaxBodyBytes,
@@ -182,11 +143,36 @@ func startIntake(cfg *config.Config, st *storage.Store, eng *engine.Engine, reg 
 		OnAccepted: eng.Poke, Registry: reg, Logger: log,
 	})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Intake.Listen)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return srv, ln, nil
+	log.Info("intake listening", "addr", ln.Addr().String())
+	bg.goRun(func(ctx context.Context) error { return srv.Serve(ctx, ln) })
+	return nil
+}
+
+// startSSH runs the SSH server: one TUI per session over the shared store
+// and engine.
+func startSSH(bg *background, cfg *config.Config, st *storage.Store, eng *engine.Engine, log *slog.Logger) error {
+	srv, err := newSSHServer(cfg.SSH, log, func(s ssh.Session) (tea.Model, []tea.ProgramOption) {
+		actor := "ssh:" + s.User()
+		if k := s.PublicKey(); k != nil {
+			actor += "@" + gossh.FingerprintSHA256(k)
+		}
+		return tui.New(s.Context(), tui.Options{Store: st, Backend: eng, Config: cfg,
+			Actor: actor, Version: versionString()}), nil
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.SSH.Listen)
+	if err != nil {
+		return err
+	}
+	log.Info("ssh listening", "addr", ln.Addr().String())
+	bg.goRun(func(ctx context.Context) error { return serveSSH(ctx, srv, ln) })
+	return nil
 }

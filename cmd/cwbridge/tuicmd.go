@@ -45,29 +45,17 @@ func runTUI(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "cwbridge: %v\n", err)
 		return exitFail
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	done := make(chan error, 2)
-	go func() { done <- eng.Run(runCtx) }()
-	running := 1
-	if cfg.Intake.Enabled() {
-		srv, ln, err := startIntake(cfg, st, eng, prometheus.NewRegistry(), log)
-		if err != nil {
-			stop()
-			<-done
-			fmt.Fprintf(e.stderr, "cwbridge: intake: %v\n", err)
-			return exitFail
-		}
-		go func() { done <- srv.Serve(runCtx, ln) }()
-		running++
+	bg := newBackground(ctx)
+	bg.goRun(eng.Run)
+	if err := startIntake(bg, cfg, st, eng, prometheus.NewRegistry(), log); err != nil {
+		bg.stop(stopGrace)
+		fmt.Fprintf(e.stderr, "cwbridge: intake: %v\n", err)
+		return exitFail
 	}
-	app := tui.New(runCtx, tui.Options{Store: st, Backend: eng, Config: cfg,
+	app := tui.New(bg.ctx, tui.Options{Store: st, Backend: eng, Config: cfg,
 		Actor: "tui:" + currentUser(), Version: versionString()})
-	_, err = tea.NewProgram(app, tea.WithContext(runCtx)).Run()
-	stop()
-	for range running {
-		<-done
-	}
+	_, err = tea.NewProgram(app, tea.WithContext(bg.ctx)).Run()
+	bg.stop(stopGrace)
 	if err != nil && ctx.Err() == nil {
 		fmt.Fprintf(e.stderr, "cwbridge: %v\n", err)
 		return exitFail
