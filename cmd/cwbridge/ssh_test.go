@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,8 +78,8 @@ func TestSSHListedKeyGetsTheTUI(t *testing.T) {
 	if err := sess.RequestPty("xterm-256color", 24, 80, gossh.TerminalModes{}); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	sess.Stdout = &out
+	out := &lockedBuffer{}
+	sess.Stdout = out
 	in, _ := sess.StdinPipe()
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
@@ -132,4 +133,23 @@ func TestAuthorizedKeysChecked(t *testing.T) {
 	if err := checkAuthorizedKeys(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("missing file: %v", err)
 	}
+}
+
+// lockedBuffer is written by the SSH session's goroutine while the test
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
