@@ -4,10 +4,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"testing"
-
-	"github.com/cwbridge/cwbridge/tui/common"
-	tu "github.com/cwbridge/cwbridge/tui/internal/testutil"
 )
 
 // rssKiB reads the resident set size from /proc/self/status (Linux).
