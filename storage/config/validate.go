@@ -96,10 +96,8 @@ func (v *validator) routes(rs []Route) {
 			v.errorf(k+".alert_type", "required: the alert type this route is for (e.g. %q)", BuiltinAlertTypes[0])
 		case ValidAlertType(r.AlertType) != nil:
 			v.errorf(k+".alert_type", "%v", ValidAlertType(r.AlertType))
-		case first[r.AlertType] != "":
-			v.errorf(k+".alert_type", "duplicate route for alert type %q (first at line %d)", r.AlertType, v.pos.lineOf(first[r.AlertType]))
 		default:
-			first[r.AlertType] = k + ".alert_type"
+			v.unique(first, k+".alert_type", r.AlertType, "route for alert type")
 		}
 		if r.Enabled {
 			v.required(k+".board", r.Board, "the service board, by name or id")
@@ -118,15 +116,20 @@ func (v *validator) products(ps []Product) {
 	for i, p := range ps {
 		k := fmt.Sprintf("products[%d]", i)
 		if v.ident(k+".key", p.Key, "the product name /v1/usage uses, e.g. \"users\"") {
-			if f := first[p.Key]; f != "" {
-				v.errorf(k+".key", "duplicate product key %q (first at line %d)", p.Key, v.pos.lineOf(f))
-			} else {
-				first[p.Key] = k + ".key"
-			}
+			v.unique(first, k+".key", p.Key, "product key")
 		}
 		v.required(k+".cw_identifier", p.CWIdentifier, "the ConnectWise catalog item identifier")
 		v.text(k+".description", p.Description)
 	}
+}
+
+// unique reports a value seen before under another key, naming where.
+func (v *validator) unique(first map[string]string, key, value, what string) {
+	if f := first[value]; f != "" {
+		v.errorf(key, "duplicate %s %q (first at line %d)", what, value, v.pos.lineOf(f))
+		return
+	}
+	first[value] = key
 }
 
 func (v *validator) workspaces(ws []Workspace) {
@@ -134,11 +137,7 @@ func (v *validator) workspaces(ws []Workspace) {
 	for i, w := range ws {
 		k := fmt.Sprintf("workspaces[%d]", i)
 		if v.ident(k+".key", w.Key, "the key incidents carry in \"company\"") {
-			if f := first[w.Key]; f != "" {
-				v.errorf(k+".key", "duplicate workspace key %q (first at line %d)", w.Key, v.pos.lineOf(f))
-			} else {
-				first[w.Key] = k + ".key"
-			}
+			v.unique(first, k+".key", w.Key, "workspace key")
 		}
 		v.required(k+".cw_company", w.CWCompany, "the ConnectWise company identifier")
 		if w.AgreementID < 0 {

@@ -300,22 +300,12 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	keys := m.c.Keys
 	page := max(1, m.listHeight())
-	switch {
+	switch c, nav := keys.MoveCursor(k, m.cursor, len(m.shown), page); {
 	case key.Matches(k, keys.Filter):
 		m.filtering = true
 		return m.filter.Focus()
-	case key.Matches(k, keys.Up):
-		m.cursor = max(0, m.cursor-1)
-	case key.Matches(k, keys.Down):
-		m.cursor = max(0, min(len(m.shown)-1, m.cursor+1))
-	case key.Matches(k, keys.PageUp):
-		m.cursor = max(0, m.cursor-page)
-	case key.Matches(k, keys.PageDown):
-		m.cursor = max(0, min(len(m.shown)-1, m.cursor+page))
-	case key.Matches(k, keys.Home):
-		m.cursor = 0
-	case key.Matches(k, keys.End):
-		m.cursor = max(0, len(m.shown)-1)
+	case nav:
+		m.cursor = c
 	case k.String() == "s":
 		m.idx.SetSort((m.idx.Sort() + 1) % numSorts)
 		m.applyFilter()
@@ -332,11 +322,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 
 func (m *Model) keyWorkspaces(k tea.KeyPressMsg) tea.Cmd {
 	keys := m.c.Keys
-	switch {
-	case key.Matches(k, keys.Up):
-		m.wcursor = max(0, m.wcursor-1)
-	case key.Matches(k, keys.Down):
-		m.wcursor = max(0, min(len(m.workspaces)-1, m.wcursor+1))
+	switch c, nav := keys.MoveCursor(k, m.wcursor, len(m.workspaces), m.listHeight()); {
+	case nav:
+		m.wcursor = c
 	case k.String() == "e" || k.String() == "enter":
 		if m.wcursor < len(m.workspaces) {
 			ws := m.workspaces[m.wcursor]

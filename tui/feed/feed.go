@@ -183,22 +183,12 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	keys := m.c.Keys
 	page := max(1, m.listHeight())
 	prev := m.cursor
-	switch {
+	switch c, nav := keys.MoveCursor(k, m.cursor, len(m.shown), page); {
 	case key.Matches(k, keys.Filter):
 		m.filtering = true
 		return m.company.Focus()
-	case key.Matches(k, keys.Up):
-		m.cursor = max(0, m.cursor-1)
-	case key.Matches(k, keys.Down):
-		m.cursor = max(0, min(len(m.shown)-1, m.cursor+1))
-	case key.Matches(k, keys.PageUp):
-		m.cursor = max(0, m.cursor-page)
-	case key.Matches(k, keys.PageDown):
-		m.cursor = max(0, min(len(m.shown)-1, m.cursor+page))
-	case key.Matches(k, keys.Home):
-		m.cursor = 0
-	case key.Matches(k, keys.End):
-		m.cursor = max(0, len(m.shown)-1)
+	case nav:
+		m.cursor = c
 	case k.String() == "f":
 		m.detail = false
 		m.kind = (m.kind + 1) % len(kinds)

@@ -104,11 +104,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	keys := m.c.Keys
-	switch {
-	case key.Matches(k, keys.Up):
-		m.cursor = max(0, m.cursor-1)
-	case key.Matches(k, keys.Down):
-		m.cursor = max(0, min(len(m.failed)-1, m.cursor+1))
+	switch c, nav := keys.MoveCursor(k, m.cursor, len(m.failed), 10); {
+	case nav:
+		m.cursor = c
 	case k.String() == "r":
 		if m.cursor < len(m.failed) {
 			return m.act("queued again", []storage.OutboxItem{m.failed[m.cursor]}, true)
