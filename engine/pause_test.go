@@ -70,7 +70,15 @@ func TestPauseOnForbiddenResumesByItself(t *testing.T) {
 	r.submit(inc("f1", "kf", "firing"), inc("f2", "kf2", "firing"), inc("w2", "kw", "firing"))
 	r.waitFor(10*time.Second, "the pause", func() bool { return r.eng.Health().ConnectWise == "forbidden" })
 	posts := func() int64 { return r.sim.Stats().ByRoute["POST service/tickets"] }
+	// Creates already in flight when the first 403 landed still arrive;
+	// count only what is sent after they settle.
 	before := posts()
+	r.waitFor(10*time.Second, "in-flight creates to settle", func() bool {
+		p := before
+		time.Sleep(100 * time.Millisecond)
+		before = posts()
+		return before == p
+	})
 	time.Sleep(300 * time.Millisecond) // ~15 probes
 	h := r.eng.Health()
 	if !h.Paused || h.ConnectWise != "forbidden" || h.Failed != 0 {
