@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -27,14 +28,28 @@ const defaultData = "data"
 // stopGrace bounds a clean stop: the contract promises 10 s.
 const stopGrace = 9 * time.Second
 
-// openState loads the config, opens the store and writes the config's
-// keys into it (config wins where it speaks).
-func openState(cfgPath string, explicit bool, dataDir string) (*config.Config, *storage.Store, error) {
-	cfg, err := loadConfig(cfgPath, explicit)
+// stateFlags are --config and --data, shared by the commands that open
+// the store.
+type stateFlags struct {
+	fs           *flag.FlagSet
+	config, data *string
+}
+
+func addStateFlags(fs *flag.FlagSet) stateFlags {
+	return stateFlags{fs: fs,
+		config: fs.String("config", config.DefaultPath, "config file"),
+		data:   fs.String("data", defaultData, "data directory (the bbolt file lives here)"),
+	}
+}
+
+// open loads the config, opens the store and writes the config's keys into
+// it (config wins where it speaks).
+func (sf stateFlags) open() (*config.Config, *storage.Store, error) {
+	cfg, err := loadConfig(*sf.config, flagSet(sf.fs, "config"))
 	if err != nil {
 		return nil, nil, &exitError{code: exitConfig, err: err}
 	}
-	st, err := storage.Open(dataDir, storage.Options{})
+	st, err := storage.Open(*sf.data, storage.Options{})
 	if err != nil {
 		return nil, nil, &exitError{code: exitFail, err: err}
 	}
@@ -64,8 +79,7 @@ func exitCode(err error) int {
 
 func runServe(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "serve", "serve [--config FILE] [--data DIR]")
-	cfgPath := fs.String("config", config.DefaultPath, "config file")
-	dataDir := fs.String("data", defaultData, "data directory (the bbolt file lives here)")
+	state := addStateFlags(fs)
 	if code := parseFlags(e, fs, args); code >= 0 {
 		return code
 	}
@@ -74,7 +88,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return exitConfig
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	cfg, st, err := openState(*cfgPath, flagSet(fs, "config"), *dataDir)
+	cfg, st, err := state.open()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "cwbridge serve: %v\n", err)
 		return exitCode(err)

@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cwbridge/cwbridge/engine"
-	"github.com/cwbridge/cwbridge/storage/config"
 	"github.com/cwbridge/cwbridge/tui"
 )
 
@@ -20,8 +19,7 @@ import (
 // engine (and the intake, when configured) in the same process.
 func runTUI(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "cwbridge", "[--config FILE] [--data DIR]")
-	cfgPath := fs.String("config", config.DefaultPath, "config file")
-	dataDir := fs.String("data", defaultData, "data directory (the bbolt file lives here)")
+	state := addStateFlags(fs)
 	if code := parseFlags(e, fs, args); code >= 0 {
 		return code
 	}
@@ -29,14 +27,14 @@ func runTUI(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "cwbridge: unexpected argument %q\n", fs.Arg(0))
 		return exitConfig
 	}
-	cfg, st, err := openState(*cfgPath, flagSet(fs, "config"), *dataDir)
+	cfg, st, err := state.open()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "cwbridge: %v\n", err)
 		return exitCode(err)
 	}
 	defer st.Close()
 	// The screen is the terminal: logs go to a file beside the data.
-	logf, log := fileLogger(filepath.Join(*dataDir, "cwbridge.log"))
+	logf, log := fileLogger(filepath.Join(*state.data, "cwbridge.log"))
 	if logf != nil {
 		defer logf.Close()
 	}
