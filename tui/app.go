@@ -263,7 +263,10 @@ func (a *App) footer() string {
 	}
 	if a.fullHelp {
 		groups := append(page.FullHelp(), []key.Binding{keys.NextTab, keys.PrevTab, common.K("1-5", "go to page", "1"), keys.Help, keys.Quit, keys.ForceQuit})
-		return a.help.FullHelpView(groups)
+		// On a short terminal the help gives up its last lines, not the
+		// header or the page's one line.
+		lines := strings.Split(a.help.FullHelpView(groups), "\n")
+		return strings.Join(lines[:min(len(lines), max(1, a.h-headerLines-1))], "\n")
 	}
 	return widget.Trunc(" "+a.help.ShortHelpView(append(page.ShortHelp(), global...)), a.w)
 }

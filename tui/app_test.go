@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
@@ -134,7 +135,7 @@ func assertFits(t testing.TB, s string, w, h int) {
 		t.Errorf("%d lines, want %d", len(lines), h)
 	}
 	for i, l := range lines {
-		if n := lipglossWidth(l); n > w {
+		if n := lipgloss.Width(l); n > w {
 			t.Errorf("line %d is %d cells wide, want ≤ %d: %q", i, n, w, l)
 		}
 	}
@@ -196,5 +197,25 @@ func TestTabsAndHeader(t *testing.T) {
 	d.Press("shift+tab")
 	if a.Active() != common.PageHealth {
 		t.Fatalf("shift+tab went to %v", a.Active())
+	}
+}
+
+// Small terminals: every page, with and without the full help, still fits
+// the screen exactly (and nothing panics on a short list).
+func TestSmallTerminals(t *testing.T) {
+	for _, size := range [][2]int{{40, 10}, {80, 8}, {20, 5}} {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			a, d := newApp(t, fixture(t), w, h, Options{})
+			for i := range common.NumPages {
+				d.Press(fmt.Sprint(i+1), "end", "pgdown", "home")
+				assertFits(t, a.Content(), w, h)
+				d.Press("?")
+				assertFits(t, a.Content(), w, h)
+				d.Press("?")
+			}
+			a, _ = newApp(t, tu.Store(t), w, h, Options{}) // the wizard
+			assertFits(t, a.Content(), w, h)
+		})
 	}
 }

@@ -44,9 +44,8 @@ func New(c *common.Common) *Model {
 }
 
 type routesMsg struct {
-	routes     []storage.Route
-	workspaces []storage.Workspace
-	err        error
+	routes []storage.Route
+	err    error
 }
 
 func (m *Model) Init() tea.Cmd {
@@ -113,8 +112,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		return tea.Batch(cmds...)
 	case savedMsg:
-		if m.edit == nil {
-			return nil
+		if m.edit != msg.edit {
+			return nil // that editor was closed; the watch reloads the routes
 		}
 		m.edit.saving = false
 		if msg.err != nil {
@@ -225,12 +224,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.edit.update(k)
 	}
-	keys := m.c.Keys
-	switch {
-	case key.Matches(k, keys.Up):
-		m.cursor = max(0, m.cursor-1)
-	case key.Matches(k, keys.Down):
-		m.cursor = min(len(m.types)-1, m.cursor+1)
+	switch c, nav := m.c.Keys.MoveCursor(k, m.cursor, len(m.types), m.h); {
+	case nav:
+		m.cursor = c
 	case k.String() == "enter" || k.String() == "e":
 		if t := m.current(); t != "" {
 			r := m.routeOf(t)
@@ -318,11 +314,7 @@ func (m *Model) View() string {
 	b.WriteString(st.Muted.Render("Where each alert type's tickets go. Editing a board reloads its statuses and types.") + "\n\n")
 	cols := []widget.Column{{Title: "Alert type", Width: 16}, {Title: "On", Width: 3}, {Title: "Board"}, {Title: "Status"}, {Title: "Priority"}, {Title: "Type"}, {Title: "Subtype"}, {Title: "Closed"}}
 	widths := widget.Widths(cols, m.w-2)
-	var titles []string
-	for _, c := range cols {
-		titles = append(titles, c.Title)
-	}
-	b.WriteString("  " + st.Muted.Render(widget.Row(titles, widths)) + "\n")
+	b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
 	if !m.loaded {
 		b.WriteString(st.Muted.Render("  loading routes…") + "\n")
 	}

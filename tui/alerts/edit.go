@@ -141,8 +141,11 @@ func (e *editor) update(k tea.KeyPressMsg) tea.Cmd {
 				p := widget.NewPicker(rowNames[e.row]+" for "+e.route.AlertType, items)
 				p.Empty = "ConnectWise has none on this board"
 				p.SetSize(e.p.w-2, e.p.h-3)
-				r := e.ref(e.row)
-				p.Select(r.ID, map[bool]string{true: "none"}[r.ID == 0])
+				if r := e.ref(e.row); r.ID != 0 {
+					p.Select(r.ID, "")
+				} else {
+					p.Select(0, "none")
+				}
 				e.picker, e.pickFor, e.err = &p, e.row, ""
 			}
 		}
@@ -190,6 +193,7 @@ func (e *editor) fillDefaults() {
 }
 
 type savedMsg struct {
+	edit  *editor // the editor that saved
 	route storage.Route
 	err   error
 }
@@ -208,7 +212,7 @@ func (e *editor) save() tea.Cmd {
 	e.saving, e.err = true, ""
 	r, c := e.route, e.p.c
 	return common.Route(common.PageAlerts, func() tea.Msg {
-		return savedMsg{route: r, err: c.Store.PutRoute(c.Actor, r)}
+		return savedMsg{edit: e, route: r, err: c.Store.PutRoute(c.Actor, r)}
 	})
 }
 

@@ -35,11 +35,7 @@ func cachedLookups(c *common.Common, board int, force bool) tea.Cmd {
 		var out []storage.LookupTable
 		missing := force
 		for _, k := range kinds {
-			id := board
-			if board == 0 {
-				id = 0
-			}
-			t, err := c.Store.Lookup(k, id)
+			t, err := c.Store.Lookup(k, board)
 			switch {
 			case errors.Is(err, storage.ErrNotFound):
 				missing = true

@@ -6,10 +6,10 @@ package common
 import (
 	"context"
 	"fmt"
-
-	tea "charm.land/bubbletea/v2"
 	"sync"
 	"time"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"

@@ -8,6 +8,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
@@ -42,6 +43,7 @@ type Model struct {
 	refreshing bool
 	err        string
 	status     string
+	statusErr  bool
 
 	workspaces []storage.Workspace
 	wsOf       map[string]string // lower CW identifier → workspace keys
@@ -144,7 +146,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case workspacesMsg:
 		if msg.err != nil {
-			m.status = "workspaces: " + msg.err.Error()
+			m.setStatus("workspaces: "+msg.err.Error(), true)
 		}
 		m.workspaces = msg.list
 		m.wsOf = map[string]string{}
@@ -160,40 +162,42 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case refreshedMsg:
 		m.refreshing = false
 		if msg.err != nil {
-			m.status = "refresh failed: " + msg.err.Error()
+			m.setStatus("refresh failed: "+msg.err.Error(), true)
 		} else {
-			m.status = ""
+			m.setStatus("", false)
 		}
 		return nil
 	case common.ChangesMsg:
-		var cmds []tea.Cmd
+		companies, creds, workspaces := msg.Missed, false, msg.Missed
 		for _, ch := range msg.Changes {
-			if ch.Kind == storage.ChangeCompanies || msg.Missed {
-				cmds = append(cmds, m.loadCache())
-				break
+			switch {
+			case ch.Kind == storage.ChangeCompanies:
+				companies = true
+			case ch.Kind == storage.ChangeSettings && ch.Key == "connectwise":
+				creds = true
+			case ch.Kind == storage.ChangeWorkspaces:
+				workspaces = true
 			}
 		}
-		for _, ch := range msg.Changes {
-			if ch.Kind == storage.ChangeSettings && ch.Key == "connectwise" {
-				cmds = append(cmds, m.refresh(true)) // new credentials: fetch the companies they see
-				break
-			}
+		cmds := []tea.Cmd{msg.Next}
+		if companies {
+			cmds = append(cmds, m.loadCache())
 		}
-		for _, ch := range msg.Changes {
-			if ch.Kind == storage.ChangeWorkspaces || msg.Missed {
-				cmds = append(cmds, m.loadWorkspaces())
-				break
-			}
+		if creds {
+			cmds = append(cmds, m.refresh(true)) // new credentials: fetch the companies they see
 		}
-		return tea.Batch(append(cmds, msg.Next)...)
+		if workspaces {
+			cmds = append(cmds, m.loadWorkspaces())
+		}
+		return tea.Batch(cmds...)
 	case agreementsMsg:
 		if m.form != nil && m.form.token == msg.token {
 			m.form.gotAgreements(msg)
 		}
 		return nil
 	case savedMsg:
-		if m.form == nil {
-			return nil
+		if m.form == nil || m.form.token != msg.token {
+			return nil // that form was closed; the watch reloads the list
 		}
 		m.form.saving = false
 		if msg.err != nil {
@@ -201,13 +205,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.form = nil
-		m.status = "saved workspace " + msg.key
+		m.setStatus("saved workspace "+msg.key, false)
 		return m.loadWorkspaces()
 	case deletedMsg:
 		if msg.err != nil {
-			m.status = "not removed: " + msg.err.Error()
+			m.setStatus("not removed: "+msg.err.Error(), true)
 		} else {
-			m.status = "removed workspace " + msg.key
+			m.setStatus("removed workspace "+msg.key, false)
 		}
 		return m.loadWorkspaces()
 	case tea.KeyPressMsg:
@@ -236,6 +240,8 @@ func (m *Model) setRows(rows []storage.Company) {
 	}
 }
 
+func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr = s, isErr }
+
 func (m *Model) applyFilter() {
 	m.shown = m.idx.Filter(m.filter.Raw())
 	m.cursor = min(m.cursor, max(0, len(m.shown)-1))
@@ -258,7 +264,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		key := m.confirmDel
 		m.confirmDel = ""
 		if k.String() != "y" && k.String() != "Y" {
-			m.status = ""
+			m.setStatus("", false)
 			return nil
 		}
 		c := m.c
@@ -292,7 +298,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.tab = 1 - m.tab
 		return nil
 	case "r":
-		m.status = ""
+		m.setStatus("", false)
 		return m.refresh(false)
 	}
 	if m.tab == tabWorkspaces {
@@ -353,7 +359,7 @@ func (m *Model) openForm(co storage.Company, ws *storage.Workspace) tea.Cmd {
 	m.tokens++
 	m.form = newForm(m.c, co, ws, taken, m.tokens)
 	m.form.setSize(m.w, m.h)
-	m.status = ""
+	m.setStatus("", false)
 	return tea.Batch(m.form.loadAgreements(), m.form.focus(rowKey))
 }
 
@@ -399,10 +405,9 @@ func (m *Model) statusLine() string {
 		return st.Warn.Render(fmt.Sprintf("Remove workspace %q? Its incidents will go to the fallback company. y/N", m.confirmDel))
 	case m.err != "":
 		return st.Error.Render("✗ " + m.err)
+	case m.status != "" && m.statusErr:
+		return st.Error.Render(m.status)
 	case m.status != "":
-		if strings.Contains(m.status, "failed") || strings.HasPrefix(m.status, "not ") {
-			return st.Error.Render(m.status)
-		}
 		return st.OK.Render(m.status)
 	}
 	return ""
@@ -419,10 +424,10 @@ func (m *Model) cwView() string {
 	if m.refreshing {
 		info += " · refreshing…"
 	}
-	b.WriteString(widget.Fit(fl, max(10, m.w-lipglossWidth(info)-1)) + " " + st.Muted.Render(info) + "\n")
+	b.WriteString(widget.Fit(fl, max(10, m.w-lipgloss.Width(info)-1)) + " " + st.Muted.Render(info) + "\n")
 	cols := []widget.Column{{Title: "ID", Width: 7}, {Title: "Identifier", Width: 22}, {Title: "Name"}, {Title: "Workspace", Width: 14}}
 	widths := widget.Widths(cols, m.w-2)
-	b.WriteString("  " + st.Muted.Render(widget.Row([]string{"ID", "Identifier", "Name", "Workspace"}, widths)) + "\n")
+	b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
 	h := m.listHeight()
 	switch {
 	case !m.loaded:
@@ -469,7 +474,7 @@ func (m *Model) wsView() string {
 	b.WriteString("\n")
 	cols := []widget.Column{{Title: "Key", Width: 16}, {Title: "CW company"}, {Title: "Agreement", Width: 10}, {Title: "Server", Width: 12}, {Title: "Max users", Width: 9}}
 	widths := widget.Widths(cols, m.w-2)
-	b.WriteString("  " + st.Muted.Render(widget.Row([]string{"Key", "CW company", "Agreement", "Server", "Max users"}, widths)) + "\n")
+	b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
 	if len(m.workspaces) == 0 {
 		b.WriteString(st.Muted.Render("  no workspaces yet: pick a company on the ConnectWise tab and press c") + "\n")
 	}

@@ -299,3 +299,19 @@ func BenchmarkScroll20k(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// A save that lands after its form was closed (esc while saving) leaves
+// the next form open.
+func TestLateSaveKeepsTheNextForm(t *testing.T) {
+	m, d := newPage(t, cached(t, 20), 100, 24)
+	d.Press("c")
+	old := m.form.token
+	d.Press("esc", "down", "c")
+	if m.form == nil || m.form.token == old {
+		t.Fatal("second form not open")
+	}
+	d.Send(savedMsg{token: old, key: "late"})
+	if m.form == nil {
+		t.Fatal("a late save closed the open form")
+	}
+}

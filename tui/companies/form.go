@@ -138,8 +138,6 @@ func (f *form) snapshot() string {
 
 func (f *form) dirty() bool { return f.snapshot() != f.start }
 
-func (f *form) capturing() bool { return true }
-
 func (f *form) setSize(w, h int) {
 	f.w, f.h = w, h
 	for _, fl := range []*widget.Field{&f.key, &f.server, &f.maxUsers} {
@@ -225,8 +223,9 @@ func (f *form) gotAgreements(msg agreementsMsg) {
 }
 
 type savedMsg struct {
-	key string
-	err error
+	token int // the form that saved
+	key   string
+	err   error
 }
 
 func (f *form) update(msg tea.Msg) tea.Cmd {
@@ -310,7 +309,7 @@ func (f *form) save() tea.Cmd {
 	n, _ := strconv.Atoi(f.maxUsers.Value())
 	ws := storage.Workspace{Key: f.key.Value(), CWCompany: f.company.Identifier, CWCompanyID: f.company.ID,
 		AgreementID: f.agreementID, PreferredServer: f.server.Value(), MaxUsers: n}
-	old := f.editing
+	old, token := f.editing, f.token
 	c := f.c
 	f.saving, f.err = true, ""
 	return common.Route(common.PageCompanies, func() tea.Msg {
@@ -322,7 +321,7 @@ func (f *form) save() tea.Cmd {
 			}
 			return t.PutWorkspace(c.Actor, ws)
 		})
-		return savedMsg{key: ws.Key, err: err}
+		return savedMsg{token: token, key: ws.Key, err: err}
 	})
 }
 

@@ -261,13 +261,16 @@ func (m *Model) filterLine() string {
 		st.Muted.Render(fmt.Sprintf("%d of %d events", len(m.shown), len(m.events))))
 }
 
+// columns are the event list's; What takes the rest.
+var columns = []widget.Column{{Title: "Time", Width: 8}, {Title: "Kind", Width: 8}, {Title: "Severity", Width: 8},
+	{Title: "Company", Width: 12}, {Title: "Ticket", Width: 8}, {Title: "What"}}
+
 // row renders one event line.
-func (m *Model) row(ev *storage.FeedEvent, w int) string {
+func (m *Model) row(ev *storage.FeedEvent, widths []int) string {
 	ticket := ""
 	if ev.TicketID != 0 {
 		ticket = fmt.Sprintf("#%d", ev.TicketID)
 	}
-	widths := widget.Widths([]widget.Column{{Width: 8}, {Width: 8}, {Width: 8}, {Width: 12}, {Width: 8}, {}}, w)
 	return widget.Row([]string{ev.Time.In(timeZone(m.c)).Format("15:04:05"), string(ev.Kind), ev.Severity, ev.Company, ticket, ev.Message}, widths)
 }
 
@@ -279,10 +282,9 @@ func (m *Model) View() string {
 	if m.detail && m.sideBySide() {
 		listW = m.w/2 - 2
 	}
-	header := widget.Row([]string{"Time", "Kind", "Severity", "Company", "Ticket", "What"},
-		widget.Widths([]widget.Column{{Width: 8}, {Width: 8}, {Width: 8}, {Width: 12}, {Width: 8}, {}}, listW))
+	widths := widget.Widths(columns, listW)
 	var list strings.Builder
-	list.WriteString("  " + st.Muted.Render(header) + "\n")
+	list.WriteString("  " + st.Muted.Render(widget.Header(columns, widths)) + "\n")
 	h := m.listHeight()
 	switch {
 	case m.err != "":
@@ -298,7 +300,7 @@ func (m *Model) View() string {
 		end := min(len(m.shown), m.offset+h)
 		for i := m.offset; i < end; i++ {
 			ev := &m.events[m.shown[i]]
-			line := m.row(ev, listW)
+			line := m.row(ev, widths)
 			switch {
 			case i == m.cursor:
 				list.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(line))

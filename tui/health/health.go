@@ -25,7 +25,8 @@ type Model struct {
 	failed  []storage.OutboxItem
 	cursor  int
 	offset  int
-	confirm string // "discard" / "retry-all" awaiting y
+	confirm string             // "discard" / "retry-all" awaiting y
+	target  storage.OutboxItem // the item "discard" asks about
 	status  string
 	isErr   bool
 	w, hgt  int
@@ -97,7 +98,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		switch what {
 		case "discard":
-			return m.act("discarded", []storage.OutboxItem{m.failed[m.cursor]}, false)
+			return m.act("discarded", []storage.OutboxItem{m.target}, false)
 		case "retry-all":
 			return m.act("queued again", m.failed, true)
 		}
@@ -117,7 +118,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 	case k.String() == "x" || k.String() == "delete":
 		if m.cursor < len(m.failed) {
-			m.confirm = "discard"
+			m.confirm, m.target = "discard", m.failed[m.cursor]
 		}
 	case k.String() == "l":
 		return m.loadFailed()
@@ -200,8 +201,9 @@ func (m *Model) View() string {
 	if len(m.failed) == 0 {
 		b.WriteString(st.Muted.Render("  nothing has failed") + "\n")
 	} else {
-		widths := widget.Widths([]widget.Column{{Width: 6}, {Width: 8}, {Width: 22}, {Width: 11}, {}}, m.w-2)
-		b.WriteString("  " + st.Muted.Render(widget.Row([]string{"Seq", "Kind", "Ref", "Failed", "Reason"}, widths)) + "\n")
+		cols := []widget.Column{{Title: "Seq", Width: 6}, {Title: "Kind", Width: 8}, {Title: "Ref", Width: 22}, {Title: "Failed", Width: 11}, {Title: "Reason"}}
+		widths := widget.Widths(cols, m.w-2)
+		b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
 		used := strings.Count(b.String(), "\n")
 		lh := max(1, m.hgt-used-2)
 		m.offset = widget.Window(m.cursor, m.offset, lh, len(m.failed))
@@ -221,7 +223,7 @@ func (m *Model) View() string {
 	}
 	switch {
 	case m.confirm == "discard":
-		b.WriteString("\n" + st.Warn.Render(fmt.Sprintf("Discard item %d for good? It will not be sent. y/N", m.failed[m.cursor].Seq)))
+		b.WriteString("\n" + st.Warn.Render(fmt.Sprintf("Discard item %d for good? It will not be sent. y/N", m.target.Seq)))
 	case m.confirm == "retry-all":
 		b.WriteString("\n" + st.Warn.Render(fmt.Sprintf("Queue all %d failed items again? y/N", len(m.failed))))
 	case m.status != "" && m.isErr:

@@ -52,3 +52,34 @@ func TestRetryAndDiscard(t *testing.T) {
 		t.Fatalf("retry all: %d failed, queue %d", len(items), st.QueueLen())
 	}
 }
+
+// The list may reload while "discard?" is showing (another session, the
+// engine): the answer applies to the item that was asked about.
+func TestDiscardAsksAboutOneItem(t *testing.T) {
+	st := tu.Store(t)
+	var seqs []uint64
+	for _, ref := range []string{"a", "b"} {
+		seq, err := st.Enqueue(storage.OutboxIncident, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.MoveToFailed(seq, "board not found: "+ref); err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, seq)
+	}
+	m := New(tu.Common(st, &tu.Backend{}))
+	m.SetSize(100, 30)
+	d := &tu.Driver{T: t, Update: tu.PageUpdate(m)}
+	d.Run(m.Init())
+	d.Press("x") // asks about a
+	items := m.failed
+	d.Send(failedMsg{})
+	_ = m.View() // nothing under the cursor now
+	d.Send(failedMsg{items: items[1:]})
+	d.Press("y")
+	left, _ := st.FailedItems()
+	if len(left) != 1 || left[0].Seq != seqs[1] {
+		t.Fatalf("left %+v, want only %d", left, seqs[1])
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/cwclient/cwsim"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
@@ -233,5 +235,24 @@ func TestWizardStartsFromStoredConnection(t *testing.T) {
 	}
 	if strings.Contains(s, "privcfg") {
 		t.Fatal("the private key is on screen")
+	}
+}
+
+// The wizard's ConnectWise commands run beside Update: they take what they
+// need up front instead of reading the fields the user may be typing into
+// (go test -race catches a regression).
+func TestWizardCommandsDoNotReadFields(t *testing.T) {
+	c := tu.Common(tu.Store(t), nil)
+	c.NewClient = func(storage.Connection) (*cwclient.Client, error) { return nil, errors.New("offline") }
+	wz := newWizard(c)
+	wz.load(storage.Onboarding{}, nil, storage.AgreementType{})
+	cmds := []tea.Cmd{wz.loadAgreementTypes(), wz.openCatalog()}
+	done := make(chan tea.Msg, len(cmds))
+	for _, cmd := range cmds {
+		go func() { done <- cmd() }()
+	}
+	wz.fields[fSite].Update(tu.Key("x"))
+	for range cmds {
+		<-done
 	}
 }

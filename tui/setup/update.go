@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -230,9 +231,9 @@ func (wz *wizard) startVerify() tea.Cmd {
 func (wz *wizard) loadAgreementTypes() tea.Cmd {
 	wz.agLoading, wz.agErr = true, ""
 	of := wz.fingerprint()
-	ctx := wz.c.Ctx
+	ctx, newClient, conn := wz.c.Ctx, wz.c.NewClient, wz.draft() // the command must not read wz: Update owns it
 	return common.Route(common.PageSetup, func() tea.Msg {
-		cl, err := wz.client()
+		cl, err := newClient(conn)
 		if err != nil {
 			return agTypesMsg{of: of, err: err}
 		}
@@ -390,9 +391,9 @@ func (wz *wizard) openCatalog() tea.Cmd {
 	}
 	wz.catLoading = true
 	of := wz.fingerprint()
-	ctx := wz.c.Ctx
+	ctx, newClient, conn := wz.c.Ctx, wz.c.NewClient, wz.draft() // the command must not read wz: Update owns it
 	return common.Route(common.PageSetup, func() tea.Msg {
-		cl, err := wz.client()
+		cl, err := newClient(conn)
 		if err != nil {
 			return catalogMsg{of: of, err: err}
 		}
@@ -467,7 +468,7 @@ func (wz *wizard) save() tea.Cmd {
 // errText is an error for the screen: cwclient errors never hold keys.
 func errText(err error) string {
 	var e *cwclient.Error
-	if ok := asCW(err, &e); ok && e.Message != "" && e.Kind == cwclient.KindConfig {
+	if errors.As(err, &e) && e.Message != "" && e.Kind == cwclient.KindConfig {
 		return e.Message
 	}
 	return fmt.Sprint(err)

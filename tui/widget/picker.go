@@ -7,6 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/cwbridge/cwbridge/tui/common"
 )
@@ -103,7 +104,9 @@ func (p *Picker) Current() (Item, bool) {
 
 func (p *Picker) refilter() {
 	q := Lower(strings.TrimSpace(p.filter.Raw()))
-	p.shown = p.shown[:0]
+	// A fresh slice, not p.shown[:0]: pickers are values, and a copy
+	// (companies keeps one to reopen) must not share its rows.
+	p.shown = nil
 	type scored struct{ idx, score int }
 	var sc []scored
 	for i := range p.items {
@@ -130,7 +133,7 @@ func (p *Picker) Update(msg tea.Msg) tea.Cmd {
 	case k.String() == "up" || k.String() == "ctrl+p":
 		p.cursor = max(0, p.cursor-1)
 	case k.String() == "down" || k.String() == "ctrl+n":
-		p.cursor = min(len(p.shown)-1, p.cursor+1)
+		p.cursor = max(0, min(len(p.shown)-1, p.cursor+1))
 	case key.Matches(k, p.keys.PageUp) && k.String() != "ctrl+u":
 		p.cursor = max(0, p.cursor-p.listHeight())
 	case key.Matches(k, p.keys.PageDown) && k.String() != "ctrl+d":
@@ -158,11 +161,11 @@ func (p *Picker) listHeight() int { return max(1, p.height-3) }
 // View renders title, filter and the visible window of choices.
 func (p *Picker) View(st *common.Styles) string {
 	var b strings.Builder
-	title := p.Title
+	b.WriteString(st.Subtitle.Render(p.Title))
 	if len(p.items) > 0 {
-		title += st.Muted.Render(fmt.Sprintf("  %d of %d", len(p.shown), len(p.items)))
+		b.WriteString(st.Muted.Render(fmt.Sprintf("  %d of %d", len(p.shown), len(p.items))))
 	}
-	b.WriteString(st.Subtitle.Render(p.Title) + strings.TrimPrefix(title, p.Title) + "\n")
+	b.WriteString("\n")
 	b.WriteString(st.Muted.Render("  filter: ") + p.filter.InputView() + "\n")
 	h := p.listHeight()
 	if len(p.items) == 0 {
@@ -184,7 +187,7 @@ func (p *Picker) View(st *common.Styles) string {
 		if i == p.cursor {
 			b.WriteString(st.Cursor.Render("▸ ") + Trunc(st.Bold.Render(it.Label), p.width-2))
 			if it.Detail != "" {
-				b.WriteString(Trunc("  "+st.Muted.Render(it.Detail), max(0, p.width-4-len(it.Label))))
+				b.WriteString(Trunc("  "+st.Muted.Render(it.Detail), max(0, p.width-4-lipgloss.Width(it.Label))))
 			}
 		} else {
 			b.WriteString("  " + Trunc(line, p.width-2))

@@ -72,6 +72,15 @@ func Row(cells []string, widths []int) string {
 	return b.String()
 }
 
+// Header lays the columns' titles out in widths.
+func Header(cols []Column, widths []int) string {
+	titles := make([]string, len(cols))
+	for i, c := range cols {
+		titles[i] = c.Title
+	}
+	return Row(titles, widths)
+}
+
 // Window returns the first index of a height-row window that keeps cursor
 // visible, given the previous offset.
 func Window(cursor, offset, height, n int) int {
