@@ -60,6 +60,9 @@ const (
 
 var opNames = [...]string{"=", "!=", "<", "<=", ">", ">=", "contains", "like", "in"}
 
+// symbolOps maps the lexer's tOp texts to their operators.
+var symbolOps = map[string]cmpOp{"=": opEq, "!=": opNe, "<": opLt, "<=": opLe, ">": opGt, ">=": opGe}
+
 func (o cmpOp) String() string { return opNames[o] }
 
 type valKind uint8
@@ -375,7 +378,7 @@ func parseComparison(l *lexer) (*Condition, error) {
 	}
 	switch {
 	case l.tok.kind == tOp && !c.not:
-		c.op = map[string]cmpOp{"=": opEq, "!=": opNe, "<": opLt, "<=": opLe, ">": opGt, ">=": opGe}[l.tok.text]
+		c.op = symbolOps[l.tok.text]
 	case l.isKeyword("contains"):
 		c.op = opContains
 	case l.isKeyword("like"):

@@ -13,10 +13,12 @@ const raGrace = 100 * time.Millisecond
 
 func roll(p float64) bool { return p > 0 && (p >= 1 || rand.Float64() < p) }
 
-// noteArrival counts a request that arrives inside an announced
-// Retry-After window (after the grace period).
-func (s *Server) noteArrival(t time.Time) {
+// noteRequest counts a request under its route key, and as a violation
+// when it arrives inside an announced Retry-After window (after the grace
+// period). One lock for both: it runs on every API request.
+func (s *Server) noteRequest(route string, t time.Time) {
 	s.statsMu.Lock()
+	s.byRoute[route]++
 	if t.Before(s.raEnd) && !t.Before(s.raStart.Add(raGrace)) {
 		s.inside.Add(1)
 	}
@@ -33,12 +35,6 @@ func (s *Server) openRetryWindow(t time.Time, d time.Duration) {
 	if end := t.Add(d); end.After(s.raEnd) {
 		s.raEnd = end
 	}
-	s.statsMu.Unlock()
-}
-
-func (s *Server) countRoute(key string) {
-	s.statsMu.Lock()
-	s.byRoute[key]++
 	s.statsMu.Unlock()
 }
 

@@ -37,8 +37,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-cw-request-id", reqID)
 	rel, cbOK := s.splitAPIPath(path)
 	rt, ids, h := matchRoute(rel, r.Method)
-	s.countRoute(routeKey(r.Method, rel, rt))
-	s.noteArrival(arrival)
+	s.noteRequest(routeKey(r.Method, rel, rt), arrival)
 
 	if f.Latency > 0 {
 		sleepCtx(r.Context(), f.Latency)

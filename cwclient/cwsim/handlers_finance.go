@@ -114,22 +114,18 @@ func (s *Server) handleAdditionPost(w http.ResponseWriter, r *http.Request, rc *
 	if e != nil {
 		return e
 	}
-	s.mu.Lock()
-	agreements := s.colls["agreements"]
-	ag := agreements.get(rc.ids[0])
-	if ag == nil {
-		s.mu.Unlock()
-		return errRecordNotFound(agreements, rc.ids[0])
-	}
-	data, e := s.buildAddition(in, ag, nil)
-	if e != nil {
-		s.mu.Unlock()
-		return e
-	}
-	rec := s.colls["additions"].insert(ag.id, data)
-	s.mu.Unlock()
-	s.answerWrite(w, r, rc, http.StatusCreated, rec)
-	return nil
+	return s.commit(w, r, rc, http.StatusCreated, func() (*record, *apiError) {
+		agreements := s.colls["agreements"]
+		ag := agreements.get(rc.ids[0])
+		if ag == nil {
+			return nil, errRecordNotFound(agreements, rc.ids[0])
+		}
+		data, e := s.buildAddition(in, ag, nil)
+		if e != nil {
+			return nil, e
+		}
+		return s.colls["additions"].insert(ag.id, data), nil
+	})
 }
 
 func (s *Server) handleAdditionPatch(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
@@ -137,14 +133,9 @@ func (s *Server) handleAdditionPatch(w http.ResponseWriter, r *http.Request, rc 
 	if e != nil {
 		return e
 	}
-	s.mu.Lock()
-	rec, e := s.patchAddition(rc.ids[0], rc.ids[1], ops)
-	s.mu.Unlock()
-	if e != nil {
-		return e
-	}
-	s.answerWrite(w, r, rc, http.StatusOK, rec)
-	return nil
+	return s.commit(w, r, rc, http.StatusOK, func() (*record, *apiError) {
+		return s.patchAddition(rc.ids[0], rc.ids[1], ops)
+	})
 }
 
 // patchAddition applies ops to one addition of an agreement (caller holds the write lock).

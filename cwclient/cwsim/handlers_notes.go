@@ -56,17 +56,15 @@ func (s *Server) handleNotePost(w http.ResponseWriter, r *http.Request, rc *reqC
 	if v.failed() {
 		return v.err()
 	}
-	s.mu.Lock()
-	old := tickets.get(ticketID)
-	if old == nil { // deleted meanwhile
-		s.mu.Unlock()
-		return errRecordNotFound(tickets, ticketID)
-	}
-	rec := s.colls["notes"].insert(ticketID, s.noteData(ticketID, in))
-	s.touch(tickets, old)
-	s.mu.Unlock()
-	s.answerWrite(w, r, rc, http.StatusCreated, rec)
-	return nil
+	return s.commit(w, r, rc, http.StatusCreated, func() (*record, *apiError) {
+		old := tickets.get(ticketID)
+		if old == nil { // deleted meanwhile
+			return nil, errRecordNotFound(tickets, ticketID)
+		}
+		rec := s.colls["notes"].insert(ticketID, s.noteData(ticketID, in))
+		s.touch(tickets, old)
+		return rec, nil
+	})
 }
 
 // touch bumps a record's _info.lastUpdated (caller holds the write lock).

@@ -23,16 +23,13 @@ func (s *Server) handleCatalogPost(w http.ResponseWriter, r *http.Request, rc *r
 	if e != nil {
 		return e
 	}
-	s.mu.Lock()
-	data, e := s.buildCatalogItem(in)
-	if e != nil {
-		s.mu.Unlock()
-		return e
-	}
-	rec := s.colls["catalog"].insert(0, data)
-	s.mu.Unlock()
-	s.answerWrite(w, r, rc, http.StatusCreated, rec)
-	return nil
+	return s.commit(w, r, rc, http.StatusCreated, func() (*record, *apiError) {
+		data, e := s.buildCatalogItem(in)
+		if e != nil {
+			return nil, e
+		}
+		return s.colls["catalog"].insert(0, data), nil
+	})
 }
 
 func (s *Server) buildCatalogItem(in map[string]any) (map[string]any, *apiError) {

@@ -60,11 +60,6 @@ func countHandler(coll, parent string) handlerFunc {
 		if err != nil {
 			return errBadRequest("InvalidRequest", "The query string is malformed: "+err.Error())
 		}
-		condStr, _ := qget(q, "conditions")
-		cond, perr := ParseConditions(condStr)
-		if perr != nil {
-			return errConditions("Invalid conditions: " + perr.Error() + ".")
-		}
 		s.mu.RLock()
 		c := s.colls[coll]
 		scope, e := s.scopeFor(c, parent, rc)
@@ -72,12 +67,12 @@ func countHandler(coll, parent string) handlerFunc {
 			s.mu.RUnlock()
 			return e
 		}
-		bound, perr := cond.bind(c.schema)
-		if perr != nil {
+		cond, e := parseConditionsParam(q, nil, c.schema)
+		if e != nil {
 			s.mu.RUnlock()
-			return errConditions(perr.Error())
+			return e
 		}
-		lq := &listQuery{cond: bound}
+		lq := &listQuery{cond: cond}
 		n := 0
 		for _, rec := range scope {
 			if lq.matches(rec) {
@@ -110,11 +105,12 @@ func getHandler(coll, parent string) handlerFunc {
 	}
 }
 
-// encodeWithFields applies fields= to a single-record answer.
+// encodeWithFields applies fields= to a single-record answer, parsing it
+// only when the record has no cached projection for it.
 func encodeWithFields(r *http.Request, rec *record) []byte {
 	q, _ := url.ParseQuery(r.URL.RawQuery)
-	if v, ok := qget(q, "fields"); ok && v != "" {
-		return rec.projection(v, parseFields(v))
+	if v, ok := fieldsParam(q); ok {
+		return rec.projection(v, nil)
 	}
 	return rec.enc
 }

@@ -312,19 +312,17 @@ func (s *Server) handleTicketPost(w http.ResponseWriter, r *http.Request, rc *re
 	if e != nil {
 		return e
 	}
-	s.mu.Lock()
-	data, notes, e := s.buildTicket(in, nil, nil)
-	if e != nil {
-		s.mu.Unlock()
-		return e
-	}
-	rec := s.colls["tickets"].insert(0, data)
-	for _, n := range notes {
-		s.colls["notes"].insert(rec.id, s.noteData(rec.id, n))
-	}
-	s.mu.Unlock()
-	s.answerWrite(w, r, rc, http.StatusCreated, rec)
-	return nil
+	return s.commit(w, r, rc, http.StatusCreated, func() (*record, *apiError) {
+		data, notes, e := s.buildTicket(in, nil, nil)
+		if e != nil {
+			return nil, e
+		}
+		rec := s.colls["tickets"].insert(0, data)
+		for _, n := range notes {
+			s.colls["notes"].insert(rec.id, s.noteData(rec.id, n))
+		}
+		return rec, nil
+	})
 }
 
 // ticketView is the editable form of a stored ticket that PATCH ops apply to.
@@ -352,20 +350,21 @@ func (s *Server) handleTicketPatch(w http.ResponseWriter, r *http.Request, rc *r
 	if e != nil {
 		return e
 	}
-	id := rc.ids[0]
-	s.mu.Lock()
+	return s.commit(w, r, rc, http.StatusOK, func() (*record, *apiError) { return s.patchTicket(rc.ids[0], ops) })
+}
+
+// patchTicket applies ops to a stored ticket (caller holds the write lock).
+func (s *Server) patchTicket(id int, ops []patchOp) (*record, *apiError) {
 	tickets := s.colls["tickets"]
 	old := tickets.get(id)
 	if old == nil {
-		s.mu.Unlock()
-		return errRecordNotFound(tickets, id)
+		return nil, errRecordNotFound(tickets, id)
 	}
 	view := ticketView(old.data)
 	v := &validation{resource: "ticket"}
 	touched := applyPatch(view, ops, ticketPatchFields, ticketRefFields, v)
 	if v.failed() {
-		s.mu.Unlock()
-		return v.err()
+		return nil, v.err()
 	}
 	carried := map[string]bool{}
 	// Fields the patch does not name are carried over; a company deleted or
@@ -382,13 +381,9 @@ func (s *Server) handleTicketPatch(w http.ResponseWriter, r *http.Request, rc *r
 	}
 	data, _, e := s.buildTicket(view, old, carried)
 	if e != nil {
-		s.mu.Unlock()
-		return e
+		return nil, e
 	}
-	rec := tickets.replace(old, data)
-	s.mu.Unlock()
-	s.answerWrite(w, r, rc, http.StatusOK, rec)
-	return nil
+	return tickets.replace(old, data), nil
 }
 
 func (s *Server) handleTicketSearch(w http.ResponseWriter, r *http.Request, rc *reqCtx) *apiError {
@@ -408,6 +403,19 @@ func (s *Server) handleTicketSearch(w http.ResponseWriter, r *http.Request, rc *
 		return v.err()
 	}
 	return s.serveList(w, r, rc, "tickets", "", &conds)
+}
+
+// commit runs write under the server's write lock and answers with the
+// record it returns, or returns its error (nothing is committed then).
+func (s *Server) commit(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, write func() (*record, *apiError)) *apiError {
+	s.mu.Lock()
+	rec, e := write()
+	s.mu.Unlock()
+	if e != nil {
+		return e
+	}
+	s.answerWrite(w, r, rc, status, rec)
+	return nil
 }
 
 // answerWrite sends a committed write's answer, unless the LostResponse

@@ -1,6 +1,7 @@
 package cwsim
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -85,21 +86,8 @@ func parseListQuery(r *http.Request, c *collection, conds *string) (*listQuery, 
 		}
 		lq.page = p
 	}
-	for _, name := range []string{"childConditions", "customFieldConditions"} {
-		if v, ok := qget(q, name); ok && strings.TrimSpace(v) != "" {
-			return nil, errBadRequest("InvalidRequest", name+" is not supported by this simulator.")
-		}
-	}
-	condStr, _ := qget(q, "conditions")
-	if conds != nil {
-		condStr = *conds
-	}
-	cond, perr := ParseConditions(condStr)
-	if perr != nil {
-		return nil, errConditions("Invalid conditions: " + perr.Error() + ".")
-	}
-	if lq.cond, perr = cond.bind(c.schema); perr != nil {
-		return nil, errConditions(perr.Error())
+	if lq.cond, e = parseConditionsParam(q, conds, c.schema); e != nil {
+		return nil, e
 	}
 	if v, ok := qget(q, "orderBy"); ok && strings.TrimSpace(v) != "" {
 		if lq.forward {
@@ -111,11 +99,41 @@ func parseListQuery(r *http.Request, c *collection, conds *string) (*listQuery, 
 		}
 		lq.order = keys
 	}
-	if v, ok := qget(q, "fields"); ok && strings.TrimSpace(v) != "" {
+	if v, ok := fieldsParam(q); ok {
 		lq.fieldsKey = v
 		lq.fields = parseFields(v)
 	}
 	return lq, nil
+}
+
+// parseConditionsParam parses and binds the conditions a list or count
+// runs: the search body's when conds is non-nil, else the conditions
+// parameter. childConditions and customFieldConditions are refused rather
+// than silently ignored. Caller holds s.mu (schema).
+func parseConditionsParam(q url.Values, conds *string, schema map[string]kind) (*Condition, *apiError) {
+	for _, name := range []string{"childConditions", "customFieldConditions"} {
+		if v, ok := qget(q, name); ok && strings.TrimSpace(v) != "" {
+			return nil, errBadRequest("InvalidRequest", name+" is not supported by this simulator.")
+		}
+	}
+	condStr, _ := qget(q, "conditions")
+	if conds != nil {
+		condStr = *conds
+	}
+	cond, err := ParseConditions(condStr)
+	if err != nil {
+		return nil, errConditions("Invalid conditions: " + err.Error() + ".")
+	}
+	if cond, err = cond.bind(schema); err != nil {
+		return nil, errConditions(err.Error())
+	}
+	return cond, nil
+}
+
+// fieldsParam is the fields= parameter, when it names anything.
+func fieldsParam(q url.Values) (string, bool) {
+	v, ok := qget(q, "fields")
+	return v, ok && strings.TrimSpace(v) != ""
 }
 
 func parseOrderBy(v string, schema map[string]kind) ([]orderKey, *apiError) {
@@ -242,8 +260,7 @@ func (lq *listQuery) selectPage(r *http.Request, scope []*record, parts [][]byte
 		}
 		return parts, "<" + linkURL(r, "pageId", last) + `>; rel="next"`
 	}
-	start := (lq.page - 1) * lq.pageSize
-	end := start + lq.pageSize
+	start, end := lq.window()
 	total := 0
 	switch {
 	case lq.cond.kind == condAll && lq.order == nil:
@@ -294,6 +311,17 @@ func (lq *listQuery) selectPage(r *http.Request, scope []*record, parts [][]byte
 	}
 	add(lastPage, "last")
 	return parts, link.String()
+}
+
+// window is the [start, end) range of matches the page covers. A page
+// number so large that its offset would overflow lies past any data, so it
+// saturates instead (an overflowed, negative start would index out of range).
+func (lq *listQuery) window() (start, end int) {
+	if lq.page-1 >= math.MaxInt/lq.pageSize-1 {
+		return math.MaxInt - lq.pageSize, math.MaxInt
+	}
+	start = (lq.page - 1) * lq.pageSize
+	return start, start + lq.pageSize
 }
 
 // linkURL rebuilds the request URL (absolute) with param set to val,

@@ -107,6 +107,14 @@ func TestNavigablePaging(t *testing.T) {
 	for _, bad := range []string{"page=0", "page=-1", "page=abc", "pageSize=0", "pageSize=-5", "pageSize=x", "page="} {
 		wantError(t, api(t, s, "GET", "company/companies?"+bad, nil), 400, "InvalidRequest")
 	}
+	// A page whose offset would overflow an int is just past the data.
+	for _, q := range []string{"page=92233720368547758&pageSize=1000", "page=9223372036854775807",
+		"page=92233720368547758&pageSize=1000&conditions=" + url.QueryEscape("deletedFlag=false")} {
+		r = api(t, s, "GET", "company/companies?"+q, nil)
+		if len(r.list(t)) != 0 || links(t, r)["next"] != "" {
+			t.Errorf("%s: %s %v", q, r.body, r.header.Get("Link"))
+		}
+	}
 	// Parameter names are case-insensitive.
 	if n := len(api(t, s, "GET", "company/companies?PAGESIZE=3", nil).list(t)); n != 3 {
 		t.Errorf("PAGESIZE: %d", n)
@@ -236,6 +244,11 @@ func TestFieldsProjection(t *testing.T) {
 	if string(r4.body) != `{"identifier":"AcmeDentalGroup","types":[{"name":"Client"}]}` {
 		t.Errorf("fields on get: %s", r4.body)
 	}
+	// A blank fields= names nothing, on a list and on /{id} alike: the full record.
+	full := api(t, s, "GET", "company/companies/19301", nil)
+	if blank := api(t, s, "GET", "company/companies/19301?fields=%20", nil); string(blank.body) != string(full.body) {
+		t.Errorf("blank fields on get: %s", blank.body)
+	}
 	// A write invalidates the cached projection.
 	wantStatus(t, api(t, s, "PATCH", "service/tickets/250001", `[{"op":"replace","path":"summary","value":"Renamed"}]`), 200)
 	r5 := api(t, s, "GET", "service/tickets/250001?fields=summary", nil)
@@ -264,6 +277,10 @@ func TestCountAndGet(t *testing.T) {
 		t.Errorf("count deleted: %s", r.body)
 	}
 	wantError(t, api(t, s, "GET", "company/companies/count?conditions="+url.QueryEscape("nosuch=1"), nil), 400, "ApiFindCondition")
+	// Unsupported filters are refused on /count too, not silently ignored.
+	for _, p := range []string{"childConditions", "customFieldConditions"} {
+		wantError(t, api(t, s, "GET", "company/companies/count?"+p+"="+url.QueryEscape("x=1"), nil), 400, "InvalidRequest")
+	}
 	wantError(t, api(t, s, "GET", "company/companies/1", nil), 404, "NotFound")
 	m := wantError(t, api(t, s, "GET", "service/tickets/123", nil), 404, "NotFound")
 	if m["message"] != "Ticket 123 not found" || m["errors"] != nil {

@@ -96,7 +96,9 @@ func (s *Server) seed() {
 	// Companies and sites.
 	var clients []*record
 	for i := 0; i < s.opts.Companies; i++ {
-		clients = append(clients, s.addCompany(g, g.nextName(), i))
+		rec := s.addCompany(g, g.nextName(), i)
+		s.addSites(g, rec, 1+g.rng.IntN(2))
+		clients = append(clients, rec)
 	}
 	catchall := companies.insert(0, g.companyData("Catchall (Unmatched Alerts)", "Catchall", false, false))
 	s.addSites(g, catchall, 1)
@@ -307,13 +309,10 @@ func (g *seeder) companyData(name, ident string, deleted, lead bool) map[string]
 	}
 }
 
-// addCompany seeds client company number i (0-based) with its sites.
+// addCompany seeds client company number i (0-based); every 12th is
+// deleted and every 9th a lead. The caller adds its sites.
 func (s *Server) addCompany(g *seeder, name string, i int) *record {
-	deleted := i%12 == 11
-	lead := i%9 == 7
-	rec := s.colls["companies"].insert(0, g.companyData(name, g.identifierFor(name), deleted, lead))
-	s.addSites(g, rec, 1+g.rng.IntN(2))
-	return rec
+	return s.colls["companies"].insert(0, g.companyData(name, g.identifierFor(name), i%12 == 11, i%9 == 7))
 }
 
 func (s *Server) addSites(g *seeder, company *record, n int) {
@@ -360,9 +359,7 @@ func (s *Server) AddCompanies(n int) {
 	g := s.seedGen
 	for i := 0; i < n; i++ {
 		name := g.nextName()
-		idx := g.n - 1
-		rec := s.colls["companies"].insert(0, g.companyData(name, g.identifierFor(name), idx%12 == 11, idx%9 == 7))
-		s.addSites(g, rec, 1)
+		s.addSites(g, s.addCompany(g, name, g.n-1), 1)
 	}
 }
 

@@ -36,14 +36,18 @@ func newRecord(id, parent int, data map[string]any) *record {
 	return &record{id: id, parent: parent, data: data, enc: appendJSON(nil, data)}
 }
 
-// projection returns the encoding of the record restricted to the field tree,
-// caching it so repeated pages with the same fields= allocate nothing.
+// projection returns the encoding of the record restricted to the field tree
+// parsed from key, caching it so repeated pages with the same fields=
+// allocate nothing. t is parseFields(key); nil parses it on a cache miss.
 func (r *record) projection(key string, t *fieldTree) []byte {
 	head := r.proj.Load()
 	for e := head; e != nil; e = e.next {
 		if e.key == key {
 			return e.b
 		}
+	}
+	if t == nil {
+		t = parseFields(key)
 	}
 	b := appendProjection(make([]byte, 0, 64), r.data, t)
 	e := &projEntry{key: key, b: b, next: head, depth: 1}
