@@ -200,7 +200,10 @@ func (a *actionPoller) process(ctx context.Context, it storage.OutboxItem) error
 	err = a.e.addNoteOnce(ctx, c, ticketID, cwclient.Note{Text: answer, InternalAnalysisFlag: true}, posted, "")
 	if err != nil {
 		if it.Attempts+1 >= a.e.o.MaxAttempts {
-			return err
+			// Out of attempts by this item's own count, which settle's
+			// copy does not include: without permanent it would record a
+			// plain retry over the "done" outcome and run the command again.
+			return permanent(err)
 		}
 		next := a.e.o.Now().Add(backoff(a.e.o.RetryBase, a.e.o.RetryMax, it.Attempts))
 		if rerr := a.e.store.Reschedule(it.Seq, next, markDone+outcome); rerr != nil {

@@ -228,3 +228,36 @@ func TestActionInterruptedIsNotRerun(t *testing.T) {
 		t.Fatalf("re-ran an interrupted action: %+v", runs)
 	}
 }
+
+// TestActionNotRerunWhenAnswerFailsOnLastAttempts: the command ran on an
+// item already near its attempt limit and the answer's post failed. The
+// item is given up on; its "done" record must not be overwritten by a
+// plain retry, which would run the command a second time.
+func TestActionNotRerunWhenAnswerFailsOnLastAttempts(t *testing.T) {
+	toml, log := actionScript(t)
+	r := newRig(t, cwsim.Options{}, toml, nil)
+	ticket := r.openTicket("x1", "kx")
+	r.techNote(ticket, "Block User", true)
+	r.halt()
+	r.poll()
+	items := r.outboxItems()
+	if len(items) != 1 || items[0].Kind != storage.OutboxAction {
+		t.Fatalf("outbox: %+v", items)
+	}
+	// Earlier attempts failed before the command started (reading the note).
+	for range r.eng.o.MaxAttempts - 3 {
+		if err := r.store.Reschedule(items[0].Seq, time.Now(), "reading the note failed"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.loseAnswers("POST", "/notes")
+	r.start()
+	r.waitFor(10*time.Second, "the item to settle", func() bool {
+		failed, _ := r.store.FailedItems()
+		return len(failed) == 1 || len(readRuns(t, log)) > 1
+	})
+	r.halt()
+	if runs := readRuns(t, log); len(runs) != 1 {
+		t.Fatalf("%d runs of one action: %+v", len(runs), runs)
+	}
+}

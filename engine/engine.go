@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -202,20 +204,16 @@ func (e *Engine) Client() *cwclient.Client {
 
 // Health reports the engine's state.
 func (e *Engine) Health() Health {
-	e.pauseMu.Lock()
-	defer e.pauseMu.Unlock()
-	h := Health{
-		ConnectWise: e.cwState, Paused: e.paused, PauseReason: e.pauseReason,
-		Queue: e.store.QueueLen(), Retries: e.retries.Load(),
-		LastError: e.lastErr, LastErrorAt: e.lastErrAt,
-		CompanyErrors: make(map[string]string, len(e.companyErrs)),
-	}
-	for k, v := range e.companyErrs {
-		h.CompanyErrors[k] = v
-	}
+	h := Health{Queue: e.store.QueueLen(), Retries: e.retries.Load()}
+	// Read outside pauseMu: workers take it after every ConnectWise call.
 	if failed, err := e.store.FailedItems(); err == nil {
 		h.Failed = len(failed)
 	}
+	e.pauseMu.Lock()
+	defer e.pauseMu.Unlock()
+	h.ConnectWise, h.Paused, h.PauseReason = e.cwState, e.paused, e.pauseReason
+	h.LastError, h.LastErrorAt = e.lastErr, e.lastErrAt
+	h.CompanyErrors = maps.Clone(e.companyErrs)
 	return h
 }
 
@@ -490,12 +488,13 @@ func (e *Engine) itemKey(it storage.OutboxItem) string {
 	return k
 }
 
-// incidentKey is the dedup key: the given one, or company|type|title.
+// incidentKey is the dedup key: the given one, or the default the intake
+// would have given it.
 func incidentKey(inc storage.Incident) string {
 	if inc.Key != "" {
 		return inc.Key
 	}
-	return inc.Company + "|" + inc.Type + "|" + inc.Title
+	return storage.DefaultIncidentKey(inc.Company, inc.Type, inc.Title)
 }
 
 // probe checks the credentials while paused, so forwarding resumes by
@@ -622,14 +621,11 @@ func backoff(base, cap time.Duration, attempt int) time.Duration {
 	if d <= 0 || d > cap {
 		d = cap
 	}
-	return d/2 + time.Duration(int64(d/2)*int64(fnvJitter(attempt))/1000)
-}
-
-// fnvJitter is a cheap deterministic-enough spread in [0, 1000).
-func fnvJitter(n int) int {
-	h := fnv.New32a()
-	fmt.Fprintf(h, "%d-%d", n, time.Now().UnixNano())
-	return int(h.Sum32() % 1000)
+	half := d / 2
+	if half <= 0 {
+		return half
+	}
+	return half + rand.N(half) // jitter: in [d/2, d)
 }
 
 func isPause(err error) bool {

@@ -28,14 +28,16 @@ type resolvedRoute struct {
 type resolver struct {
 	e       *Engine
 	mu      sync.Mutex
-	cache   map[string]resolvedRoute
+	cache   map[storage.Route]resolvedRoute // keyed by the route as stored
 	resetAt time.Time
 	// fetchMu lets one worker look a route up while the others wait for
 	// its result, instead of every worker fetching the same tables.
 	fetchMu sync.Mutex
 }
 
-func newResolver(e *Engine) *resolver { return &resolver{e: e, cache: map[string]resolvedRoute{}} }
+func newResolver(e *Engine) *resolver {
+	return &resolver{e: e, cache: map[storage.Route]resolvedRoute{}}
+}
 
 func (r *resolver) reset() {
 	r.mu.Lock()
@@ -59,14 +61,9 @@ func (r *resolver) stale(err error) bool {
 	return false
 }
 
-func routeCacheKey(rt storage.Route) string {
-	return fmt.Sprintf("%s|%v|%v|%v|%v|%v|%v", rt.AlertType, rt.Board, rt.Status, rt.Priority, rt.Type, rt.Subtype, rt.ClosedStatus)
-}
-
 func (r *resolver) resolve(ctx context.Context, rt storage.Route) (resolvedRoute, error) {
-	ck := routeCacheKey(rt)
 	r.mu.Lock()
-	if v, ok := r.cache[ck]; ok {
+	if v, ok := r.cache[rt]; ok {
 		r.mu.Unlock()
 		return v, nil
 	}
@@ -74,7 +71,7 @@ func (r *resolver) resolve(ctx context.Context, rt storage.Route) (resolvedRoute
 	r.fetchMu.Lock()
 	defer r.fetchMu.Unlock()
 	r.mu.Lock()
-	if v, ok := r.cache[ck]; ok { // another worker just resolved it
+	if v, ok := r.cache[rt]; ok { // another worker just resolved it
 		r.mu.Unlock()
 		return v, nil
 	}
@@ -133,7 +130,7 @@ func (r *resolver) resolve(ctx context.Context, rt storage.Route) (resolvedRoute
 		}
 	}
 	r.mu.Lock()
-	r.cache[ck] = out
+	r.cache[rt] = out
 	r.mu.Unlock()
 	return out, nil
 }

@@ -96,23 +96,17 @@ func createBucket(tx *bolt.Tx, p bucketPath) (*bolt.Bucket, error) {
 	return b, err
 }
 
-// One helper per bucket (containerd core/metadata/buckets.go style).
+// Helpers for the buckets walked by hand (containerd core/metadata/buckets.go
+// style); the rest go through getJSON/putJSON with their bucketPath.
 
 func metaBucket(tx *bolt.Tx) (*bolt.Bucket, error)       { return getBucket(tx, bktMeta) }
-func settingsBucket(tx *bolt.Tx) (*bolt.Bucket, error)   { return getBucket(tx, bktSettings) }
-func productsBucket(tx *bolt.Tx) (*bolt.Bucket, error)   { return getBucket(tx, bktProducts) }
-func workspacesBucket(tx *bolt.Tx) (*bolt.Bucket, error) { return getBucket(tx, bktWorkspaces) }
 func companiesBucket(tx *bolt.Tx) (*bolt.Bucket, error)  { return getBucket(tx, bktCompanies) }
 func companyIDsBucket(tx *bolt.Tx) (*bolt.Bucket, error) { return getBucket(tx, bktCompanyIDs) }
-func lookupsBucket(tx *bolt.Tx) (*bolt.Bucket, error)    { return getBucket(tx, bktLookups) }
-func routesBucket(tx *bolt.Tx) (*bolt.Bucket, error)     { return getBucket(tx, bktRoutes) }
 func incidentsBucket(tx *bolt.Tx) (*bolt.Bucket, error)  { return getBucket(tx, bktIncidents) }
-func keysBucket(tx *bolt.Tx) (*bolt.Bucket, error)       { return getBucket(tx, bktKeys) }
 func pendingBucket(tx *bolt.Tx) (*bolt.Bucket, error)    { return getBucket(tx, bktPending) }
 func failedBucket(tx *bolt.Tx) (*bolt.Bucket, error)     { return getBucket(tx, bktFailed) }
 func feedBucket(tx *bolt.Tx) (*bolt.Bucket, error)       { return getBucket(tx, bktFeed) }
 func notesBucket(tx *bolt.Tx) (*bolt.Bucket, error)      { return getBucket(tx, bktNotes) }
-func usageBucket(tx *bolt.Tx) (*bolt.Bucket, error)      { return getBucket(tx, bktUsage) }
 func auditBucket(tx *bolt.Tx) (*bolt.Bucket, error)      { return getBucket(tx, bktAudit) }
 
 // itob encodes a sequence big-endian so byte order is numeric order (FIFO).

@@ -42,6 +42,13 @@ type Incident struct {
 // MaxIncidentIDLen is the contract's limit on an incident id.
 const MaxIncidentIDLen = 200
 
+// DefaultIncidentKey is the dedup key of an incident that brings none. The
+// intake stamps it on incidents it takes in and the engine derives it for
+// incidents stored without a key, so both must use this one rule.
+func DefaultIncidentKey(company, alertType, title string) string {
+	return company + "|" + alertType + "|" + title
+}
+
 // Incident returns one incident; ErrNotFound if absent.
 func (t *Tx) Incident(id string) (Incident, error) {
 	var inc Incident

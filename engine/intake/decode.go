@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/storage/config"
 )
 
 // Media types POST /v1/incidents takes.
@@ -423,13 +424,7 @@ func (p *parser) str() (string, string) {
 // unknownFieldMsg refuses a field, suggesting the one probably meant, so a
 // typo never silently drops data.
 func unknownFieldMsg(name string) string {
-	best, bestD := "", 3
-	for _, n := range fieldNames {
-		if d := editDistance(strings.ToLower(name), n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best != "" {
+	if best := config.Suggest(name, fieldNames[:]); best != "" {
 		return "unknown field (did you mean " + strconv.Quote(best) + "?)"
 	}
 	return "unknown field (fields: " + strings.Join(fieldNames[:], ", ") + ")"
@@ -441,28 +436,4 @@ func shorten(s string) string {
 		return string([]rune(s)[:max]) + "…"
 	}
 	return s
-}
-
-// editDistance is the Levenshtein distance of two short strings (bytes).
-func editDistance(a, b string) int {
-	if len(a) > 64 {
-		return len(a) // field names are short; no need to compare
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

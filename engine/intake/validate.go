@@ -64,9 +64,10 @@ const (
 	defaultStatus   = "firing"
 )
 
-// DefaultKey is the dedup key of an incident that brings none.
+// DefaultKey is the dedup key of an incident that brings none
+// (storage.DefaultIncidentKey, which the engine uses too).
 func DefaultKey(company, alertType, title string) string {
-	return company + "|" + alertType + "|" + title
+	return storage.DefaultIncidentKey(company, alertType, title)
 }
 
 // validate applies the defaults and checks every field. It is idempotent:

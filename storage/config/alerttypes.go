@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // BuiltinAlertTypes are the alert types every cwbridge knows. Routes may
@@ -39,20 +40,29 @@ func ValidAlertType(name string) error {
 	if !alertTypeRE.MatchString(name) {
 		return fmt.Errorf("unknown alert type %q: an alert type is lower-case letters, digits and _ (starting with a letter, at most 64)", name)
 	}
-	best, bestD := "", 3
-	for _, b := range BuiltinAlertTypes {
-		if d := editDistance(name, b, bestD); d < bestD {
-			best, bestD = b, d
-		}
-	}
-	if best != "" {
+	if best := Suggest(name, BuiltinAlertTypes); best != "" {
 		return fmt.Errorf("unknown alert type %q (did you mean %q?)", name, best)
 	}
 	return nil
 }
 
-// editDistance is the Levenshtein distance of a and b (bytes; alert types are
-// ASCII), or limit when it is at least limit.
+// Suggest returns the candidate a mistyped name most likely meant: the
+// first closest one within edit distance 2 of name (case ignored on name;
+// candidates are lower case), or "". The config checker, ValidAlertType and
+// the intake's unknown-field errors share it.
+func Suggest(name string, candidates []string) string {
+	name = strings.ToLower(name)
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(name, c, bestD); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b (bytes; the names
+// Suggest offers are ASCII), or limit when it is at least limit.
 func editDistance(a, b string, limit int) int {
 	if d := len(a) - len(b); d >= limit || -d >= limit {
 		return limit

@@ -82,13 +82,11 @@ func (c *checker) table(m map[string]any, t reflect.Type, p kpath) {
 }
 
 func suggestKey(k string, fields []tomlField) string {
-	best, bestD := "", 3
-	for _, f := range fields {
-		d := editDistance(strings.ToLower(k), f.name, bestD)
-		if d < bestD {
-			best, bestD = f.name, d
-		}
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.name
 	}
+	best := Suggest(k, names)
 	if best == "" {
 		return ""
 	}
