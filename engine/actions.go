@@ -184,6 +184,16 @@ func (a *actionPoller) process(ctx context.Context, it storage.OutboxItem) error
 		if k, ok := a.keyOf(ticketID); ok {
 			req.IncidentKey, req.User, req.Device = k.Key, k.LastUser, k.LastDevice
 		}
+		// A note's command runs once in its life, even when an admin
+		// retries its failed item (which carries no marker any more).
+		first, err := a.e.store.MarkNoteProcessed("ran:" + it.Ref)
+		if err != nil {
+			return err
+		}
+		if !first {
+			outcome = action + " was not run again: it already ran (or was interrupted) for this note"
+			break
+		}
 		if err := a.e.store.Reschedule(it.Seq, a.e.o.Now(), markRunning); err != nil {
 			return permanent(err)
 		}

@@ -260,4 +260,20 @@ func TestActionNotRerunWhenAnswerFailsOnLastAttempts(t *testing.T) {
 	if runs := readRuns(t, log); len(runs) != 1 {
 		t.Fatalf("%d runs of one action: %+v", len(runs), runs)
 	}
+	// An admin retries the failed item from Health once ConnectWise takes
+	// notes again: the answer is posted, the command is not run again.
+	failed, _ := r.store.FailedItems()
+	if len(failed) != 1 {
+		t.Fatalf("failed items: %+v", failed)
+	}
+	r.loseWhen(nil)
+	if _, err := r.store.RetryFailed(failed[0].Seq); err != nil {
+		t.Fatal(err)
+	}
+	r.start()
+	r.waitFor(10*time.Second, "the retried item to finish", func() bool { return len(r.outboxItems()) == 0 })
+	r.halt()
+	if runs := readRuns(t, log); len(runs) != 1 {
+		t.Fatalf("an admin retry ran the action again: %d runs", len(runs))
+	}
 }
