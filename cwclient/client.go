@@ -394,6 +394,23 @@ func (c *Client) waitTurn(ctx context.Context) error {
 	}
 }
 
+// HeldUntil is the end of the current Retry-After window (zero time when
+// none is open), so a replacement client can honour it too.
+func (c *Client) HeldUntil() time.Time {
+	if n := c.blockedUntil.Load(); n > 0 && time.Now().UnixNano() < n {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// HoldUntil makes every request wait until t: a Retry-After window that
+// ConnectWise announced to an earlier client for the same API member.
+func (c *Client) HoldUntil(t time.Time) {
+	if d := time.Until(t); d > 0 {
+		c.block(d)
+	}
+}
+
 // block extends the shared Retry-After window to at least d from now.
 func (c *Client) block(d time.Duration) {
 	until := time.Now().Add(d).UnixNano()

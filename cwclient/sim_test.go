@@ -420,3 +420,28 @@ func TestRetryAfterHoldsRequestsQueuedAtTheRateLimiter(t *testing.T) {
 		t.Fatalf("%d requests inside a Retry-After window (%d 429s served)", st.InsideRetryAfter, st.Served429)
 	}
 }
+
+func TestRetryAfterWindowCarriesToANewClient(t *testing.T) {
+	sim, c := newSim(t, cwsim.Options{Faults: cwsim.Faults{RateLimit: 1, RetryAfter: time.Second}})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	c.SystemInfo(ctx) // gets the 429, then gives up waiting
+	held := c.HeldUntil()
+	if time.Until(held) < 500*time.Millisecond {
+		t.Fatalf("window ends %v from now, want about 1s", time.Until(held))
+	}
+	sim.SetFaults(cwsim.Faults{})
+	c2 := clientFor(t, srv.URL, sim.Credentials(), nil)
+	c2.HoldUntil(held)
+	if _, err := c2.SystemInfo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if time.Now().Before(held) {
+		t.Fatal("the new client sent before the window ended")
+	}
+	if st := sim.Stats(); st.InsideRetryAfter != 0 {
+		t.Fatalf("%d requests inside the window", st.InsideRetryAfter)
+	}
+}

@@ -174,6 +174,10 @@ func (e *Engine) Reconnect() {
 		}
 	}
 	e.clientMu.Lock()
+	if c != nil && e.client != nil {
+		// ConnectWise throttles the member, not our client object.
+		c.HoldUntil(e.client.HeldUntil())
+	}
 	e.client, e.clientOK = c, why
 	e.clientMu.Unlock()
 	e.resolver.reset()
