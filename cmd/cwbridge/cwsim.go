@@ -27,9 +27,6 @@ func runCWSim(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "cwbridge cwsim: "+format+"\n", a...)
 		return exitConfig
 	}
-	if fs.NArg() > 0 {
-		return bad("unexpected argument %q", fs.Arg(0))
-	}
 	for name, f := range map[string]float64{"--fail-500": *fail500, "--fail-429": *fail429, "--lose-responses": *lose} {
 		if f < 0 || f > 1 {
 			return bad("%s must be between 0 and 1, got %g", name, f)

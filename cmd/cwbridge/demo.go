@@ -40,8 +40,6 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 		return exitConfig
 	}
 	switch {
-	case fs.NArg() > 0:
-		return bad("unexpected argument %q", fs.Arg(0))
 	case *companies < 1 || *companies > 100000:
 		return bad("--companies must be between 1 and 100000, got %d", *companies)
 	case *every < 100*time.Millisecond:

@@ -127,7 +127,7 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 func parseInterspersed(e *env, fs *flag.FlagSet, args []string) ([]string, int) {
 	var pos []string
 	for {
-		if code := parseFlags(e, fs, args); code >= 0 {
+		if code := parseFlagsAndArgs(e, fs, args); code >= 0 {
 			return nil, code
 		}
 		rest := fs.Args()

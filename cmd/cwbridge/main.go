@@ -111,25 +111,44 @@ func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags returns -1 to continue, or an exit code.
+// parseFlags parses a command that takes flags only: -1 to continue, or an
+// exit code (a stray argument is a usage error).
 func parseFlags(e *env, fs *flag.FlagSet, args []string) int {
+	if code := parseFlagsAndArgs(e, fs, args); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "%s: unexpected argument %q\n", cmdPrefix(fs), fs.Arg(0))
+		return exitConfig
+	}
+	return -1
+}
+
+// parseFlagsAndArgs is parseFlags for a command that takes arguments too
+// (left in fs.Args()).
+func parseFlagsAndArgs(e *env, fs *flag.FlagSet, args []string) int {
 	usage := fs.Usage
 	fs.Usage = func() {} // flag calls it on every error; we print it only for help
 	err := fs.Parse(args)
 	fs.Usage = usage
-	prefix := "cwbridge " + fs.Name()
-	if fs.Name() == "cwbridge" {
-		prefix = "cwbridge"
-	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		usage()
 		return exitOK
 	case err != nil:
-		fmt.Fprintf(e.stderr, "%s: %v\n", prefix, err)
+		fmt.Fprintf(e.stderr, "%s: %v\n", cmdPrefix(fs), err)
 		return exitConfig
 	}
 	return -1
+}
+
+// cmdPrefix starts a command's error lines: "cwbridge serve", or just
+// "cwbridge" for the TUI.
+func cmdPrefix(fs *flag.FlagSet) string {
+	if fs.Name() == "cwbridge" {
+		return "cwbridge"
+	}
+	return "cwbridge " + fs.Name()
 }
 
 // version is set by -ldflags "-X main.version=…"; otherwise the module

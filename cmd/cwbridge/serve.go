@@ -83,10 +83,6 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	if code := parseFlags(e, fs, args); code >= 0 {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "cwbridge serve: unexpected argument %q\n", fs.Arg(0))
-		return exitConfig
-	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cfg, st, err := state.open()
 	if err != nil {

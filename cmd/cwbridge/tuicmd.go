@@ -23,10 +23,6 @@ func runTUI(ctx context.Context, e *env, args []string) int {
 	if code := parseFlags(e, fs, args); code >= 0 {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "cwbridge: unexpected argument %q\n", fs.Arg(0))
-		return exitConfig
-	}
 	cfg, st, err := state.open()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "cwbridge: %v\n", err)

@@ -32,10 +32,6 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	if code := parseFlags(e, fs, args); code >= 0 {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "cwbridge verify: unexpected argument %q\n", fs.Arg(0))
-		return exitConfig
-	}
 	cfg, err := loadConfig(*cfgPath, flagSet(fs, "config"))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "cwbridge verify: %v\n", err)
