@@ -75,6 +75,22 @@ func (r *rig) techNote(ticket int, text string, resolution bool) int {
 	return got.ID
 }
 
+// parkedAction opens a ticket, adds a technician's resolution note naming
+// action, and polls with the engine stopped, so the action item waits in
+// the outbox untouched. It returns the ticket and the item.
+func (r *rig) parkedAction(id, key, action string) (int, storage.OutboxItem) {
+	r.t.Helper()
+	ticket := r.openTicket(id, key)
+	r.techNote(ticket, action, true)
+	r.halt()
+	r.poll()
+	items := r.outboxItems()
+	if len(items) != 1 || items[0].Kind != storage.OutboxAction {
+		r.t.Fatalf("outbox: %+v", items)
+	}
+	return ticket, items[0]
+}
+
 func (r *rig) poll() {
 	r.t.Helper()
 	if err := r.eng.Poll(context.Background()); err != nil {
@@ -148,10 +164,7 @@ func TestActionRunsOnce(t *testing.T) {
 func TestActionNotRerunAfterFailedNoteRead(t *testing.T) {
 	toml, log := actionScript(t)
 	r := newRig(t, cwsim.Options{}, toml, nil)
-	ticket := r.openTicket("e1", "ke")
-	r.techNote(ticket, "Isolate Device", true)
-	r.halt()
-	r.poll() // enqueues the action while nothing dispatches
+	ticket, _ := r.parkedAction("e1", "ke", "Isolate Device")
 	r.sim.SetFaults(cwsim.Faults{Error500: 1})
 	r.start()
 	r.waitFor(10*time.Second, "a failed attempt", func() bool {
@@ -208,15 +221,8 @@ func TestActionWithoutCommand(t *testing.T) {
 func TestActionInterruptedIsNotRerun(t *testing.T) {
 	toml, log := actionScript(t)
 	r := newRig(t, cwsim.Options{}, toml, nil)
-	ticket := r.openTicket("i1", "ki")
-	r.techNote(ticket, "Block User", true)
-	r.halt()
-	r.poll()
-	items := r.outboxItems()
-	if len(items) != 1 || items[0].Kind != storage.OutboxAction {
-		t.Fatalf("outbox: %+v", items)
-	}
-	if err := r.store.Reschedule(items[0].Seq, time.Now(), markRunning); err != nil {
+	ticket, item := r.parkedAction("i1", "ki", "Block User")
+	if err := r.store.Reschedule(item.Seq, time.Now(), markRunning); err != nil {
 		t.Fatal(err)
 	}
 	r.restart(nil)
@@ -236,17 +242,10 @@ func TestActionInterruptedIsNotRerun(t *testing.T) {
 func TestActionNotRerunWhenAnswerFailsOnLastAttempts(t *testing.T) {
 	toml, log := actionScript(t)
 	r := newRig(t, cwsim.Options{}, toml, nil)
-	ticket := r.openTicket("x1", "kx")
-	r.techNote(ticket, "Block User", true)
-	r.halt()
-	r.poll()
-	items := r.outboxItems()
-	if len(items) != 1 || items[0].Kind != storage.OutboxAction {
-		t.Fatalf("outbox: %+v", items)
-	}
+	_, item := r.parkedAction("x1", "kx", "Block User")
 	// Earlier attempts failed before the command started (reading the note).
 	for range r.eng.o.MaxAttempts - 3 {
-		if err := r.store.Reschedule(items[0].Seq, time.Now(), "reading the note failed"); err != nil {
+		if err := r.store.Reschedule(item.Seq, time.Now(), "reading the note failed"); err != nil {
 			t.Fatal(err)
 		}
 	}
