@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/cwbridge/cwbridge/cwclient"
-	"github.com/cwbridge/cwbridge/cwclient/cwsim"
+	"github.com/cwbridge/cwbridge/cwsim"
 )
 
 // companyFields is what the company cache keeps.

@@ -5,7 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cwbridge/cwbridge/cwclient"
-	"github.com/cwbridge/cwbridge/cwclient/cwsim"
+	"github.com/cwbridge/cwbridge/cwsim"
 )
 
 // FuzzConditionsRoundTrip sends arbitrary strings through the builder and

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cwbridge/cwbridge/cwclient/cwsim"
+	"github.com/cwbridge/cwbridge/cwsim"
 	"github.com/cwbridge/cwbridge/storage"
 )
 

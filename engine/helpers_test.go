@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/cwbridge/cwbridge/cwclient"
-	"github.com/cwbridge/cwbridge/cwclient/cwsim"
+	"github.com/cwbridge/cwbridge/cwsim"
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/config"
 )
 
 // rig is an engine over a temp store, pointed at an in-process simulator.
@@ -74,7 +74,7 @@ func newRig(t testing.TB, simOpts cwsim.Options, extraTOML string, edit func(*Op
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.ApplyConfig(cfg); err != nil {
+	if err := config.Apply(st, cfg); err != nil {
 		t.Fatal(err)
 	}
 	cr := sim.Credentials()

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cwbridge/cwbridge/cwclient/cwsim"
+	"github.com/cwbridge/cwbridge/cwsim"
 	"github.com/cwbridge/cwbridge/storage"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/config"
 )
 
 // target is where an incident's ticket goes.

@@ -1,6 +1,6 @@
 package storage
 
-import "github.com/cwbridge/cwbridge/storage/secret"
+import "github.com/cwbridge/cwbridge/internal/secret"
 
 // Secret is the one credential type of cwbridge (see package secret); the
 // aliases keep storage's API self-contained.

@@ -32,6 +32,11 @@ func (c Connection) record() connectionRecord {
 	return connectionRecord{c.Site, c.CompanyID, c.PublicKey, c.PrivateKey.Reveal(), c.ClientID, c.APIVersion, c.FallbackCompany}
 }
 
+// Equal reports whether two connections hold the same values (the private
+// key compared in constant time), so a caller can skip a write that
+// changes nothing.
+func (c Connection) Equal(o Connection) bool { return c.record() == o.record() }
+
 func (r connectionRecord) conn() Connection {
 	return Connection{r.Site, r.CompanyID, r.PublicKey, NewSecret(r.PrivateKey), r.ClientID, r.APIVersion, r.FallbackCompany}
 }

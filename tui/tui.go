@@ -10,7 +10,7 @@ import (
 
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/tui/common"
 )
 

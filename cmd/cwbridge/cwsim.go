@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/cwbridge/cwbridge/cwclient"
-	"github.com/cwbridge/cwbridge/cwclient/cwsim"
+	"github.com/cwbridge/cwbridge/cwsim"
 )
 
 func runCWSim(ctx context.Context, e *env, args []string) int {

@@ -15,11 +15,11 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
-	"github.com/cwbridge/cwbridge/cwclient/cwsim"
+	"github.com/cwbridge/cwbridge/cwsim"
 	"github.com/cwbridge/cwbridge/engine"
-	"github.com/cwbridge/cwbridge/engine/intake"
+	"github.com/cwbridge/cwbridge/intake"
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/tui"
 )
 

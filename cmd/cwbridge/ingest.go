@@ -17,8 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cwbridge/cwbridge/engine/intake"
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/intake"
+	"github.com/cwbridge/cwbridge/config"
 )
 
 const (

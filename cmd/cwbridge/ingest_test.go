@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cwbridge/cwbridge/engine/intake"
+	"github.com/cwbridge/cwbridge/intake"
 	"github.com/cwbridge/cwbridge/storage"
 )
 

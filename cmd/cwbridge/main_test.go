@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cwbridge/cwbridge/cwclient/cwsim"
+	"github.com/cwbridge/cwbridge/cwsim"
 )
 
 func runCmd(t *testing.T, args ...string) (int, string, string) {

@@ -16,9 +16,9 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/cwbridge/cwbridge/engine"
-	"github.com/cwbridge/cwbridge/engine/intake"
+	"github.com/cwbridge/cwbridge/intake"
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/tui"
 )
 
@@ -53,7 +53,7 @@ func (sf stateFlags) open() (*config.Config, *storage.Store, error) {
 	if err != nil {
 		return nil, nil, &exitError{code: exitFail, err: err}
 	}
-	if err := st.ApplyConfig(cfg); err != nil {
+	if err := config.Apply(st, cfg); err != nil {
 		st.Close()
 		return nil, nil, &exitError{code: exitFail, err: fmt.Errorf("writing the config into %s: %w", st.Path(), err)}
 	}

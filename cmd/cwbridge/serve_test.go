@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cwbridge/cwbridge/cwclient/cwsim"
+	"github.com/cwbridge/cwbridge/cwsim"
 )
 
 // TestMain lets the test binary stand in for cwbridge: with

@@ -20,7 +20,7 @@ import (
 	rm "charm.land/wish/v2/recover"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/config"
 )
 
 // sshSessionModel builds the TUI for one SSH session; each session gets its

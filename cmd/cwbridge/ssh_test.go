@@ -17,7 +17,7 @@ import (
 	"charm.land/wish/v2/testsession"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/config"
 )
 
 // hello is a stand-in for the TUI: it shows a line and quits on q.

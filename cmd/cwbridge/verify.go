@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/cwbridge/cwbridge/cwclient"
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/config"
 )
 
 // loadConfig reads --config, or ./cwbridge.toml when present, or

@@ -14,7 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/tui/common"
 	"github.com/cwbridge/cwbridge/tui/widget"
 )

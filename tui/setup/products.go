@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/config"
 )
 
 // product is one of our billable products and the wizard's choice for it.

@@ -9,7 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cwbridge/cwbridge/cwclient"
-	"github.com/cwbridge/cwbridge/cwclient/cwsim"
+	"github.com/cwbridge/cwbridge/cwsim"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 	tu "github.com/cwbridge/cwbridge/tui/internal/testutil"

@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/config"
 )
 
 // Media types POST /v1/incidents takes.

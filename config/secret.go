@@ -1,6 +1,6 @@
 package config
 
-import "github.com/cwbridge/cwbridge/storage/secret"
+import "github.com/cwbridge/cwbridge/internal/secret"
 
 // Mask is what every printing path shows instead of a set secret.
 const Mask = secret.Mask

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cwbridge/cwbridge/storage/secret"
+	"github.com/cwbridge/cwbridge/internal/secret"
 )
 
 const file = "cwbridge.toml"

@@ -1,31 +1,31 @@
-package storage
+package config
 
 import (
 	"errors"
 	"reflect"
 	"strconv"
 
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/storage"
 )
 
-// ApplyConfig writes what a config file (or the environment) sets into the
+// Apply writes what a config file (or the environment) sets into the
 // store, in one transaction: config wins for the keys it sets, everything
 // else stays as the wizard and the screens left it. Records are written
 // only when they change, so restarting with the same file adds no audit
 // entries.
-func (s *Store) ApplyConfig(cfg *config.Config) error {
+func Apply(s *storage.Store, cfg *Config) error {
 	actor := "config"
 	if cfg.File != "" {
 		actor = "config " + cfg.File
 	}
-	return s.Update(func(t *Tx) error {
-		if err := t.applyConnection(actor, cfg); err != nil {
+	return s.Update(func(t *storage.Tx) error {
+		if err := applyConnection(t, actor, cfg); err != nil {
 			return err
 		}
 		if cfg.IsSet("intake", "token") {
-			tok := NewSecret(cfg.Intake.Token.Reveal())
+			tok := storage.NewSecret(cfg.Intake.Token.Reveal())
 			old, err := t.IntakeToken()
-			if err != nil && !errors.Is(err, ErrNotFound) {
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
 				return err
 			}
 			if !old.Equal(tok) {
@@ -35,17 +35,17 @@ func (s *Store) ApplyConfig(cfg *config.Config) error {
 			}
 		}
 		for _, r := range cfg.Routes {
-			if err := t.applyRoute(actor, r); err != nil {
+			if err := applyRoute(t, actor, r); err != nil {
 				return err
 			}
 		}
 		for _, p := range cfg.Products {
-			if err := t.applyProduct(actor, p); err != nil {
+			if err := applyProduct(t, actor, p); err != nil {
 				return err
 			}
 		}
 		for _, w := range cfg.Workspaces {
-			if err := t.applyWorkspace(actor, w); err != nil {
+			if err := applyWorkspace(t, actor, w); err != nil {
 				return err
 			}
 		}
@@ -53,9 +53,9 @@ func (s *Store) ApplyConfig(cfg *config.Config) error {
 	})
 }
 
-func (t *Tx) applyConnection(actor string, cfg *config.Config) error {
+func applyConnection(t *storage.Tx, actor string, cfg *Config) error {
 	old, err := t.Connection()
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
 	c, cw := old, cfg.ConnectWise
@@ -71,12 +71,12 @@ func (t *Tx) applyConnection(actor string, cfg *config.Config) error {
 	set("api_version", &c.APIVersion, cw.APIVersion)
 	set("fallback_company", &c.FallbackCompany, cw.FallbackCompany)
 	if cfg.IsSet("connectwise", "private_key") {
-		c.PrivateKey = NewSecret(cw.PrivateKey.Reveal())
+		c.PrivateKey = storage.NewSecret(cw.PrivateKey.Reveal())
 	}
 	if c.APIVersion == "" {
 		c.APIVersion = cw.APIVersion // the default, so a stored connection is complete
 	}
-	if c.record() == old.record() {
+	if c.Equal(old) {
 		return nil
 	}
 	return t.SetConnection(actor, c)
@@ -85,25 +85,25 @@ func (t *Tx) applyConnection(actor string, cfg *config.Config) error {
 // refFrom reads a route value: digits are a ConnectWise id, anything else a
 // name. A name already resolved keeps its id, so a restart does not force
 // every lookup again.
-func refFrom(v string, old Ref) Ref {
+func refFrom(v string, old storage.Ref) storage.Ref {
 	if v == "" {
-		return Ref{}
+		return storage.Ref{}
 	}
 	if id, err := strconv.Atoi(v); err == nil && id > 0 {
-		return Ref{ID: id}
+		return storage.Ref{ID: id}
 	}
 	if old.Name == v {
 		return old
 	}
-	return Ref{Name: v}
+	return storage.Ref{Name: v}
 }
 
-func (t *Tx) applyRoute(actor string, cr config.Route) error {
+func applyRoute(t *storage.Tx, actor string, cr Route) error {
 	old, err := t.Route(cr.AlertType)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	r := Route{
+	r := storage.Route{
 		AlertType:    cr.AlertType,
 		Enabled:      cr.Enabled,
 		Board:        refFrom(cr.Board, old.Board),
@@ -114,7 +114,7 @@ func (t *Tx) applyRoute(actor string, cr config.Route) error {
 		ClosedStatus: refFrom(cr.ClosedStatus, old.ClosedStatus),
 	}
 	if r.Board != old.Board {
-		r.Subtype = Ref{} // a subtype belongs to its board
+		r.Subtype = storage.Ref{} // a subtype belongs to its board
 	}
 	if reflect.DeepEqual(r, old) {
 		return nil
@@ -122,27 +122,27 @@ func (t *Tx) applyRoute(actor string, cr config.Route) error {
 	return t.PutRoute(actor, r)
 }
 
-func (t *Tx) applyProduct(actor string, p config.Product) error {
+func applyProduct(t *storage.Tx, actor string, p Product) error {
 	old, err := t.ProductMapping(p.Key)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
 	if old.Existing != nil && old.Existing.Identifier == p.CWIdentifier {
 		return nil // already mapped to that very catalog item
 	}
-	m := ProductMapping{Key: p.Key, CreateNew: &NewCatalogItem{Identifier: p.CWIdentifier, Description: p.Description}}
+	m := storage.ProductMapping{Key: p.Key, CreateNew: &storage.NewCatalogItem{Identifier: p.CWIdentifier, Description: p.Description}}
 	if reflect.DeepEqual(m, old) {
 		return nil
 	}
 	return t.PutProductMapping(actor, m)
 }
 
-func (t *Tx) applyWorkspace(actor string, cw config.Workspace) error {
+func applyWorkspace(t *storage.Tx, actor string, cw Workspace) error {
 	old, err := t.Workspace(cw.Key)
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	w := Workspace{Key: cw.Key, CWCompany: cw.CWCompany, AgreementID: cw.AgreementID,
+	w := storage.Workspace{Key: cw.Key, CWCompany: cw.CWCompany, AgreementID: cw.AgreementID,
 		PreferredServer: cw.PreferredServer, MaxUsers: cw.MaxUsers}
 	if old.CWCompany == cw.CWCompany {
 		w.CWCompanyID = old.CWCompanyID

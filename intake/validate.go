@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/config"
 )
 
 // ItemError says which item of a batch is bad and why. Index is 0-based and

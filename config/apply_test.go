@@ -1,10 +1,10 @@
-package storage
+package config
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/cwbridge/cwbridge/storage/config"
+	"github.com/cwbridge/cwbridge/storage"
 )
 
 const applyTOML = `
@@ -36,24 +36,28 @@ max_users = 50
 `
 
 func TestApplyConfigWinsOnlyForSetKeys(t *testing.T) {
-	s := newT(t)
-	// What the wizard stored earlier.
-	if err := s.SetConnection("wizard", Connection{Site: "eu.myconnectwise.net", CompanyID: "stored-co",
-		PublicKey: "old-pub", PrivateKey: NewSecret("old-priv"), ClientID: "stored-client", APIVersion: "2024.1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.PutRoute("screen", Route{AlertType: "malware", Enabled: true, Board: Ref{Name: "Security", ID: 11},
-		Subtype: Ref{Name: "Malware", ID: 5}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.PutWorkspace("screen", Workspace{Key: "acme", CWCompany: "ACME", CWCompanyID: 42}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse("cwbridge.toml", []byte(applyTOML))
+	s, err := storage.Open(t.TempDir(), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ApplyConfig(cfg); err != nil {
+	t.Cleanup(func() { s.Close() })
+	// What the wizard stored earlier.
+	if err := s.SetConnection("wizard", storage.Connection{Site: "eu.myconnectwise.net", CompanyID: "stored-co",
+		PublicKey: "old-pub", PrivateKey: storage.NewSecret("old-priv"), ClientID: "stored-client", APIVersion: "2024.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutRoute("screen", storage.Route{AlertType: "malware", Enabled: true, Board: storage.Ref{Name: "Security", ID: 11},
+		Subtype: storage.Ref{Name: "Malware", ID: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutWorkspace("screen", storage.Workspace{Key: "acme", CWCompany: "ACME", CWCompanyID: 42}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse("cwbridge.toml", []byte(applyTOML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Apply(s, cfg); err != nil {
 		t.Fatal(err)
 	}
 	c, err := s.Connection()
@@ -73,7 +77,7 @@ func TestApplyConfigWinsOnlyForSetKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Board != (Ref{Name: "Security", ID: 11}) || r.Priority != (Ref{ID: 7}) || r.Status.Name != "New" || r.Subtype.ID != 5 {
+	if r.Board != (storage.Ref{Name: "Security", ID: 11}) || r.Priority != (storage.Ref{ID: 7}) || r.Status.Name != "New" || r.Subtype.ID != 5 {
 		t.Errorf("route: %+v", r)
 	}
 	w, _ := s.Workspace("acme")
@@ -85,7 +89,7 @@ func TestApplyConfigWinsOnlyForSetKeys(t *testing.T) {
 		t.Errorf("product: %+v", m)
 	}
 	before, _ := s.AuditLog(1000)
-	if err := s.ApplyConfig(cfg); err != nil {
+	if err := Apply(s, cfg); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := s.AuditLog(1000)

@@ -24,7 +24,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/cwbridge/cwbridge/storage/secret"
+	"github.com/cwbridge/cwbridge/internal/secret"
 )
 
 // DefaultPath is the config file used when --config is not given and the
