@@ -23,9 +23,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/config"
 )
 
 // Options configure an Engine. Store and Config are required.

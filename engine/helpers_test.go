@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/cwsim"
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/config"
 )
 
 // rig is an engine over a temp store, pointed at an in-process simulator.

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/config"
 )
 
 // target is where an incident's ticket goes.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/storage"
 )
 
 // Media types POST /v1/incidents takes.

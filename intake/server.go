@@ -21,8 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/storage"
 )
 
 // Defaults for Options.

@@ -9,8 +9,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/storage"
 )
 
 // ItemError says which item of a batch is bad and why. Index is 0-based and

@@ -8,9 +8,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/tui/common"
 )
 

@@ -14,12 +14,12 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/cwsim"
 	"github.com/cwbridge/cwbridge/engine"
 	"github.com/cwbridge/cwbridge/intake"
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/tui"
 )
 

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/cwsim"
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/config"
 )
 
 type fakeSubmitter struct {

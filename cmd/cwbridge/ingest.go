@@ -17,8 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cwbridge/cwbridge/intake"
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/intake"
 )
 
 const (

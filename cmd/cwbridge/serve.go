@@ -15,10 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/engine"
 	"github.com/cwbridge/cwbridge/intake"
 	"github.com/cwbridge/cwbridge/storage"
-	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/tui"
 )
 

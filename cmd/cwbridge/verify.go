@@ -10,8 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/cwclient"
 )
 
 // loadConfig reads --config, or ./cwbridge.toml when present, or

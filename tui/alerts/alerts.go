@@ -13,8 +13,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 	"github.com/cwbridge/cwbridge/tui/widget"
 )

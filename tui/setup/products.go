@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/storage"
 )
 
 // product is one of our billable products and the wizard's choice for it.
