@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/storage"
+)
+
+// process runs one outbox item and acks, reschedules or fails it. It
+// reports whether the item is finished (done or given up on).
+func (e *Engine) process(ctx context.Context, it storage.OutboxItem) bool {
+	var err error
+	switch it.Kind {
+	case storage.OutboxIncident:
+		err = e.processIncident(ctx, it)
+	case storage.OutboxFlush:
+		err = e.flushKey(ctx, it.Ref, it.Attempts > 0, it.Seq)
+	case storage.OutboxAction:
+		err = e.actions.process(ctx, it)
+	case storage.OutboxUsage:
+		// Wanted usage lives in storage's usage table, which the billing
+		// sync reads; an item here carries nothing more.
+		err = nil
+	default:
+		err = permanent(fmt.Errorf("unknown outbox item kind %q", it.Kind))
+	}
+	return e.settle(it, err)
+}
+
+// settle records an item's outcome and reports whether the item is
+// finished: acked or failed, not waiting for a retry or a resume.
+func (e *Engine) settle(it storage.OutboxItem, err error) bool {
+	var p *permanentError
+	switch {
+	case err == nil:
+		if aerr := e.store.Ack(it.Seq); aerr != nil && !errors.Is(aerr, storage.ErrNotFound) {
+			e.log.Error("ack", "seq", it.Seq, "err", aerr)
+			return false
+		}
+		return true
+	case errors.Is(err, errRescheduled):
+	case isPause(err) || errors.Is(err, context.Canceled):
+		// Not the item's fault: try again once forwarding resumes, without
+		// spending an attempt (and never failing the item for it).
+	case errors.As(err, &p) || it.Attempts+1 >= e.o.MaxAttempts:
+		e.fail(it, err)
+		return true
+	default:
+		e.retries.Add(1)
+		e.m.retries.Inc()
+		next := e.o.Now().Add(backoff(e.o.RetryBase, e.o.RetryMax, it.Attempts))
+		if rerr := e.store.Reschedule(it.Seq, next, err.Error()); rerr != nil {
+			e.log.Error("reschedule", "seq", it.Seq, "err", rerr)
+		}
+	}
+	return false
+}
+
+func backoff(base, cap time.Duration, attempt int) time.Duration {
+	d := base << min(attempt, 20)
+	if d <= 0 || d > cap {
+		d = cap
+	}
+	half := d / 2
+	if half <= 0 {
+		return half
+	}
+	return half + rand.N(half) // jitter: in [d/2, d)
+}
+
+func isPause(err error) bool {
+	k := cwclient.KindOf(err)
+	return k == cwclient.KindUnauthorized || k == cwclient.KindForbidden || errors.Is(err, errPaused)
+}
+
+var errPaused = errors.New("forwarding paused")
+
+// permanentError marks work that retrying cannot fix (a route naming a
+// board that does not exist, a rejected ticket).
+type permanentError struct{ err error }
+
+func (p *permanentError) Error() string { return p.err.Error() }
+
+func (p *permanentError) Unwrap() error { return p.err }
+
+func permanent(err error) error { return &permanentError{err} }
+
+// fail parks an item in failed/ and tells the feed.
+func (e *Engine) fail(it storage.OutboxItem, err error) {
+	e.m.failures.Inc()
+	msg := err.Error()
+	ferr := e.store.Update(func(t *storage.Tx) error {
+		if err := t.MoveToFailed(it.Seq, msg); err != nil {
+			return err
+		}
+		ev := storage.FeedEvent{Kind: storage.FeedFailed, Message: msg}
+		if it.Kind == storage.OutboxIncident {
+			if inc, err := t.Incident(it.Ref); err == nil {
+				ev.IncidentID, ev.Key, ev.Company, ev.Severity, ev.TicketID = inc.ID, incidentKey(inc), inc.Company, inc.Severity, inc.TicketID
+				if err := t.SetIncidentState(inc.ID, storage.StateFailed, 0, msg); err != nil {
+					return err
+				}
+			}
+		}
+		_, err := t.AppendFeed(ev)
+		return err
+	})
+	if ferr != nil {
+		e.log.Error("failing an item", "seq", it.Seq, "err", ferr)
+	}
+	e.log.Warn("gave up on an item", "kind", it.Kind, "ref", it.Ref, "err", msg)
+}
