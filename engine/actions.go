@@ -149,7 +149,7 @@ const (
 // process runs one action at most once: the item is marked running on
 // disk before the command starts, and its outcome is kept on the item
 // until the answer is posted. A crash mid-run is answered, never re-run.
-func (a *actionPoller) process(ctx context.Context, it storage.OutboxItem) error {
+func (a *actionPoller) process(ctx context.Context, it storage.OutboxItem, ak *ack) error {
 	ticketS, noteS, _ := strings.Cut(it.Ref, "/")
 	ticketID, err1 := strconv.Atoi(ticketS)
 	noteID, err2 := strconv.Atoi(noteS)
@@ -221,8 +221,12 @@ func (a *actionPoller) process(ctx context.Context, it storage.OutboxItem) error
 		}
 		return errRescheduled
 	}
-	_, err = a.e.store.AppendFeed(storage.FeedEvent{Kind: storage.FeedAction, TicketID: ticketID, Message: outcome})
-	return err
+	return a.e.store.Update(func(t *storage.Tx) error {
+		if _, err := t.AppendFeed(storage.FeedEvent{Kind: storage.FeedAction, TicketID: ticketID, Message: outcome}); err != nil {
+			return err
+		}
+		return ak.in(t)
+	})
 }
 
 func (a *actionPoller) keyOf(ticketID int) (storage.IncidentKey, bool) {

@@ -15,13 +15,14 @@ import (
 // reports whether the item is finished (done or given up on).
 func (e *Engine) process(ctx context.Context, it storage.OutboxItem) bool {
 	var err error
+	a := &ack{seq: it.Seq}
 	switch it.Kind {
 	case storage.OutboxIncident:
-		err = e.processIncident(ctx, it)
+		err = e.processIncident(ctx, it, a)
 	case storage.OutboxFlush:
-		err = e.flushKey(ctx, it.Ref, it.Attempts > 0, it.Seq)
+		err = e.flushKey(ctx, it.Ref, it.Attempts > 0, a)
 	case storage.OutboxAction:
-		err = e.actions.process(ctx, it)
+		err = e.actions.process(ctx, it, a)
 	case storage.OutboxUsage:
 		// Wanted usage lives in storage's usage table, which the billing
 		// sync reads; an item here carries nothing more.
@@ -29,14 +30,17 @@ func (e *Engine) process(ctx context.Context, it storage.OutboxItem) bool {
 	default:
 		err = permanent(fmt.Errorf("unknown outbox item kind %q", it.Kind))
 	}
-	return e.settle(it, err)
+	return e.settle(it, a, err)
 }
 
 // settle records an item's outcome and reports whether the item is
-// finished: acked or failed, not waiting for a retry or a resume.
-func (e *Engine) settle(it storage.OutboxItem, err error) bool {
+// finished: acked or failed, not waiting for a retry or a resume. An item
+// its handler's commit already acked is not acked again.
+func (e *Engine) settle(it storage.OutboxItem, a *ack, err error) bool {
 	var p *permanentError
 	switch {
+	case err == nil && a.done:
+		return true
 	case err == nil:
 		if aerr := e.store.Ack(it.Seq); aerr != nil && !errors.Is(aerr, storage.ErrNotFound) {
 			e.log.Error("ack", "seq", it.Seq, "err", aerr)

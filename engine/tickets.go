@@ -20,7 +20,7 @@ type target struct {
 
 // processIncident applies one incident to its key: open a ticket, fold a
 // repeat, or close on resolve.
-func (e *Engine) processIncident(ctx context.Context, it storage.OutboxItem) error {
+func (e *Engine) processIncident(ctx context.Context, it storage.OutboxItem, a *ack) error {
 	again := it.Attempts > 0
 	inc, err := e.store.Incident(it.Ref)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -34,16 +34,15 @@ func (e *Engine) processIncident(ctx context.Context, it storage.OutboxItem) err
 		return nil // already done: a redelivery after a crash
 	}
 	key := incidentKey(inc)
-	seq := it.Seq
 	tgt, drop, err := e.target(ctx, inc)
 	if err != nil {
 		return err
 	}
 	if drop != "" {
-		return e.drop(seq, inc, key, drop)
+		return e.drop(a, inc, key, drop)
 	}
 	if inc.Status == "resolved" {
-		return e.resolve(ctx, seq, inc, key, tgt, again)
+		return e.resolve(ctx, a, inc, key, tgt, again)
 	}
 	k, err := e.store.IncidentKey(key)
 	exists := err == nil
@@ -52,11 +51,11 @@ func (e *Engine) processIncident(ctx context.Context, it storage.OutboxItem) err
 	}
 	switch {
 	case exists && k.State == storage.KeyOpen:
-		return e.fold(seq, inc, k)
+		return e.fold(a, inc, k)
 	case exists && k.State == storage.KeyPendingCreate:
-		return e.create(ctx, seq, inc, k, tgt)
+		return e.create(ctx, a, inc, k, tgt)
 	case exists && k.State == storage.KeyClosed && e.o.Config.Engine.Reopen == config.ReopenReopen && k.TicketID != 0:
-		return e.reopen(ctx, seq, inc, k, tgt, again)
+		return e.reopen(ctx, a, inc, k, tgt, again)
 	}
 	gen := 1
 	if exists {
@@ -66,19 +65,27 @@ func (e *Engine) processIncident(ctx context.Context, it storage.OutboxItem) err
 		Key: key, Workspace: inc.Company, CWCompany: tgt.company, AlertType: inc.Type,
 		Generation: gen, ExternalXRef: ExternalXRef(key, gen),
 	}
-	return e.create(ctx, seq, inc, nk, tgt)
+	return e.create(ctx, a, inc, nk, tgt)
 }
 
-// ackIn acks the outbox item whose work a transaction records, in that
-// transaction: one commit (one fsync) less per item. settle's own Ack then
-// finds it gone, which it ignores. seq 0 acks nothing.
-func ackIn(t *storage.Tx, seq uint64) error {
-	if seq == 0 {
+// ack is the outbox item a handler works on. The commit that records the
+// work removes the item too (one commit, one fsync per item), and marks the
+// ack done so settle does not take the writer lock again to ack an item
+// that is gone. A nil ack acks nothing (a flush run for a resolve).
+type ack struct {
+	seq  uint64
+	done bool // set once a commit acked it: read only after that commit returned nil
+}
+
+// in acks the item inside t.
+func (a *ack) in(t *storage.Tx) error {
+	if a == nil {
 		return nil
 	}
-	if err := t.Ack(seq); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err := t.Ack(a.seq); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
+	a.done = true
 	return nil
 }
 
@@ -115,13 +122,13 @@ func (e *Engine) target(ctx context.Context, inc storage.Incident) (target, stri
 }
 
 // drop records a visible, reasoned drop: never a silent loss.
-func (e *Engine) drop(seq uint64, inc storage.Incident, key, reason string) error {
+func (e *Engine) drop(a *ack, inc storage.Incident, key, reason string) error {
 	e.m.dropped.Inc()
 	return e.store.Update(func(t *storage.Tx) error {
 		if err := t.SetIncidentState(inc.ID, storage.StateDropped, 0, reason); err != nil {
 			return err
 		}
-		if err := ackIn(t, seq); err != nil {
+		if err := a.in(t); err != nil {
 			return err
 		}
 		_, err := t.AppendFeed(storage.FeedEvent{Kind: storage.FeedDropped, Company: inc.Company, Severity: inc.Severity,
@@ -133,7 +140,7 @@ func (e *Engine) drop(seq uint64, inc storage.Incident, key, reason string) erro
 // create opens the key's ticket exactly once. The pending marker is on disk
 // before the call; if an earlier attempt's outcome is unknown, ConnectWise
 // is searched by externalXRef before anything is created.
-func (e *Engine) create(ctx context.Context, seq uint64, inc storage.Incident, k storage.IncidentKey, tgt target) error {
+func (e *Engine) create(ctx context.Context, a *ack, inc storage.Incident, k storage.IncidentKey, tgt target) error {
 	c, err := e.cw()
 	if err != nil {
 		return errPaused
@@ -145,7 +152,7 @@ func (e *Engine) create(ctx context.Context, seq uint64, inc storage.Incident, k
 			return err
 		}
 		if len(found) > 0 {
-			return e.created(seq, inc, k, found[0].ID, "found after an interrupted create")
+			return e.created(a, inc, k, found[0].ID, "found after an interrupted create")
 		}
 	}
 	k.LastIncident, k.LastUser, k.LastDevice = inc.ID, inc.User, inc.Device
@@ -177,7 +184,7 @@ func (e *Engine) create(ctx context.Context, seq uint64, inc storage.Incident, k
 		}
 		return err
 	}
-	return e.created(seq, inc, k, tk.ID, "")
+	return e.created(a, inc, k, tk.ID, "")
 }
 
 func idRef(id int) *cwclient.Ref {
@@ -188,7 +195,7 @@ func idRef(id int) *cwclient.Ref {
 }
 
 // created records the ticket and tells the feed.
-func (e *Engine) created(seq uint64, inc storage.Incident, k storage.IncidentKey, ticketID int, how string) error {
+func (e *Engine) created(a *ack, inc storage.Incident, k storage.IncidentKey, ticketID int, how string) error {
 	e.m.created.Inc()
 	msg := Summary(inc.Severity, inc.Title, "")
 	if how != "" {
@@ -201,7 +208,7 @@ func (e *Engine) created(seq uint64, inc storage.Incident, k storage.IncidentKey
 		if err := t.SetIncidentState(inc.ID, storage.StateTicketed, ticketID, ""); err != nil {
 			return err
 		}
-		if err := ackIn(t, seq); err != nil {
+		if err := a.in(t); err != nil {
 			return err
 		}
 		_, err := t.AppendFeed(storage.FeedEvent{Kind: storage.FeedCreated, Company: inc.Company, Severity: inc.Severity,
@@ -216,7 +223,7 @@ func (e *Engine) created(seq uint64, inc storage.Incident, k storage.IncidentKey
 // calls per window. Either way the note is owed by a durable flush item
 // written with the repeat, so a failed or interrupted post is retried
 // rather than lost.
-func (e *Engine) fold(seq uint64, inc storage.Incident, k storage.IncidentKey) error {
+func (e *Engine) fold(a *ack, inc storage.Incident, k storage.IncidentKey) error {
 	now := e.o.Now()
 	return e.store.Update(func(t *storage.Tx) error {
 		cur, err := t.IncidentKey(k.Key)
@@ -251,7 +258,7 @@ func (e *Engine) fold(seq uint64, inc storage.Incident, k storage.IncidentKey) e
 		if err := t.PutIncidentKey(cur); err != nil {
 			return err
 		}
-		if err := ackIn(t, seq); err != nil {
+		if err := a.in(t); err != nil {
 			return err
 		}
 		// The repeat is attached to the open ticket; its note is owed by
@@ -261,9 +268,9 @@ func (e *Engine) fold(seq uint64, inc storage.Incident, k storage.IncidentKey) e
 }
 
 // flushKey posts the folded repeats of a key as one note.
-// again means an earlier attempt may have posted the note already; seq is
-// the flush item to ack with the result (0 when called for a resolve).
-func (e *Engine) flushKey(ctx context.Context, key string, again bool, seq uint64) error {
+// again means an earlier attempt may have posted the note already; a is
+// the flush item to ack with the result (nil when called for a resolve).
+func (e *Engine) flushKey(ctx context.Context, key string, again bool, a *ack) error {
 	k, err := e.store.IncidentKey(key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
@@ -272,9 +279,14 @@ func (e *Engine) flushKey(ctx context.Context, key string, again bool, seq uint6
 		return permanent(err)
 	}
 	if k.Unnoted == 0 || k.State != storage.KeyOpen {
-		return e.store.UpdateIncidentKey(key, func(cur *storage.IncidentKey, _ bool) error {
-			cur.FlushScheduled = false
-			return nil
+		return e.store.Update(func(t *storage.Tx) error {
+			if err := t.UpdateIncidentKey(key, func(cur *storage.IncidentKey, _ bool) error {
+				cur.FlushScheduled = false
+				return nil
+			}); err != nil {
+				return err
+			}
+			return a.in(t)
 		})
 	}
 	c, err := e.cw()
@@ -293,7 +305,7 @@ func (e *Engine) flushKey(ctx context.Context, key string, again bool, seq uint6
 		if err != nil {
 			return err
 		}
-		if err := ackIn(t, seq); err != nil {
+		if err := a.in(t); err != nil {
 			return err
 		}
 		// Repeats that arrived during the call stay for the next note.
@@ -323,10 +335,10 @@ func (e *Engine) flushKey(ctx context.Context, key string, again bool, seq uint6
 
 // resolve posts a resolution note and sets the route's closed status. Each
 // step is recorded, so a retry does not post the note twice.
-func (e *Engine) resolve(ctx context.Context, seq uint64, inc storage.Incident, key string, tgt target, again bool) error {
+func (e *Engine) resolve(ctx context.Context, a *ack, inc storage.Incident, key string, tgt target, again bool) error {
 	k, err := e.store.IncidentKey(key)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && k.State == storage.KeyClosed) {
-		return e.drop(seq, inc, key, "resolved, but no ticket is open for this key")
+		return e.drop(a, inc, key, "resolved, but no ticket is open for this key")
 	}
 	if err != nil {
 		return permanent(err)
@@ -343,7 +355,7 @@ func (e *Engine) resolve(ctx context.Context, seq uint64, inc storage.Incident, 
 			return err
 		}
 		if len(found) == 0 {
-			return e.drop(seq, inc, key, "resolved before its ticket could be created")
+			return e.drop(a, inc, key, "resolved before its ticket could be created")
 		}
 		if err := e.store.TicketCreated(key, found[0].ID); err != nil {
 			return permanent(err)
@@ -351,7 +363,7 @@ func (e *Engine) resolve(ctx context.Context, seq uint64, inc storage.Incident, 
 		k.State, k.TicketID = storage.KeyOpen, found[0].ID
 	}
 	if k.Unnoted > 0 {
-		if err := e.flushKey(ctx, key, again, 0); err != nil {
+		if err := e.flushKey(ctx, key, again, nil); err != nil {
 			return err
 		}
 	}
@@ -402,7 +414,7 @@ func (e *Engine) resolve(ctx context.Context, seq uint64, inc storage.Incident, 
 		if err := t.SetIncidentState(inc.ID, storage.StateClosed, cur.TicketID, ""); err != nil {
 			return err
 		}
-		if err := ackIn(t, seq); err != nil {
+		if err := a.in(t); err != nil {
 			return err
 		}
 		_, err = t.AppendFeed(storage.FeedEvent{Kind: storage.FeedClosed, Company: inc.Company, Severity: inc.Severity,
@@ -413,7 +425,7 @@ func (e *Engine) resolve(ctx context.Context, seq uint64, inc storage.Incident, 
 
 // reopen puts a closed ticket back to the route's status (engine.reopen =
 // "reopen") and notes why.
-func (e *Engine) reopen(ctx context.Context, seq uint64, inc storage.Incident, k storage.IncidentKey, tgt target, again bool) error {
+func (e *Engine) reopen(ctx context.Context, a *ack, inc storage.Incident, k storage.IncidentKey, tgt target, again bool) error {
 	c, err := e.cw()
 	if err != nil {
 		return errPaused
@@ -447,7 +459,7 @@ func (e *Engine) reopen(ctx context.Context, seq uint64, inc storage.Incident, k
 		if err := t.SetIncidentState(inc.ID, storage.StateTicketed, cur.TicketID, ""); err != nil {
 			return err
 		}
-		if err := ackIn(t, seq); err != nil {
+		if err := a.in(t); err != nil {
 			return err
 		}
 		_, err = t.AppendFeed(storage.FeedEvent{Kind: storage.FeedReopened, Company: inc.Company, Severity: inc.Severity,

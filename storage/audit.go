@@ -81,7 +81,7 @@ func (t *Tx) audit(actor, action string, p bucketPath, key, oldRaw, newRaw []byt
 		Before:  displayString(oldRaw, display),
 		After:   displayString(newRaw, display),
 	}
-	b, err := auditBucket(t.tx)
+	b, err := getBucket(t.tx, bktAudit)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func changedFields(oldRaw, newRaw []byte) []string {
 
 // AuditLog returns up to limit entries, newest first (all if limit <= 0).
 func (t *Tx) AuditLog(limit int) ([]AuditEntry, error) {
-	b, err := auditBucket(t.tx)
+	b, err := getBucket(t.tx, bktAudit)
 	if err != nil {
 		return nil, err
 	}

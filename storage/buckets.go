@@ -23,12 +23,15 @@ func (p bucketPath) keyString(k []byte) string {
 	return strconv.Quote(string(k))
 }
 
-func (p bucketPath) seqKeyed() bool {
-	switch p.String() {
-	case "outbox/pending", "outbox/failed", "feed", "audit", "cw/companies":
-		return true
-	}
-	return false
+func (p bucketPath) seqKeyed() bool { return seqKeyed[p.String()] }
+
+// seqKeyed holds the buckets declared with seqBucket: keyed by a big-endian
+// sequence number (itob), which error messages print as a number.
+var seqKeyed = map[string]bool{}
+
+func seqBucket(path ...string) bucketPath {
+	seqKeyed[strings.Join(path, "/")] = true
+	return path
 }
 
 // Every bucket of the current schema.
@@ -38,26 +41,27 @@ var (
 	bktProducts   = bucketPath{"products"}
 	bktWorkspaces = bucketPath{"workspaces"}
 	bktCW         = bucketPath{"cw"}
-	bktCompanies  = bucketPath{"cw", "companies"}
+	bktCompanies  = seqBucket("cw", "companies")
 	bktCompanyIDs = bucketPath{"cw", "company_ids"}
 	bktLookups    = bucketPath{"cw", "lookups"}
 	bktRoutes     = bucketPath{"routes"}
 	bktIncidents  = bucketPath{"incidents"}
 	bktKeys       = bucketPath{"keys"}
+	bktTicketKeys = seqBucket("ticket_keys")
 	bktOutbox     = bucketPath{"outbox"}
-	bktPending    = bucketPath{"outbox", "pending"}
-	bktFailed     = bucketPath{"outbox", "failed"}
-	bktFeed       = bucketPath{"feed"}
+	bktPending    = seqBucket("outbox", "pending")
+	bktFailed     = seqBucket("outbox", "failed")
+	bktFeed       = seqBucket("feed")
 	bktNotes      = bucketPath{"notes"}
 	bktUsage      = bucketPath{"usage"}
-	bktAudit      = bucketPath{"audit"}
+	bktAudit      = seqBucket("audit")
 )
 
 // allBuckets is created at Open, parents before children.
 var allBuckets = []bucketPath{
 	bktMeta, bktSettings, bktProducts, bktWorkspaces,
 	bktCW, bktCompanies, bktCompanyIDs, bktLookups,
-	bktRoutes, bktIncidents, bktKeys,
+	bktRoutes, bktIncidents, bktKeys, bktTicketKeys,
 	bktOutbox, bktPending, bktFailed,
 	bktFeed, bktNotes, bktUsage, bktAudit,
 }
@@ -66,6 +70,7 @@ var allBuckets = []bucketPath{
 var (
 	keySchemaVersion = []byte("schema_version")
 	keyOutboxPending = []byte("outbox_pending")
+	keyOutboxFailed  = []byte("outbox_failed")
 	keyCompaniesAt   = []byte("companies_fetched_at")
 
 	keyConnection    = []byte("connectwise")
@@ -95,19 +100,6 @@ func createBucket(tx *bolt.Tx, p bucketPath) (*bolt.Bucket, error) {
 	}
 	return b, err
 }
-
-// Helpers for the buckets walked by hand (containerd core/metadata/buckets.go
-// style); the rest go through getJSON/putJSON with their bucketPath.
-
-func metaBucket(tx *bolt.Tx) (*bolt.Bucket, error)       { return getBucket(tx, bktMeta) }
-func companiesBucket(tx *bolt.Tx) (*bolt.Bucket, error)  { return getBucket(tx, bktCompanies) }
-func companyIDsBucket(tx *bolt.Tx) (*bolt.Bucket, error) { return getBucket(tx, bktCompanyIDs) }
-func incidentsBucket(tx *bolt.Tx) (*bolt.Bucket, error)  { return getBucket(tx, bktIncidents) }
-func pendingBucket(tx *bolt.Tx) (*bolt.Bucket, error)    { return getBucket(tx, bktPending) }
-func failedBucket(tx *bolt.Tx) (*bolt.Bucket, error)     { return getBucket(tx, bktFailed) }
-func feedBucket(tx *bolt.Tx) (*bolt.Bucket, error)       { return getBucket(tx, bktFeed) }
-func notesBucket(tx *bolt.Tx) (*bolt.Bucket, error)      { return getBucket(tx, bktNotes) }
-func auditBucket(tx *bolt.Tx) (*bolt.Bucket, error)      { return getBucket(tx, bktAudit) }
 
 // itob encodes a sequence big-endian so byte order is numeric order (FIFO).
 func itob(v uint64) []byte {

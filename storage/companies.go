@@ -48,11 +48,11 @@ func (t *Tx) UpsertCompanies(cs []Company, fetchedAt time.Time) error {
 }
 
 func (t *Tx) putCompanies(cs []Company, fetchedAt time.Time) error {
-	b, err := companiesBucket(t.tx)
+	b, err := getBucket(t.tx, bktCompanies)
 	if err != nil {
 		return err
 	}
-	ids, err := companyIDsBucket(t.tx)
+	ids, err := getBucket(t.tx, bktCompanyIDs)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (t *Tx) putCompanies(cs []Company, fetchedAt time.Time) error {
 
 // Companies lists the cache by id; corrupt rows are skipped and reported.
 func (t *Tx) Companies() ([]Company, error) {
-	b, err := companiesBucket(t.tx)
+	b, err := getBucket(t.tx, bktCompanies)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (t *Tx) Company(id int) (Company, error) {
 // CompanyByIdentifier finds a cached company by its CW identifier, case
 // insensitively (CW treats identifiers so).
 func (t *Tx) CompanyByIdentifier(identifier string) (Company, error) {
-	ids, err := companyIDsBucket(t.tx)
+	ids, err := getBucket(t.tx, bktCompanyIDs)
 	if err != nil {
 		return Company{}, err
 	}

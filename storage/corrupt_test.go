@@ -83,7 +83,7 @@ func TestCorruptRecordsAreNamedAndContained(t *testing.T) {
 	if k, err := s.IncidentKey("c"); err != nil || k.TicketID != 1 {
 		t.Fatalf("other key: %v", err)
 	}
-	_, err = s.PendingCreates()
+	_, err = s.IncidentKeys()
 	wantCorrupt(t, err, "keys", `"b"`)
 
 	cs, err := s.Companies()

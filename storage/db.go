@@ -80,6 +80,8 @@ type Store struct {
 	closed bool
 
 	pending atomic.Int64 // mirror of meta/outbox_pending, for QueueLen
+	failed  atomic.Int64 // mirror of meta/outbox_failed, for FailedLen
+	writes  atomic.Int64 // write transactions run (committed or not), for Stats
 
 	enq           chan *enqueueReq
 	committerDone chan struct{}
@@ -114,7 +116,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		_ = os.Chmod(path, 0o600)
 	}
-	if err := db.Update(initSchema); err != nil {
+	if err := db.Update(initSchema); err != nil && !errors.Is(err, errSkip) {
 		_ = db.Close()
 		return nil, fmt.Errorf("storage: %s: %w", path, err)
 	}
@@ -122,6 +124,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := db.View(func(tx *bolt.Tx) error {
 		n, err := readCounter(tx, keyOutboxPending)
 		s.pending.Store(int64(n))
+		if err != nil {
+			return err
+		}
+		n, err = readCounter(tx, keyOutboxFailed)
+		s.failed.Store(int64(n))
 		return err
 	}); err != nil {
 		_ = db.Close()
@@ -160,7 +167,8 @@ type Tx struct {
 	tx           *bolt.Tx
 	now          time.Time
 	changes      []Change
-	pendingDelta int64
+	pendingDelta int64 // outbox/pending items added minus removed
+	failedDelta  int64 // outbox/failed likewise
 	keysWritten  []string // incident keys this tx wrote; see keyCache
 }
 
@@ -186,12 +194,13 @@ func (s *Store) Update(fn func(*Tx) error) error {
 		return ErrClosed
 	}
 	t := &Tx{s: s, now: s.opts.Now().UTC()}
+	s.writes.Add(1)
 	err := s.db.Update(func(btx *bolt.Tx) error {
 		t.tx = btx
 		if err := fn(t); err != nil {
 			return err
 		}
-		return t.flushCounter()
+		return t.flushCounters()
 	})
 	s.keys.end(t.keysWritten) // committed or rolled back
 	if err != nil {
@@ -201,9 +210,24 @@ func (s *Store) Update(fn func(*Tx) error) error {
 	return nil
 }
 
+// Stats counts what the store did since Open, for tests and benchmarks
+// that count the cost of a piece of work.
+type Stats struct {
+	// WriteTxs is every write transaction, the group commits included,
+	// committed or rolled back: each takes bbolt's writer lock, and each
+	// that commits is an fsync.
+	WriteTxs int64
+}
+
+// Stats returns the counts so far.
+func (s *Store) Stats() Stats { return Stats{WriteTxs: s.writes.Load()} }
+
 func (s *Store) afterCommit(t *Tx) {
 	if t.pendingDelta != 0 {
 		s.pending.Add(t.pendingDelta)
+	}
+	if t.failedDelta != 0 {
+		s.failed.Add(t.failedDelta)
 	}
 	if len(t.changes) > 0 {
 		s.hub.publish(t.changes)
@@ -212,28 +236,31 @@ func (s *Store) afterCommit(t *Tx) {
 
 func (t *Tx) changed(c Change) { t.changes = append(t.changes, c) }
 
-// flushCounter folds this transaction's outbox delta into meta/outbox_pending.
-func (t *Tx) flushCounter() error {
-	if t.pendingDelta == 0 {
+// flushCounters folds this transaction's outbox deltas into meta/.
+func (t *Tx) flushCounters() error {
+	if err := t.addCounter(keyOutboxPending, t.pendingDelta); err != nil {
+		return err
+	}
+	return t.addCounter(keyOutboxFailed, t.failedDelta)
+}
+
+func (t *Tx) addCounter(key []byte, delta int64) error {
+	if delta == 0 {
 		return nil
 	}
-	meta, err := metaBucket(t.tx)
+	meta, err := getBucket(t.tx, bktMeta)
 	if err != nil {
 		return err
 	}
-	n, err := readCounter(t.tx, keyOutboxPending)
+	n, err := readCounter(t.tx, key)
 	if err != nil {
 		return err
 	}
-	v := int64(n) + t.pendingDelta
-	if v < 0 {
-		v = 0
-	}
-	return meta.Put(keyOutboxPending, itob(uint64(v)))
+	return meta.Put(key, itob(uint64(max(int64(n)+delta, 0))))
 }
 
 func readCounter(tx *bolt.Tx, key []byte) (uint64, error) {
-	meta, err := metaBucket(tx)
+	meta, err := getBucket(tx, bktMeta)
 	if err != nil {
 		return 0, err
 	}

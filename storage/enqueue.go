@@ -15,6 +15,7 @@ import (
 type enqueueReq struct {
 	ids  [][]byte
 	vals [][]byte
+	keys []string // each incident's key, for its outbox item
 	now  time.Time
 
 	accepted, dups int // written by the committer before done
@@ -72,7 +73,8 @@ func (s *Store) EnqueueIncidents(ctx context.Context, incs []Incident) (accepted
 
 func (s *Store) prepareEnqueue(incs []Incident) (*enqueueReq, error) {
 	now := s.now()
-	r := &enqueueReq{ids: make([][]byte, len(incs)), vals: make([][]byte, len(incs)), now: now, done: make(chan error, 1)}
+	r := &enqueueReq{ids: make([][]byte, len(incs)), vals: make([][]byte, len(incs)), keys: make([]string, len(incs)),
+		now: now, done: make(chan error, 1)}
 	for i, inc := range incs {
 		switch {
 		case inc.ID == "":
@@ -91,14 +93,14 @@ func (s *Store) prepareEnqueue(incs []Incident) (*enqueueReq, error) {
 		if len(v) > bolt.MaxValueSize {
 			return nil, invalid("incident %d: %d bytes", i, len(v))
 		}
-		r.ids[i], r.vals[i] = []byte(inc.ID), v
+		r.ids[i], r.vals[i], r.keys[i] = []byte(inc.ID), v, KeyOf(inc)
 	}
 	return r, nil
 }
 
 // applyEnqueue writes one request inside a write transaction.
 func (t *Tx) applyEnqueue(r *enqueueReq) error {
-	b, err := incidentsBucket(t.tx)
+	b, err := getBucket(t.tx, bktIncidents)
 	if err != nil {
 		return err
 	}
@@ -111,7 +113,7 @@ func (t *Tx) applyEnqueue(r *enqueueReq) error {
 		if err := b.Put(id, r.vals[i]); err != nil {
 			return err
 		}
-		if _, err := t.enqueue(OutboxItem{Kind: OutboxIncident, Ref: string(id), EnqueuedAt: r.now}); err != nil {
+		if _, err := t.enqueue(OutboxItem{Kind: OutboxIncident, Ref: string(id), Key: r.keys[i], EnqueuedAt: r.now}); err != nil {
 			return err
 		}
 		r.accepted++
@@ -150,6 +152,7 @@ func (s *Store) committer() {
 func (s *Store) commitGroup(batch []*enqueueReq) {
 	t := &Tx{s: s, now: s.now()}
 	s.groupCommits.Add(1)
+	s.writes.Add(1)
 	err := s.db.Update(func(btx *bolt.Tx) error {
 		t.tx, t.changes, t.pendingDelta = btx, nil, 0
 		for _, r := range batch {
@@ -157,7 +160,7 @@ func (s *Store) commitGroup(batch []*enqueueReq) {
 				return err
 			}
 		}
-		return t.flushCounter()
+		return t.flushCounters()
 	})
 	s.keys.end(t.keysWritten) // none today; keeps the cache rule in one place
 	if err != nil && len(batch) > 1 {

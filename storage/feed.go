@@ -33,7 +33,7 @@ type FeedEvent struct {
 // AppendFeed adds ev (Seq assigned, Time defaulted to now) and trims the
 // oldest events past the cap. Subscribers get it after the commit.
 func (t *Tx) AppendFeed(ev FeedEvent) (uint64, error) {
-	b, err := feedBucket(t.tx)
+	b, err := getBucket(t.tx, bktFeed)
 	if err != nil {
 		return 0, err
 	}
@@ -65,7 +65,7 @@ func (t *Tx) AppendFeed(ev FeedEvent) (uint64, error) {
 // after 0 and limit n it returns the oldest n kept; see RecentFeed for the
 // newest. Corrupt events are skipped and reported.
 func (t *Tx) Feed(after uint64, limit int) ([]FeedEvent, error) {
-	b, err := feedBucket(t.tx)
+	b, err := getBucket(t.tx, bktFeed)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (t *Tx) Feed(after uint64, limit int) ([]FeedEvent, error) {
 
 // RecentFeed returns the newest n events, oldest first (what a screen shows).
 func (t *Tx) RecentFeed(n int) ([]FeedEvent, error) {
-	b, err := feedBucket(t.tx)
+	b, err := getBucket(t.tx, bktFeed)
 	if err != nil {
 		return nil, err
 	}

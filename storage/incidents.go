@@ -49,6 +49,16 @@ func DefaultIncidentKey(company, alertType, title string) string {
 	return company + "|" + alertType + "|" + title
 }
 
+// KeyOf is an incident's key: the one it brought (or the intake stamped on
+// it), else the default. The outbox item carries it from enqueue on, and
+// the engine keys tickets by it.
+func KeyOf(inc Incident) string {
+	if inc.Key != "" {
+		return inc.Key
+	}
+	return DefaultIncidentKey(inc.Company, inc.Type, inc.Title)
+}
+
 // Incident returns one incident; ErrNotFound if absent.
 func (t *Tx) Incident(id string) (Incident, error) {
 	var inc Incident

@@ -80,7 +80,47 @@ func (t *Tx) PutIncidentKey(k IncidentKey) error {
 		t.s.keys.begin(k.Key)
 		t.keysWritten = append(t.keysWritten, k.Key)
 	}
+	if err := t.indexTicket(k); err != nil {
+		return err
+	}
 	return putJSON(t.tx, bktKeys, []byte(k.Key), k)
+}
+
+// indexTicket records ticket_keys/<ticket> = key once the key has a
+// ticket. An entry is never moved: a ticket belongs to one key for good,
+// also after the key closes and opens a later ticket.
+func (t *Tx) indexTicket(k IncidentKey) error {
+	if k.TicketID <= 0 {
+		return nil
+	}
+	b, err := getBucket(t.tx, bktTicketKeys)
+	if err != nil {
+		return err
+	}
+	id := itob(uint64(k.TicketID))
+	if string(b.Get(id)) == k.Key {
+		return nil
+	}
+	return b.Put(id, []byte(k.Key))
+}
+
+// IncidentKeyByTicket returns the key whose ticket ticketID is (see
+// indexTicket); ErrNotFound if no key has had that ticket.
+func (t *Tx) IncidentKeyByTicket(ticketID int) (IncidentKey, error) {
+	b, err := getBucket(t.tx, bktTicketKeys)
+	if err != nil {
+		return IncidentKey{}, err
+	}
+	id := itob(uint64(max(ticketID, 0)))
+	key := b.Get(id)
+	if key == nil {
+		return IncidentKey{}, notFound(bktTicketKeys, id)
+	}
+	return t.IncidentKey(string(key))
+}
+
+func (s *Store) IncidentKeyByTicket(ticketID int) (IncidentKey, error) {
+	return viewGet(s, func(t *Tx) (IncidentKey, error) { return t.IncidentKeyByTicket(ticketID) })
 }
 
 // UpdateIncidentKey reads key (the zero value with exists false if absent),
@@ -133,24 +173,6 @@ func (t *Tx) IncidentKeys() ([]IncidentKey, error) { return listAll[IncidentKey]
 
 func (s *Store) IncidentKeys() ([]IncidentKey, error) { return viewGet(s, (*Tx).IncidentKeys) }
 
-// PendingCreates lists keys left in pending-create (a crash mid-create). It
-// scans every key, so call it at startup, not per incident. Corrupt records
-// are skipped and reported.
-func (t *Tx) PendingCreates() ([]IncidentKey, error) {
-	var out []IncidentKey
-	err := listJSON(t.tx, bktKeys, func(kb, v []byte) error {
-		var k IncidentKey
-		if err := decode(bktKeys, kb, v, &k); err != nil {
-			return err
-		}
-		if k.State == KeyPendingCreate {
-			out = append(out, k)
-		}
-		return nil
-	})
-	return out, err
-}
-
 // IncidentKey is Tx.IncidentKey served from an in-memory cache when it can
 // be (see keyCache); this is the engine's per-incident read.
 func (s *Store) IncidentKey(key string) (IncidentKey, error) {
@@ -182,4 +204,3 @@ func (s *Store) BeginTicketCreate(k IncidentKey) error {
 func (s *Store) TicketCreated(key string, ticketID int) error {
 	return s.Update(func(t *Tx) error { return t.TicketCreated(key, ticketID) })
 }
-func (s *Store) PendingCreates() ([]IncidentKey, error) { return viewGet(s, (*Tx).PendingCreates) }

@@ -25,12 +25,21 @@ func TestIncidentKeyPendingCreateSurvivesCrash(t *testing.T) {
 	s.Close() // "crash" between marker and ticket
 
 	s = openT(t, dir, Options{})
-	pend, err := s.PendingCreates()
-	if err != nil || len(pend) != 1 || pend[0].Key != k.Key || pend[0].ExternalXRef != "cwb-1" || !pend[0].PendingSince.Equal(now) {
-		t.Fatalf("PendingCreates = %+v %v", pend, err)
+	pend, err := s.IncidentKey(k.Key)
+	if err != nil || pend.State != KeyPendingCreate || pend.ExternalXRef != "cwb-1" || !pend.PendingSince.Equal(now) {
+		t.Fatalf("pending marker after restart = %+v %v", pend, err)
+	}
+	if got, err := s.IncidentKeyByTicket(5); err != nil || got.Key != "other" {
+		t.Fatalf("key of ticket 5 = %+v %v", got, err)
+	}
+	if _, err := s.IncidentKeyByTicket(42); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("ticket 42 indexed before it exists: %v", err)
 	}
 	if err := s.TicketCreated(k.Key, 42); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := s.IncidentKeyByTicket(42); err != nil || got.Key != k.Key {
+		t.Fatalf("key of ticket 42 = %+v %v", got, err)
 	}
 	got, err := s.IncidentKey(k.Key)
 	if err != nil || got.State != KeyOpen || got.TicketID != 42 || !got.PendingSince.IsZero() || got.CreatedAt.IsZero() {

@@ -10,7 +10,7 @@ import (
 // calling it in the same transaction as the action's outbox entry makes
 // "never act on a note twice" hold.
 func (t *Tx) MarkNoteProcessed(noteID string) (first bool, err error) {
-	b, err := notesBucket(t.tx)
+	b, err := getBucket(t.tx, bktNotes)
 	if err != nil {
 		return false, err
 	}
@@ -26,7 +26,7 @@ func (t *Tx) MarkNoteProcessed(noteID string) (first bool, err error) {
 
 // NoteProcessed reports whether noteID was marked.
 func (t *Tx) NoteProcessed(noteID string) (bool, error) {
-	b, err := notesBucket(t.tx)
+	b, err := getBucket(t.tx, bktNotes)
 	if err != nil {
 		return false, err
 	}
@@ -36,7 +36,7 @@ func (t *Tx) NoteProcessed(noteID string) (bool, error) {
 // PruneNotes forgets notes processed before cutoff (notes of long-closed
 // tickets cannot come back) and returns how many. Unreadable times are kept.
 func (t *Tx) PruneNotes(cutoff time.Time) (int, error) {
-	b, err := notesBucket(t.tx)
+	b, err := getBucket(t.tx, bktNotes)
 	if err != nil {
 		return 0, err
 	}

@@ -23,6 +23,9 @@ type OutboxItem struct {
 	Seq           uint64     `json:"seq"` // the key; FIFO order
 	Kind          OutboxKind `json:"kind"`
 	Ref           string     `json:"ref"`
+	// Key orders the item among others (the incident key for an incident),
+	// written at enqueue so the dispatcher never reads the incident (v3).
+	Key           string     `json:"key,omitempty"`
 	Attempts      int        `json:"attempts,omitempty"`
 	NextAttemptAt time.Time  `json:"next_attempt_at,omitzero"`
 	LastError     string     `json:"last_error,omitempty"`
@@ -45,7 +48,7 @@ func (t *Tx) EnqueueAt(kind OutboxKind, ref string, at time.Time) (uint64, error
 }
 
 func (t *Tx) enqueue(it OutboxItem) (uint64, error) {
-	b, err := pendingBucket(t.tx)
+	b, err := getBucket(t.tx, bktPending)
 	if err != nil {
 		return 0, err
 	}
@@ -65,6 +68,9 @@ func (t *Tx) enqueue(it OutboxItem) (uint64, error) {
 	return it.Seq, nil
 }
 
+// outboxChanged tells subscribers the outbox changed: work was added, or
+// the failed list changed. Acks and reschedules do not publish: only the
+// engine makes them, and it knows.
 func (t *Tx) outboxChanged() {
 	for _, c := range t.changes {
 		if c.Kind == ChangeOutbox {
@@ -79,7 +85,7 @@ func (t *Tx) outboxChanged() {
 // reported by bucket and key (move them aside with MoveToFailed). It scans
 // past items not yet due, so one dispatcher should own the outbox.
 func (t *Tx) PeekDue(now time.Time, max int) ([]OutboxItem, error) {
-	b, err := pendingBucket(t.tx)
+	b, err := getBucket(t.tx, bktPending)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +113,7 @@ func (t *Tx) PeekDue(now time.Time, max int) ([]OutboxItem, error) {
 
 // Ack removes finished work; ErrNotFound if seq is not pending.
 func (t *Tx) Ack(seq uint64) error {
-	b, err := pendingBucket(t.tx)
+	b, err := getBucket(t.tx, bktPending)
 	if err != nil {
 		return err
 	}
@@ -146,11 +152,11 @@ func (t *Tx) pendingItem(seq uint64) (OutboxItem, error) {
 // failed list for an admin to retry or discard. A record that no longer
 // decodes is moved too, its bytes kept in Raw.
 func (t *Tx) MoveToFailed(seq uint64, lastErr string) error {
-	pb, err := pendingBucket(t.tx)
+	pb, err := getBucket(t.tx, bktPending)
 	if err != nil {
 		return err
 	}
-	fb, err := failedBucket(t.tx)
+	fb, err := getBucket(t.tx, bktFailed)
 	if err != nil {
 		return err
 	}
@@ -178,6 +184,8 @@ func (t *Tx) MoveToFailed(seq uint64, lastErr string) error {
 		return err
 	}
 	t.pendingDelta--
+	t.failedDelta++
+	t.outboxChanged()
 	return nil
 }
 
@@ -210,20 +218,21 @@ func (t *Tx) RetryFailed(seq uint64) (uint64, error) {
 	if it.Raw != "" {
 		return 0, invalid("failed/%d was unreadable when it failed; discard it", seq)
 	}
-	fb, err := failedBucket(t.tx)
+	fb, err := getBucket(t.tx, bktFailed)
 	if err != nil {
 		return 0, err
 	}
 	if err := fb.Delete(k); err != nil {
 		return 0, err
 	}
+	t.failedDelta--
 	it.Attempts, it.NextAttemptAt, it.FailedAt = 0, time.Time{}, time.Time{}
 	return t.enqueue(it)
 }
 
 // DiscardFailed deletes failed work for good; ErrNotFound if absent.
 func (t *Tx) DiscardFailed(seq uint64) error {
-	fb, err := failedBucket(t.tx)
+	fb, err := getBucket(t.tx, bktFailed)
 	if err != nil {
 		return err
 	}
@@ -231,12 +240,21 @@ func (t *Tx) DiscardFailed(seq uint64) error {
 	if fb.Get(k) == nil {
 		return notFound(bktFailed, k)
 	}
-	return fb.Delete(k)
+	if err := fb.Delete(k); err != nil {
+		return err
+	}
+	t.failedDelta--
+	t.outboxChanged()
+	return nil
 }
 
 // QueueLen is the number of pending outbox items. It reads a counter kept
 // in step with every commit, so it costs nothing.
 func (s *Store) QueueLen() int { return int(s.pending.Load()) }
+
+// FailedLen is the number of failed outbox items, from a counter like
+// QueueLen's: health reads it every second without decoding the list.
+func (s *Store) FailedLen() int { return int(s.failed.Load()) }
 
 func (s *Store) Enqueue(kind OutboxKind, ref string) (uint64, error) {
 	return updateGet(s, func(t *Tx) (uint64, error) { return t.Enqueue(kind, ref) })

@@ -134,3 +134,34 @@ func TestTxCombinesSteps(t *testing.T) {
 		t.Fatalf("rolled-back feed event: %+v", ev)
 	}
 }
+
+// TestFailedLenCountsWithoutScanning: the failed counter follows every
+// move, retry and discard, and survives a restart.
+func TestFailedLenCountsWithoutScanning(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, Options{})
+	for _, ref := range []string{"a", "b", "c"} {
+		if _, err := s.Enqueue(OutboxIncident, ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for seq := uint64(1); seq <= 3; seq++ {
+		if err := s.MoveToFailed(seq, "boom"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.RetryFailed(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DiscardFailed(2); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.FailedLen(); got != 1 {
+		t.Fatalf("FailedLen = %d, want 1", got)
+	}
+	s.Close()
+	s = openT(t, dir, Options{})
+	if got, q := s.FailedLen(), s.QueueLen(); got != 1 || q != 1 {
+		t.Fatalf("after reopen FailedLen = %d, QueueLen = %d; want 1, 1", got, q)
+	}
+}

@@ -13,7 +13,7 @@ import (
 
 // SchemaVersion is the layout this code reads and writes.
 //
-// The bucket tree (v2). All values are JSON unless noted, so records can be
+// The bucket tree (v3). All values are JSON unless noted, so records can be
 // read with `bbolt get cwbridge.db <bucket> <key>`; decoders ignore unknown
 // fields, so adding a field needs no new version. Changing what a key or
 // bucket means does: bump SchemaVersion and add a migration below.
@@ -21,6 +21,7 @@ import (
 //	meta/
 //	  schema_version            uint64 BE
 //	  outbox_pending            uint64 BE: keys in outbox/pending (v2)
+//	  outbox_failed             uint64 BE: keys in outbox/failed (v3)
 //	settings/
 //	  connectwise               connectionRecord (private key in clear: the file is 0600)
 //	  intake                    intakeRecord {token}
@@ -37,8 +38,9 @@ import (
 //	routes/      <alert type>   Route
 //	incidents/   <incident id>  Incident
 //	keys/        <incident key> IncidentKey
+//	ticket_keys/ <ticket id u64 BE> incident key, raw text: whose ticket it is (v3)
 //	outbox/
-//	  pending/   <seq u64 BE>   OutboxItem, FIFO (v2)
+//	  pending/   <seq u64 BE>   OutboxItem, FIFO (v2); incident items carry their key (v3)
 //	  failed/    <seq u64 BE>   OutboxItem, given up on (v2)
 //	feed/        <seq u64 BE>   FeedEvent, oldest trimmed past the cap
 //	notes/       <note id>      RFC 3339 time it was processed
@@ -50,7 +52,12 @@ import (
 // to skip them and queue depth needed a full scan); there was no
 // meta/outbox_pending counter; there was no cw/company_ids index (a lookup by
 // identifier scanned every company).
-const SchemaVersion = 2
+//
+// v2 differed in three more, fixed by migrateV2toV3: no ticket_keys index (an
+// action scanned every key to find its ticket's), no meta/outbox_failed
+// counter (health decoded the failed list to count it), and incident outbox
+// items without their key (the dispatcher read each incident to order it).
+const SchemaVersion = 3
 
 type migration struct {
 	from int
@@ -63,7 +70,12 @@ type migration struct {
 // crash mid-migration leaves the old layout untouched.
 var migrations = []migration{
 	{from: 1, name: "split outbox into pending/failed, count pending, index companies by identifier", fn: migrateV1toV2},
+	{from: 2, name: "index keys by ticket, count failed, key on incident outbox items", fn: migrateV2toV3},
 }
+
+// errSkip rolls back the opening transaction of a file that is already
+// current, so a plain Open writes nothing and costs no fsync.
+var errSkip = errors.New("storage: schema is current")
 
 var errMissingBucket = errors.New("bucket missing")
 
@@ -83,6 +95,9 @@ func initSchema(tx *bolt.Tx) error {
 		return corrupt(bktMeta, keySchemaVersion, fmt.Errorf("schema version is %d bytes, want 8", len(raw)))
 	}
 	v := int(btoi(raw))
+	if v == SchemaVersion && complete(tx) {
+		return errSkip
+	}
 	if v > SchemaVersion {
 		return fmt.Errorf("storage: database schema v%d is newer than this cwbridge (v%d); refusing to open", v, SchemaVersion)
 	}
@@ -101,6 +116,18 @@ func initSchema(tx *bolt.Tx) error {
 	return createAll(tx)
 }
 
+// complete reports whether every bucket and counter of the current layout
+// is there, so opening has nothing to write.
+func complete(tx *bolt.Tx) bool {
+	for _, p := range allBuckets {
+		if _, err := getBucket(tx, p); err != nil {
+			return false
+		}
+	}
+	meta := tx.Bucket([]byte(bktMeta[0]))
+	return len(meta.Get(keyOutboxPending)) == 8 && len(meta.Get(keyOutboxFailed)) == 8
+}
+
 func createAll(tx *bolt.Tx) error {
 	for _, p := range allBuckets {
 		if _, err := createBucket(tx, p); err != nil {
@@ -110,19 +137,31 @@ func createAll(tx *bolt.Tx) error {
 	meta := tx.Bucket([]byte(bktMeta[0]))
 	// A missing or mangled counter is rebuilt by counting, so it can never
 	// keep the store from opening.
-	if len(meta.Get(keyOutboxPending)) != 8 {
-		n := 0
-		_ = tx.Bucket([]byte(bktOutbox[0])).Bucket([]byte(bktPending[1])).ForEach(func(k, v []byte) error {
-			if v != nil {
-				n++
-			}
-			return nil
-		})
-		if err := meta.Put(keyOutboxPending, itob(uint64(n))); err != nil {
+	for key, p := range map[string]bucketPath{string(keyOutboxPending): bktPending, string(keyOutboxFailed): bktFailed} {
+		if len(meta.Get([]byte(key))) == 8 {
+			continue
+		}
+		if err := meta.Put([]byte(key), itob(uint64(countValues(tx, p)))); err != nil {
 			return err
 		}
 	}
 	return meta.Put(keySchemaVersion, itob(SchemaVersion))
+}
+
+// countValues counts the records (not sub-buckets) in p.
+func countValues(tx *bolt.Tx, p bucketPath) int {
+	b, err := getBucket(tx, p)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	_ = b.ForEach(func(k, v []byte) error {
+		if v != nil {
+			n++
+		}
+		return nil
+	})
+	return n
 }
 
 // outboxItemV1 is the v1 outbox value: v2's OutboxItem plus the dead flag.
@@ -209,4 +248,65 @@ func migrateV1toV2(tx *bolt.Tx) error {
 		}
 		return ids.Put([]byte(strings.ToLower(co.Identifier)), bytes.Clone(k))
 	})
+}
+
+func migrateV2toV3(tx *bolt.Tx) error {
+	idx, err := createBucket(tx, bktTicketKeys)
+	if err != nil {
+		return err
+	}
+	keys, err := getBucket(tx, bktKeys)
+	if err != nil {
+		return err
+	}
+	if err := keys.ForEach(func(k, v []byte) error {
+		var ik IncidentKey
+		if v == nil || json.Unmarshal(v, &ik) != nil || ik.TicketID <= 0 {
+			return nil // unreadable: IncidentKeys still reports it
+		}
+		return idx.Put(itob(uint64(ik.TicketID)), bytes.Clone(k))
+	}); err != nil {
+		return err
+	}
+	// Counted by createAll, which runs after the migrations.
+	if err := tx.Bucket([]byte(bktMeta[0])).Delete(keyOutboxFailed); err != nil {
+		return err
+	}
+	incidents, err := getBucket(tx, bktIncidents)
+	if err != nil {
+		return err
+	}
+	for _, p := range []bucketPath{bktPending, bktFailed} {
+		b, err := getBucket(tx, p)
+		if err != nil {
+			return err
+		}
+		type kv struct{ k, v []byte }
+		var keyed []kv
+		if err := b.ForEach(func(k, v []byte) error {
+			var it OutboxItem
+			if v == nil || json.Unmarshal(v, &it) != nil || it.Kind != OutboxIncident || it.Key != "" {
+				return nil // a record that does not decode stays as it is
+			}
+			var inc Incident
+			if raw := incidents.Get([]byte(it.Ref)); raw == nil || json.Unmarshal(raw, &inc) != nil {
+				return nil // the engine drops an item whose incident is gone
+			}
+			it.Key = KeyOf(inc)
+			nv, err := json.Marshal(it)
+			if err != nil {
+				return err
+			}
+			keyed = append(keyed, kv{bytes.Clone(k), nv})
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, e := range keyed {
+			if err := b.Put(e.k, e.v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -1,7 +1,13 @@
 package storage
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,5 +183,136 @@ func TestCorruptCounterIsRebuilt(t *testing.T) {
 	s = openT(t, dir, Options{})
 	if s.QueueLen() != 2 {
 		t.Fatalf("QueueLen %d after rebuilding, want 2", s.QueueLen())
+	}
+}
+
+// TestEveryMigrationHasATest holds the rule that each migration is proven
+// by a test of its own, named TestMigrateV<from>, on a file of that version.
+func TestEveryMigrationHasATest(t *testing.T) {
+	names := map[string]bool{}
+	files, _ := filepath.Glob("*_test.go")
+	fset := token.NewFileSet()
+	for _, f := range files {
+		af, err := parser.ParseFile(fset, f, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range af.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil {
+				names[fd.Name.Name] = true
+			}
+		}
+	}
+	for _, m := range migrations {
+		if want := fmt.Sprintf("TestMigrateV%d", m.from); !names[want] {
+			t.Errorf("migration v%d→v%d (%s) has no %s", m.from, m.from+1, m.name, want)
+		}
+	}
+	if last := migrations[len(migrations)-1]; last.from+1 != SchemaVersion {
+		t.Errorf("the last migration ends at v%d, SchemaVersion is %d", last.from+1, SchemaVersion)
+	}
+}
+
+// TestOpenCurrentWritesNothing: opening a current file commits no
+// transaction (no fsync, no change of the file's transaction id).
+func TestOpenCurrentWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, Options{})
+	s.Close()
+	txid := func() int {
+		db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var id int
+		_ = db.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil })
+		return id
+	}
+	before := txid()
+	s = openT(t, dir, Options{})
+	if got := s.Stats().WriteTxs; got != 0 {
+		t.Errorf("open ran %d write transactions", got)
+	}
+	s.Close()
+	if after := txid(); after != before {
+		t.Fatalf("reopening a current file committed: txid %d → %d", before, after)
+	}
+}
+
+// writeV2Fixture makes a v2 file: today's layout less what v3 added (the
+// ticket_keys index, the failed counter, keys on incident outbox items).
+func writeV2Fixture(t *testing.T, dir string) {
+	t.Helper()
+	s := openT(t, dir, Options{})
+	if _, _, err := s.EnqueueIncidents(context.Background(), []Incident{
+		{ID: "inc-1", Company: "acme", Type: "threat", Title: "Malware"},
+		{ID: "inc-2", Company: "acme", Type: "threat", Title: "Other", Key: "given"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MoveToFailed(2, "CW 500"); err != nil {
+		t.Fatal(err)
+	}
+	for key, ticket := range map[string]int{"acme|threat|Malware": 41, "closed-one": 7} {
+		if err := s.BeginTicketCreate(IncidentKey{Key: key, Workspace: "acme"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.TicketCreated(key, ticket); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	rawUpdate(t, filepath.Join(dir, FileName), func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket([]byte("ticket_keys")); err != nil {
+			return err
+		}
+		meta := tx.Bucket([]byte("meta"))
+		if err := meta.Delete(keyOutboxFailed); err != nil {
+			return err
+		}
+		if err := meta.Put(keySchemaVersion, itob(2)); err != nil {
+			return err
+		}
+		for _, name := range []string{"pending", "failed"} {
+			b := tx.Bucket([]byte("outbox")).Bucket([]byte(name))
+			var ks, vs [][]byte
+			_ = b.ForEach(func(k, v []byte) error {
+				var m map[string]any
+				_ = json.Unmarshal(v, &m)
+				delete(m, "key")
+				nv, _ := json.Marshal(m)
+				ks, vs = append(ks, bytes.Clone(k)), append(vs, nv)
+				return nil
+			})
+			for i := range ks {
+				if err := b.Put(ks[i], vs[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func TestMigrateV2(t *testing.T) {
+	dir := t.TempDir()
+	writeV2Fixture(t, dir)
+	s := openT(t, dir, Options{})
+	if got := s.FailedLen(); got != 1 {
+		t.Errorf("FailedLen = %d, want 1 (counted by the migration)", got)
+	}
+	for ticket, want := range map[int]string{41: "acme|threat|Malware", 7: "closed-one"} {
+		if k, err := s.IncidentKeyByTicket(ticket); err != nil || k.Key != want {
+			t.Errorf("key of ticket %d = %q, %v; want %q", ticket, k.Key, err, want)
+		}
+	}
+	due, err := s.PeekDue(time.Now(), 10)
+	if err != nil || len(due) != 1 || due[0].Key != "acme|threat|Malware" {
+		t.Fatalf("pending after migration: %+v %v", due, err)
+	}
+	failed, err := s.FailedItems()
+	if err != nil || len(failed) != 1 || failed[0].Key != "given" {
+		t.Fatalf("failed after migration: %+v %v", failed, err)
 	}
 }
