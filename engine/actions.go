@@ -55,8 +55,6 @@ func (a *actionPoller) run(ctx context.Context) {
 	}
 }
 
-// Poll checks for action notes now (the health view's "check now", tests).
-func (e *Engine) Poll(ctx context.Context) error { return e.actions.poll(ctx) }
 
 func (a *actionPoller) poll(ctx context.Context) error {
 	a.mu.Lock()
@@ -230,13 +228,8 @@ func (a *actionPoller) process(ctx context.Context, it storage.OutboxItem, ak *a
 }
 
 func (a *actionPoller) keyOf(ticketID int) (storage.IncidentKey, bool) {
-	keys, _ := a.e.store.IncidentKeys()
-	for _, k := range keys {
-		if k.TicketID == ticketID {
-			return k, true
-		}
-	}
-	return storage.IncidentKey{}, false
+	k, err := a.e.store.IncidentKeyByTicket(ticketID)
+	return k, err == nil
 }
 
 // runCommand executes the configured command with the request on stdin and

@@ -93,7 +93,7 @@ func (r *rig) parkedAction(id, key, action string) (int, storage.OutboxItem) {
 
 func (r *rig) poll() {
 	r.t.Helper()
-	if err := r.eng.Poll(context.Background()); err != nil {
+	if err := r.eng.actions.poll(context.Background()); err != nil {
 		r.t.Fatal(err)
 	}
 }

@@ -53,6 +53,7 @@ func (e *Engine) Reconnect() {
 		e.cwState, e.paused, e.pauseReason = "ok", false, ""
 	}
 	e.pauseMu.Unlock()
+	e.healthChanged()
 	e.poke()
 }
 
@@ -74,6 +75,7 @@ func (e *Engine) Client() *cwclient.Client {
 // noteCWResult records how the last ConnectWise call went, for health, and
 // pauses forwarding on 401/403.
 func (e *Engine) noteCWResult(err error, company string) {
+	defer e.healthChanged()
 	e.pauseMu.Lock()
 	defer e.pauseMu.Unlock()
 	if err == nil {
@@ -131,6 +133,7 @@ func (e *Engine) probe(ctx context.Context) {
 			e.paused, e.pauseReason, e.cwState = false, "", "ok"
 			e.pauseMu.Unlock()
 			e.log.Info("ConnectWise accepts the credentials again; forwarding resumes")
+			e.healthChanged()
 			e.poke()
 		} else {
 			e.noteCWResult(err, "")

@@ -49,7 +49,7 @@ func (e *Engine) dispatch(queues []chan work) (next time.Time) {
 			next = it.NextAttemptAt
 		}
 		if it.Attempts > 0 || notDue && it.Kind != storage.OutboxFlush {
-			key := e.itemKey(it)
+			key := itemKey(it)
 			retrying[key] = true
 			if notDue {
 				blocked[key] = true
@@ -61,7 +61,7 @@ func (e *Engine) dispatch(queues []chan work) (next time.Time) {
 		if _, busy := e.inflight[it.Seq]; busy {
 			continue
 		}
-		key := e.itemKey(it)
+		key := itemKey(it)
 		if blocked[key] {
 			continue
 		}
@@ -106,35 +106,21 @@ func shard(key string, n int) int {
 }
 
 // itemKey is the ordering key of an item: the incident key for incidents
-// and flushes, the ticket for actions. Caller holds e.mu.
-func (e *Engine) itemKey(it storage.OutboxItem) string {
-	if k, ok := e.itemKeys[it.Seq]; ok {
-		return k
-	}
-	k := it.Ref
+// (carried on the item since enqueue, so no incident is read here) and
+// flushes, the ticket for actions.
+func itemKey(it storage.OutboxItem) string {
 	switch it.Kind {
 	case storage.OutboxIncident:
-		if inc, err := e.store.Incident(it.Ref); err == nil {
-			k = incidentKey(inc)
+		if it.Key != "" {
+			return it.Key
 		}
 	case storage.OutboxAction:
 		ticket, _, _ := strings.Cut(it.Ref, "/") // Ref is ticket/note
-		k = "action:" + ticket
+		return "action:" + ticket
 	case storage.OutboxUsage:
-		k = "usage:" + it.Ref
+		return "usage:" + it.Ref
 	}
-	if len(e.itemKeys) > 100_000 {
-		clear(e.itemKeys)
-	}
-	e.itemKeys[it.Seq] = k
-	return k
-}
-
-// incidentKey is the dedup key: the given one, or the default the intake
-// would have given it.
-func incidentKey(inc storage.Incident) string {
-	if inc.Key != "" {
-		return inc.Key
-	}
-	return storage.DefaultIncidentKey(inc.Company, inc.Type, inc.Title)
+	// A flush's Ref is its key. An incident item without a key (written by
+	// hand; v3 keys every one) orders by itself.
+	return it.Ref
 }

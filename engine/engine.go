@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,23 +77,11 @@ type Engine struct {
 	mu       sync.Mutex
 	inflight map[uint64]string // seq → key
 	keyBusy  map[string]int    // key → items of it in flight
-	itemKeys map[uint64]string // seq → key, a cache to avoid rereading incidents
 	pass     uint64            // dispatch passes so far
 
 	resolver *resolver
 	actions  *actionPoller
-}
-
-// Health is what the health view and /healthz show.
-type Health struct {
-	ConnectWise   string // ok|unauthorized|forbidden|unreachable|unconfigured
-	Paused        bool
-	PauseReason   string
-	Queue, Failed int
-	Retries       int64
-	LastError     string
-	LastErrorAt   time.Time
-	CompanyErrors map[string]string // workspace or company → last error
+	health   healthHub
 }
 
 // New builds an engine. It does no I/O with ConnectWise.
@@ -133,8 +120,8 @@ func New(o Options) (*Engine, error) {
 		companyErrs: map[string]string{},
 		inflight:    map[uint64]string{},
 		keyBusy:     map[string]int{},
-		itemKeys:    map[uint64]string{},
 	}
+	e.health.init()
 	e.m = newMetrics(o.Registry, e)
 	e.resolver = newResolver(e)
 	e.actions = newActionPoller(e)
@@ -142,26 +129,8 @@ func New(o Options) (*Engine, error) {
 	return e, nil
 }
 
-// Health reports the engine's state.
-func (e *Engine) Health() Health {
-	h := Health{Queue: e.store.QueueLen(), Retries: e.retries.Load()}
-	// Read outside pauseMu: workers take it after every ConnectWise call.
-	if failed, err := e.store.FailedItems(); err == nil {
-		h.Failed = len(failed)
-	}
-	e.pauseMu.Lock()
-	defer e.pauseMu.Unlock()
-	h.ConnectWise, h.Paused, h.PauseReason = e.cwState, e.paused, e.pauseReason
-	h.LastError, h.LastErrorAt = e.lastErr, e.lastErrAt
-	h.CompanyErrors = maps.Clone(e.companyErrs)
-	return h
-}
-
-// Submit stores incidents durably (as the intake does) and wakes the engine.
+// Submit stores incidents durably, as the intake does.
 func (e *Engine) Submit(ctx context.Context, incs []storage.Incident) (accepted, duplicates int, err error) {
-	accepted, duplicates, err = e.store.EnqueueIncidents(ctx, incs)
-	if accepted > 0 {
-		e.poke()
-	}
-	return accepted, duplicates, err
+	// The store's outbox change wakes the dispatcher, as for the intake.
+	return e.store.EnqueueIncidents(ctx, incs)
 }

@@ -30,7 +30,9 @@ func (e *Engine) process(ctx context.Context, it storage.OutboxItem) bool {
 	default:
 		err = permanent(fmt.Errorf("unknown outbox item kind %q", it.Kind))
 	}
-	return e.settle(it, a, err)
+	finished := e.settle(it, a, err)
+	e.healthChanged()
+	return finished
 }
 
 // settle records an item's outcome and reports whether the item is
@@ -105,7 +107,7 @@ func (e *Engine) fail(it storage.OutboxItem, err error) {
 		ev := storage.FeedEvent{Kind: storage.FeedFailed, Message: msg}
 		if it.Kind == storage.OutboxIncident {
 			if inc, err := t.Incident(it.Ref); err == nil {
-				ev.IncidentID, ev.Key, ev.Company, ev.Severity, ev.TicketID = inc.ID, incidentKey(inc), inc.Company, inc.Severity, inc.TicketID
+				ev.IncidentID, ev.Key, ev.Company, ev.Severity, ev.TicketID = inc.ID, storage.KeyOf(inc), inc.Company, inc.Severity, inc.TicketID
 				if err := t.SetIncidentState(inc.ID, storage.StateFailed, 0, msg); err != nil {
 					return err
 				}

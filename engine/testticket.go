@@ -22,7 +22,7 @@ func (e *Engine) SendTestTicket(ctx context.Context, alertType, workspace string
 		ID: id, Type: alertType, Company: workspace, Severity: "low", Status: "firing",
 		Title:       "Test ticket from cwbridge (" + alertType + ")",
 		Description: "Sent from the alert routing screen to check this route. Safe to close.",
-		Key:         "cwbridge-test|" + id, OccurredAt: now, ReceivedAt: now, State: storage.StateQueued,
+		Key:         "cwbridge-test|" + id, OccurredAt: now,
 	}
 	if _, _, err := e.Submit(ctx, []storage.Incident{inc}); err != nil {
 		return 0, err

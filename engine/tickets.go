@@ -33,7 +33,7 @@ func (e *Engine) processIncident(ctx context.Context, it storage.OutboxItem, a *
 	case storage.StateTicketed, storage.StateNoted, storage.StateClosed, storage.StateDropped:
 		return nil // already done: a redelivery after a crash
 	}
-	key := incidentKey(inc)
+	key := storage.KeyOf(inc)
 	tgt, drop, err := e.target(ctx, inc)
 	if err != nil {
 		return err

@@ -8,9 +8,9 @@ import (
 	"github.com/cwbridge/cwbridge/storage"
 )
 
-// Poke wakes the dispatcher (new work arrived). It never blocks.
-func (e *Engine) Poke() { e.poke() }
-
+// poke wakes the dispatcher: a key is free again, or forwarding resumed.
+// New work needs no poke: the store's outbox change wakes it. It never
+// blocks.
 func (e *Engine) poke() {
 	select {
 	case e.wake <- struct{}{}:
@@ -51,9 +51,13 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}(queues[i])
 	}
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); e.actions.run(ctx) }()
 	go func() { defer wg.Done(); e.probe(ctx) }()
+	go func() { defer wg.Done(); e.relayHealth(ctx) }()
+	// New work (the intake's, the engine's own, a retried failed item)
+	// wakes the dispatcher through the store's own change events.
+	outbox := e.store.Subscribe(ctx, storage.ChangeOutbox)
 
 	// The timer wakes the dispatcher when the next retry or fold flush is
 	// due (or after idleWake, as a safety net).
@@ -70,6 +74,8 @@ func (e *Engine) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-e.wake:
+		case <-outbox:
+			e.healthChanged()
 		case <-timer.C:
 		}
 	}
@@ -99,7 +105,6 @@ type work struct {
 func (e *Engine) release(w work) {
 	e.mu.Lock()
 	delete(e.inflight, w.it.Seq)
-	delete(e.itemKeys, w.it.Seq)
 	free := false
 	if e.keyBusy[w.key]--; e.keyBusy[w.key] <= 0 {
 		delete(e.keyBusy, w.key)

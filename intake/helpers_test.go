@@ -31,7 +31,7 @@ type harness struct {
 // edit may change the options before New.
 func newHarness(t *testing.T, edit func(*Options)) *harness {
 	t.Helper()
-	st, err := storage.Open(t.TempDir(), storage.Options{})
+	st, err := storage.Open(t.TempDir(), storage.Options{Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}

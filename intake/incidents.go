@@ -87,11 +87,7 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) {
 		writeItemError(w, ierr)
 		return
 	}
-	now := s.o.Now().UTC()
-	for i := range incs {
-		incs[i].ReceivedAt = now
-		incs[i].State = storage.StateQueued
-	}
+	// The store stamps state and receipt time, in the commit.
 	accepted, dups, err := s.o.Store.EnqueueIncidents(r.Context(), incs)
 	switch {
 	case errors.Is(err, storage.ErrClosed), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -113,9 +109,6 @@ func (s *Server) postIncidents(w http.ResponseWriter, r *http.Request) {
 	}
 	s.m.accepted.Add(float64(accepted))
 	s.m.duplicates.Add(float64(dups))
-	if accepted > 0 {
-		s.o.OnAccepted()
-	}
 	writeJSON(w, http.StatusAccepted, struct {
 		Accepted   int `json:"accepted"`
 		Duplicates int `json:"duplicates"`

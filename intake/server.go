@@ -44,9 +44,6 @@ type Options struct {
 	KnownAlertType func(string) bool
 	// Health reports the ConnectWise side for /healthz. nil: "unknown".
 	Health func() Health
-	// OnAccepted is called after incidents or usage were durably stored, to
-	// wake the engine. It must not block.
-	OnAccepted func()
 	// Registry receives the intake's metrics and is what /metrics serves.
 	// nil: a private registry (with Go and process collectors).
 	Registry *prometheus.Registry
@@ -89,9 +86,6 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Health == nil {
 		o.Health = func() Health { return Health{ConnectWise: "unknown"} }
-	}
-	if o.OnAccepted == nil {
-		o.OnAccepted = func() {}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -60,7 +60,6 @@ func (s *Server) postUsage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "cannot store the usage; retry later")
 		return
 	}
-	s.o.OnAccepted()
 	writeJSON(w, http.StatusAccepted, req)
 }
 

@@ -82,10 +82,9 @@ func (s *Store) prepareEnqueue(incs []Incident) (*enqueueReq, error) {
 		case utf8.RuneCountInString(inc.ID) > MaxIncidentIDLen:
 			return nil, invalid("incident %d: id longer than %d characters", i, MaxIncidentIDLen)
 		}
-		inc.State = StateQueued
-		if inc.ReceivedAt.IsZero() {
-			inc.ReceivedAt = now
-		}
+		// The store alone stamps these: an accepted incident is queued as
+		// of the commit's clock.
+		inc.State, inc.ReceivedAt = StateQueued, now
 		v, err := json.Marshal(inc)
 		if err != nil {
 			return nil, err

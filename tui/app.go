@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -23,6 +22,7 @@ type App struct {
 	pages  [common.NumPages]common.Page
 	active common.PageID
 
+	healthCh   <-chan common.Health // pushed by the engine; nil without one
 	health     common.Health
 	haveHealth bool
 	help       help.Model
@@ -39,6 +39,9 @@ func New(ctx context.Context, o Options) *App {
 	c := newCommon(ctx, o)
 	a := &App{c: c, cancel: cancel, help: help.New(), version: strings.TrimPrefix(o.Version, "cwbridge "), w: 80, h: 24}
 	a.help.Styles = c.Styles.Help
+	if o.Backend != nil {
+		a.healthCh = o.Backend.WatchHealth(ctx)
+	}
 	a.pages = newPages(c, o)
 	if !setup.NeedsOnboarding(o.Store) {
 		a.active = common.PageFeed
@@ -50,20 +53,27 @@ func New(ctx context.Context, o Options) *App {
 type healthMsg struct{ h common.Health }
 
 func (a *App) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestBackgroundColor, a.pollHealth()}
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, a.waitHealth()}
 	for _, p := range a.pages {
 		cmds = append(cmds, p.Init())
 	}
 	return tea.Batch(cmds...)
 }
 
-// pollHealth reads the engine's health (in a command: it may take a lock).
-func (a *App) pollHealth() tea.Cmd {
-	b := a.c.Backend
-	if b == nil {
+// waitHealth waits for the engine's next health report (the first comes
+// at once); each one re-arms it.
+func (a *App) waitHealth() tea.Cmd {
+	ch := a.healthCh
+	if ch == nil {
 		return nil
 	}
-	return func() tea.Msg { return healthMsg{b.Health()} }
+	return func() tea.Msg {
+		h, ok := <-ch
+		if !ok {
+			return nil // the session ended
+		}
+		return healthMsg{h}
+	}
 }
 
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -79,7 +89,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case healthMsg:
 		a.health, a.haveHealth = msg.h, true
 		cmds := a.broadcast(common.HealthMsg{Health: msg.h})
-		cmds = append(cmds, a.c.Tick(time.Second, func(time.Time) tea.Msg { return a.pollHealth()() }))
+		cmds = append(cmds, a.waitHealth())
 		return a, tea.Batch(cmds...)
 	case common.PageMsg:
 		return a, a.pages[msg.Page].Update(msg.Msg)

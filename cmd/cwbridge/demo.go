@@ -249,7 +249,7 @@ func generate(ctx context.Context, eng submitter, workspaces []string, every tim
 		}
 		inc.ID = fmt.Sprintf("demo-%d-%d", run, n)
 		now := time.Now().UTC()
-		inc.OccurredAt, inc.ReceivedAt, inc.State = now, now, storage.StateQueued
+		inc.OccurredAt = now
 		if inc.Status == "" {
 			inc.Status = "firing"
 		}

@@ -150,7 +150,7 @@ func startIntake(bg *background, cfg *config.Config, st *storage.Store, eng *eng
 		Health: func() intake.Health {
 			return intake.Health{ConnectWise: eng.Health().ConnectWise}
 		},
-		OnAccepted: eng.Poke, Registry: reg, Logger: log,
+		Registry: reg, Logger: log,
 	})
 	if err != nil {
 		return err

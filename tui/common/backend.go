@@ -11,7 +11,10 @@ type Health = engine.Health
 
 // Backend is what the TUI needs from the forwarding engine.
 type Backend interface {
-	Health() Health
+	// WatchHealth delivers the engine's health at once and again whenever
+	// it changes, until ctx ends (then the channel closes). Screens wait on
+	// it instead of polling.
+	WatchHealth(ctx context.Context) <-chan Health
 	// SendTestTicket creates one real ticket through the route of alertType
 	// for workspace ("" = the fallback company) and returns its id.
 	SendTestTicket(ctx context.Context, alertType, workspace string) (ticketID int, err error)

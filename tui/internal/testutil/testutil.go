@@ -235,7 +235,15 @@ type Backend struct {
 	Reconnects int
 }
 
-func (b *Backend) Health() common.Health { b.mu.Lock(); defer b.mu.Unlock(); return b.H }
+// WatchHealth delivers H once; the channel closes with ctx.
+func (b *Backend) WatchHealth(ctx context.Context) <-chan common.Health {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ch := make(chan common.Health, 1)
+	ch <- b.H
+	context.AfterFunc(ctx, func() { close(ch) })
+	return ch
+}
 func (b *Backend) SendTestTicket(_ context.Context, alertType, workspace string) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
