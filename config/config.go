@@ -24,6 +24,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/internal/secret"
 )
 
@@ -40,7 +41,7 @@ const (
 
 // Defaults (see config.example.toml).
 const (
-	DefaultAPIVersion           = "2025.8"
+	DefaultAPIVersion           = cwclient.DefaultAPIVersion
 	DefaultMaxBodyBytes         = 1 << 20
 	DefaultSSHHostKey           = "data/ssh_host_ed25519"
 	DefaultSSHAuthorizedKeys    = "authorized_keys"

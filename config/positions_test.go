@@ -93,10 +93,21 @@ func TestParentPath(t *testing.T) {
 }
 
 // The scanner never panics or loops, even on text the parser would refuse.
-func TestScanPositionsGarbage(t *testing.T) {
+// FuzzScanPositions: on any text, the scanner stops without panicking and
+// every line it reports lies inside the text (it runs only on text the
+// TOML parser accepted, but must never crash or invent a line on the rest).
+func FuzzScanPositions(f *testing.F) {
 	for _, s := range []string{"", "[", "[[", "a", "a =", "a = [", "a = {", "\"", "'", `"\`, `a = """`, `a = '''`,
 		"[a", "[[a]", "= 1", "a = [1 2]", "a = {b}", "a = \"\\", `"\u12"= 1`, strings.Repeat("[", 5000),
-		"a = " + strings.Repeat("[", 5000), "a = " + strings.Repeat("{b=", 3000)} {
-		scanPositions(s)
+		"a = " + strings.Repeat("[", 5000), "a = " + strings.Repeat("{b=", 3000), "[t]\na = 1\n[[u]]\nb = 2\n"} {
+		f.Add(s)
 	}
+	f.Fuzz(func(t *testing.T, text string) {
+		lines := strings.Count(text, "\n") + 1
+		for _, e := range scanPositions(text).order {
+			if e.line < 1 || e.line > lines {
+				t.Fatalf("position line %d outside the text's %d lines: %+v", e.line, lines, e)
+			}
+		}
+	})
 }

@@ -18,11 +18,16 @@ import (
 	"time"
 )
 
+// DefaultVersion is the ConnectWise release the simulator plays. It is
+// the server's own fact, so it is not taken from cwclient: a client that
+// asks for another version must be told so, as ConnectWise would.
+const DefaultVersion = "2025.8"
+
 // Options configure a simulator. Zero values give deterministic defaults.
 type Options struct {
 	CompanyID, PublicKey, PrivateKey, ClientID string
 	Codebase                                   string // default "v2025_8/"
-	Version                                    string // server API version, default "2025.8"
+	Version                                    string // server API version, default DefaultVersion
 	Companies                                  int    // seeded client companies (default 25), plus "Catchall"
 	Seed                                       int64  // default 1
 	Faults                                     Faults
@@ -92,13 +97,13 @@ func New(opts Options) *Server {
 		opts.Seed = 1
 	}
 	if opts.Codebase == "" {
-		opts.Codebase = "v2025_8/"
+		opts.Codebase = "v" + strings.ReplaceAll(DefaultVersion, ".", "_") + "/"
 	}
 	if !strings.HasSuffix(opts.Codebase, "/") {
 		opts.Codebase += "/"
 	}
 	if opts.Version == "" {
-		opts.Version = "2025.8"
+		opts.Version = DefaultVersion
 	}
 	if opts.Companies <= 0 {
 		opts.Companies = 25

@@ -55,7 +55,6 @@ func (a *actionPoller) run(ctx context.Context) {
 	}
 }
 
-
 func (a *actionPoller) poll(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -209,8 +209,8 @@ func (r *resolver) table(ctx context.Context, kind storage.LookupKind, board int
 	return t, nil
 }
 
-// FetchLookup reads one lookup table from ConnectWise. The screens use it
-// too, so the engine and the TUI cache the same thing.
+// FetchLookup reads one lookup table from ConnectWise for the resolver,
+// which caches it in the store, where the screens read it too.
 func FetchLookup(ctx context.Context, c *cwclient.Client, kind storage.LookupKind, board int) (storage.LookupTable, error) {
 	t := storage.LookupTable{Kind: kind, BoardID: board, FetchedAt: time.Now().UTC()}
 	switch kind {

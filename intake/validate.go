@@ -55,7 +55,7 @@ const (
 
 // Severities and statuses the contract allows.
 var (
-	severities = []string{"low", "medium", "high", "critical"}
+	severities = storage.Severities
 	statuses   = []string{"firing", "resolved"}
 )
 

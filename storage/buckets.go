@@ -73,10 +73,10 @@ var (
 	keyOutboxFailed  = []byte("outbox_failed")
 	keyCompaniesAt   = []byte("companies_fetched_at")
 
-	keyConnection    = []byte("connectwise")
-	keyIntake        = []byte("intake")
-	keyOnboarding    = []byte("onboarding")
-	keyAgreementType = []byte("agreement_type")
+	keyConnection    = []byte(SettingConnection)
+	keyIntake        = []byte(SettingIntake)
+	keyOnboarding    = []byte(SettingOnboarding)
+	keyAgreementType = []byte(SettingAgreementType)
 )
 
 // getBucket walks p. A missing bucket is an error rather than a nil that

@@ -167,8 +167,8 @@ type Tx struct {
 	tx           *bolt.Tx
 	now          time.Time
 	changes      []Change
-	pendingDelta int64 // outbox/pending items added minus removed
-	failedDelta  int64 // outbox/failed likewise
+	pendingDelta int64    // outbox/pending items added minus removed
+	failedDelta  int64    // outbox/failed likewise
 	keysWritten  []string // incident keys this tx wrote; see keyCache
 }
 

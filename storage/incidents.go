@@ -39,6 +39,10 @@ type Incident struct {
 	Error      string        `json:"error,omitempty"`
 }
 
+// Severities are an incident's severities, lowest first: the intake
+// accepts these, the screens filter by them.
+var Severities = []string{"low", "medium", "high", "critical"}
+
 // MaxIncidentIDLen is the contract's limit on an incident id.
 const MaxIncidentIDLen = 200
 

@@ -20,17 +20,17 @@ const (
 // OutboxItem is one piece of pending work. Delivery is at least once: the
 // engine acks after the work is done, so a crash repeats it.
 type OutboxItem struct {
-	Seq           uint64     `json:"seq"` // the key; FIFO order
-	Kind          OutboxKind `json:"kind"`
-	Ref           string     `json:"ref"`
+	Seq  uint64     `json:"seq"` // the key; FIFO order
+	Kind OutboxKind `json:"kind"`
+	Ref  string     `json:"ref"`
 	// Key orders the item among others (the incident key for an incident),
 	// written at enqueue so the dispatcher never reads the incident (v3).
-	Key           string     `json:"key,omitempty"`
-	Attempts      int        `json:"attempts,omitempty"`
-	NextAttemptAt time.Time  `json:"next_attempt_at,omitzero"`
-	LastError     string     `json:"last_error,omitempty"`
-	EnqueuedAt    time.Time  `json:"enqueued_at,omitzero"`
-	FailedAt      time.Time  `json:"failed_at,omitzero"`
+	Key           string    `json:"key,omitempty"`
+	Attempts      int       `json:"attempts,omitempty"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
+	EnqueuedAt    time.Time `json:"enqueued_at,omitzero"`
+	FailedAt      time.Time `json:"failed_at,omitzero"`
 	// Raw keeps the bytes of a record that could not be decoded when it was
 	// moved to failed, so nothing is thrown away unseen.
 	Raw string `json:"raw,omitempty"`

@@ -10,7 +10,7 @@ type ChangeKind string
 
 const (
 	ChangeFeed       ChangeKind = "feed"       // a feed event was appended; Change.Event holds it
-	ChangeSettings   ChangeKind = "settings"   // Key: connectwise, intake, onboarding, agreement_type
+	ChangeSettings   ChangeKind = "settings"   // Key: one of the Setting names below
 	ChangeProducts   ChangeKind = "products"   // Key: product key
 	ChangeWorkspaces ChangeKind = "workspaces" // Key: workspace key
 	ChangeRoutes     ChangeKind = "routes"     // Key: alert type
@@ -18,6 +18,14 @@ const (
 	ChangeLookups    ChangeKind = "lookups"    // Key: lookup table name
 	ChangeOutbox     ChangeKind = "outbox"     // new work is pending (once per commit, not per item)
 	ChangeUsage      ChangeKind = "usage"      // Key: workspace 0x00 product
+)
+
+// The settings records, by their key in settings/ and in ChangeSettings.
+const (
+	SettingConnection    = "connectwise"
+	SettingIntake        = "intake"
+	SettingOnboarding    = "onboarding"
+	SettingAgreementType = "agreement_type"
 )
 
 // Change is one notification. Missed counts the changes this subscriber lost

@@ -93,9 +93,6 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, tea.Batch(cmds...)
 	case common.PageMsg:
 		return a, a.pages[msg.Page].Update(msg.Msg)
-	case common.GotoMsg:
-		a.switchTo(msg.Page)
-		return a, nil
 	case tea.KeyPressMsg:
 		return a, a.key(msg)
 	}

@@ -14,8 +14,7 @@ import (
 	"github.com/cwbridge/cwbridge/tui/common"
 )
 
-// Backend is what the TUI needs from the engine; cmd/cwbridge adapts
-// *engine.Engine to it.
+// Backend is what the TUI needs from the engine; *engine.Engine is one.
 type Backend = common.Backend
 
 // Health mirrors engine.Health.

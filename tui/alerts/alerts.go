@@ -102,7 +102,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case common.ChangesMsg:
 		cmds := []tea.Cmd{m.loadRoutes(), msg.Next}
 		for _, ch := range msg.Changes {
-			if ch.Kind == storage.ChangeSettings && ch.Key == "connectwise" {
+			if ch.Kind == storage.ChangeSettings && ch.Key == storage.SettingConnection {
 				// New credentials: the cached tables may be another site's.
 				m.asked = map[int]bool{0: true}
 				m.setStatus("", false)

@@ -58,14 +58,5 @@ func Route(page PageID, cmd tea.Cmd) tea.Cmd {
 	}
 }
 
-// GotoMsg asks the root to switch pages.
-type GotoMsg struct{ Page PageID }
-
-// Goto is a command that switches to page.
-func Goto(page PageID) tea.Cmd { return func() tea.Msg { return GotoMsg{page} } }
-
 // HealthMsg carries a fresh engine health snapshot to every page.
 type HealthMsg struct{ Health Health }
-
-// ErrorMsg is an error to show in the status line.
-type ErrorMsg struct{ Err error }

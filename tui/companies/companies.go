@@ -173,7 +173,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			switch {
 			case ch.Kind == storage.ChangeCompanies:
 				companies = true
-			case ch.Kind == storage.ChangeSettings && ch.Key == "connectwise":
+			case ch.Kind == storage.ChangeSettings && ch.Key == storage.SettingConnection:
 				creds = true
 			case ch.Kind == storage.ChangeWorkspaces:
 				workspaces = true

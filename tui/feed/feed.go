@@ -19,7 +19,7 @@ import (
 const Keep = 10000
 
 var kinds = []storage.FeedKind{"", storage.FeedCreated, storage.FeedNoted, storage.FeedClosed, storage.FeedReopened, storage.FeedAction, storage.FeedFailed, storage.FeedDropped}
-var severities = []string{"", "low", "medium", "high", "critical"}
+var severities = append([]string{""}, storage.Severities...) // "" is "any"
 
 // Model is the Feed page.
 type Model struct {
