@@ -101,9 +101,7 @@ func (c *Client) Additions(ctx context.Context, agreementID int, q Query) ([]Add
 // is not retried when its outcome is unknown: list the additions before
 // creating again.
 func (c *Client) CreateAddition(ctx context.Context, agreementID int, a Addition) (Addition, error) {
-	var out Addition
-	err := c.call(ctx, request{method: http.MethodPost, path: additionsPath(agreementID), body: a}, &out)
-	return out, err
+	return create(ctx, c, additionsPath(agreementID), a, func(x Addition) int { return x.ID })
 }
 
 // SetAdditionQuantity patches an addition's quantity.
@@ -120,9 +118,7 @@ func (c *Client) CatalogItems(ctx context.Context, q Query) iter.Seq2[CatalogIte
 // CreateCatalogItem creates a product; ConnectWise rejects a duplicate
 // identifier with a validation error (code ObjectExists).
 func (c *Client) CreateCatalogItem(ctx context.Context, item CatalogItem) (CatalogItem, error) {
-	var out CatalogItem
-	err := c.call(ctx, request{method: http.MethodPost, path: "procurement/catalog", body: item}, &out)
-	return out, err
+	return create(ctx, c, "procurement/catalog", item, func(x CatalogItem) int { return x.ID })
 }
 
 func (c *Client) ProductSubCategories(ctx context.Context) ([]ProductSubCategory, error) {
@@ -137,9 +133,7 @@ func (c *Client) ProductTypes(ctx context.Context) ([]ProductType, error) {
 // KindOutcomeUnknown error instead of retrying: search by externalXRef
 // (TicketsByXRef) before creating again.
 func (c *Client) CreateTicket(ctx context.Context, t Ticket) (Ticket, error) {
-	var out Ticket
-	err := c.call(ctx, request{method: http.MethodPost, path: "service/tickets", body: t}, &out)
-	return out, err
+	return create(ctx, c, "service/tickets", t, func(x Ticket) int { return x.ID })
 }
 
 func (c *Client) Ticket(ctx context.Context, id int) (Ticket, error) {
@@ -186,7 +180,5 @@ func (c *Client) AddNote(ctx context.Context, ticketID int, n Note) (Note, error
 		return Note{}, &Error{Kind: KindConfig, Method: http.MethodPost, Path: notesPath(ticketID),
 			Message: "a note needs detailDescriptionFlag, internalAnalysisFlag or resolutionFlag"}
 	}
-	var out Note
-	err := c.call(ctx, request{method: http.MethodPost, path: notesPath(ticketID), body: n}, &out)
-	return out, err
+	return create(ctx, c, notesPath(ticketID), n, func(x Note) int { return x.ID })
 }

@@ -31,6 +31,10 @@ import (
 // DefaultAPIVersion is the model version we pin in the Accept header.
 const DefaultAPIVersion = "2025.8"
 
+// DefaultMaxRetryAfter is the longest one Retry-After holds calls back
+// unless Config.MaxRetryAfter says otherwise.
+const DefaultMaxRetryAfter = 5 * time.Minute
+
 // Config is what a client needs. PrivateKey is a secret: the client sends
 // it only inside the Authorization header and never prints it.
 type Config struct {
@@ -47,7 +51,11 @@ type Config struct {
 	MaxRequestsPerMinute int
 	// Timeout bounds each attempt (default 30s); callers' contexts still apply.
 	Timeout time.Duration
-	Retry   RetryPolicy
+	// MaxRetryAfter caps how long one 429's Retry-After holds every call
+	// back (default DefaultMaxRetryAfter): a misconfigured proxy's "wait a
+	// day" must not stop forwarding for a day. A capped wait is logged.
+	MaxRetryAfter time.Duration
+	Retry         RetryPolicy
 	// HTTPClient is used as is when set (tests); its Timeout is ignored in
 	// favour of per-attempt contexts.
 	HTTPClient *http.Client
@@ -161,6 +169,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxRetryAfter <= 0 {
+		cfg.MaxRetryAfter = DefaultMaxRetryAfter
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
@@ -351,7 +362,7 @@ func (c *Client) gen() uint64 {
 func (c *Client) ctxErr(r request, err error, last *Error) error {
 	e := &Error{Kind: KindNetwork, Method: r.method, Path: r.path, Err: err}
 	if last != nil {
-		e.Kind, e.Status, e.Code, e.RetryAfter, e.Fields = last.Kind, last.Status, last.Code, last.RetryAfter, last.Fields
+		e.Kind, e.Status, e.Code, e.RetryAfter, e.RetryAfterAsked, e.Fields = last.Kind, last.Status, last.Code, last.RetryAfter, last.RetryAfterAsked, last.Fields
 		e.Message = strings.TrimSpace(last.Message + " (gave up: " + err.Error() + ")")
 	}
 	return e
@@ -511,8 +522,14 @@ func (c *Client) attempt(ctx context.Context, r request, payload []byte) (*respo
 	e.parseErrorBody(resp.Header.Get("Content-Type"), raw)
 	if e.Kind == KindRateLimited {
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
+		if e.RetryAfter > c.cfg.MaxRetryAfter {
+			e.RetryAfterAsked, e.RetryAfter = e.RetryAfter, c.cfg.MaxRetryAfter
+			c.log.Warn("connectwise asked to wait longer than the cap; waiting the cap",
+				"retry_after", e.RetryAfterAsked, "cap", e.RetryAfter, "path", r.path)
+		} else {
+			c.log.Warn("connectwise rate limit", "retry_after", e.RetryAfter, "path", r.path)
+		}
 		c.block(e.RetryAfter)
-		c.log.Warn("connectwise rate limit", "retry_after", e.RetryAfter, "path", r.path)
 	}
 	if e.Hint == "" {
 		e.Hint = hintFor(e)
@@ -602,9 +619,31 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 		return nil
 	}
 	if err := decodeJSON(resp.body, out); err != nil {
-		return &Error{Kind: KindBadResponse, Method: r.method, Path: r.path, Status: resp.status, Message: err.Error(), Err: err}
+		kind := KindBadResponse
+		if !r.idempotent {
+			// The write was answered 2xx, so it most likely landed: only a
+			// search can tell, never a second write.
+			kind = KindOutcomeUnknown
+		}
+		return &Error{Kind: kind, Method: r.method, Path: r.path, Status: resp.status, Message: "unreadable answer: " + err.Error(), Err: err}
 	}
 	return nil
+}
+
+// create POSTs body and decodes the new record. A 2xx that names no
+// record (id ≤ 0, or a body that does not decode) is no success: the write
+// may have landed, so it reports an outcome-unknown error and the caller
+// searches before it creates again.
+func create[T any](ctx context.Context, c *Client, path string, body any, id func(T) int) (T, error) {
+	var out T
+	if err := c.call(ctx, request{method: http.MethodPost, path: path, body: body}, &out); err != nil {
+		return out, err
+	}
+	if id(out) <= 0 {
+		return out, &Error{Kind: KindOutcomeUnknown, Method: http.MethodPost, Path: path, Status: http.StatusOK,
+			Message: fmt.Sprintf("the answer names no new record (id %d); it may or may not have been created", id(out))}
+	}
+	return out, nil
 }
 
 // decodeJSON decodes exactly one JSON value and rejects trailing garbage.

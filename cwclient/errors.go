@@ -89,9 +89,12 @@ type Error struct {
 	Code       string // ConnectWise "code" (or "error" in a 429 body)
 	Message    string // ConnectWise "message", or our explanation
 	Fields     []FieldError
-	RetryAfter time.Duration // for KindRateLimited
-	Hint       string        // what to do about it, in plain words
-	Err        error         // underlying cause (network, JSON, context)
+	RetryAfter time.Duration // for KindRateLimited: how long calls are held back
+	// RetryAfterAsked is what ConnectWise asked for when it was over the
+	// client's cap (RetryAfter is then the cap); zero otherwise.
+	RetryAfterAsked time.Duration
+	Hint            string // what to do about it, in plain words
+	Err             error  // underlying cause (network, JSON, context)
 }
 
 func (e *Error) Error() string {
@@ -132,7 +135,9 @@ func (e *Error) Error() string {
 		}
 		b.WriteString(f.Message)
 	}
-	if e.Kind == KindRateLimited && e.RetryAfter > 0 {
+	if e.Kind == KindRateLimited && e.RetryAfterAsked > 0 {
+		fmt.Fprintf(&b, " (retry after %s; ConnectWise asked for %s, over the cap)", e.RetryAfter, e.RetryAfterAsked)
+	} else if e.Kind == KindRateLimited && e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
 	if e.Err != nil && e.Message == "" {

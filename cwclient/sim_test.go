@@ -445,3 +445,48 @@ func TestRetryAfterWindowCarriesToANewClient(t *testing.T) {
 		t.Fatalf("%d requests inside the window", st.InsideRetryAfter)
 	}
 }
+
+// TestHugeRetryAfterIsCapped: one "Retry-After: 86400" holds calls back
+// for the cap, not a day, and the error says what was asked.
+func TestHugeRetryAfterIsCapped(t *testing.T) {
+	sim := cwsim.New(cwsim.Options{Faults: cwsim.Faults{RateLimit: 1, RetryAfter: 24 * time.Hour}})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	c := clientFor(t, srv.URL, sim.Credentials(), func(cfg *cwclient.Config) {
+		cfg.Retry.MaxAttempts = 1
+		cfg.MaxRetryAfter = 300 * time.Millisecond
+	})
+	_, err := c.SystemInfo(context.Background())
+	var ce *cwclient.Error
+	if !errors.As(err, &ce) || ce.Kind != cwclient.KindRateLimited || ce.RetryAfter != 300*time.Millisecond || ce.RetryAfterAsked != 24*time.Hour {
+		t.Fatalf("got %#v, want a 429 capped at 300ms, asked 24h", err)
+	}
+	if !strings.Contains(err.Error(), "over the cap") {
+		t.Errorf("error does not say it was capped: %v", err)
+	}
+	if until := c.HeldUntil(); time.Until(until) > time.Second {
+		t.Fatalf("held until %v, more than the cap", until)
+	}
+	sim.SetFaults(cwsim.Faults{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.SystemInfo(ctx); err != nil {
+		t.Fatalf("after the capped window: %v", err)
+	}
+}
+
+// TestBrokenCreateAnswersAreOutcomeUnknown: a 2xx that names no record is
+// not a success; the caller must search, not trust id 0.
+func TestBrokenCreateAnswersAreOutcomeUnknown(t *testing.T) {
+	for _, f := range []cwsim.Faults{{ZeroIDAnswer: 1}, {TruncatedAnswer: 1}} {
+		sim, c := newSim(t, cwsim.Options{Faults: f})
+		_, err := c.CreateTicket(context.Background(), cwclient.Ticket{Summary: "x", Company: &cwclient.Ref{Identifier: "Catchall"},
+			Board: &cwclient.Ref{Name: "Security"}})
+		if !errors.Is(err, cwclient.ErrOutcomeUnknown) {
+			t.Fatalf("%+v: got %v, want outcome unknown", f, err)
+		}
+		if sim.Stats().ByRoute["POST service/tickets"] != 1 {
+			t.Fatalf("%+v: the create was sent again", f)
+		}
+	}
+}

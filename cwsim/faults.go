@@ -72,11 +72,34 @@ func serveHTML(w http.ResponseWriter) {
 // was committed: the client sees a transport error.
 func (s *Server) loseResponse(w http.ResponseWriter) {
 	s.lost.Add(1)
+	dropConn(w)
+}
+
+// dropConn closes the client's connection without a word.
+func dropConn(w http.ResponseWriter) {
 	if hj, ok := w.(http.Hijacker); ok {
 		if conn, _, err := hj.Hijack(); err == nil {
 			conn.Close()
 			return
 		}
 	}
-	panic(http.ErrAbortHandler) // net/http closes the connection silently
+	panic(http.ErrAbortHandler)
+}
+
+// brokenAnswer answers a committed write 2xx with a body a client cannot
+// use (the record's id zero, or the record cut short), when a fault says
+// so. It reports whether it answered.
+func (s *Server) brokenAnswer(w http.ResponseWriter, status int, body []byte) bool {
+	f := s.faults.Load()
+	switch {
+	case roll(f.ZeroIDAnswer):
+		body = []byte(`{"id":0}`)
+	case roll(f.TruncatedAnswer):
+		body = body[:len(body)/2]
+	default:
+		return false
+	}
+	s.broken.Add(1)
+	writeRaw(w, status, "application/json; charset=utf-8", body)
+	return true
 }

@@ -1,6 +1,9 @@
 package cwsim
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -159,4 +162,66 @@ func TestByRouteKeys(t *testing.T) {
 			t.Errorf("ByRoute[%q] = %d (%v)", k, st.ByRoute[k], st.ByRoute)
 		}
 	}
+}
+
+// TestFaultSlowCommitLandsAfterTheCallerLeft: a create whose caller gave
+// up still commits, later, as ConnectWise does.
+func TestFaultSlowCommitLandsAfterTheCallerLeft(t *testing.T) {
+	s := newTestServer(t, Options{Faults: Faults{SlowCommit: 300 * time.Millisecond}})
+	before := len(s.Records("tickets"))
+	b, _ := json.Marshal(ticketBody(nil))
+	req, _ := http.NewRequest("POST", s.URL()+"/v2025_8/apis/3.0/service/tickets", bytes.NewReader(b))
+	req.Header = authHeaders(s)
+	req.Header.Set("Content-Type", "application/json")
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := testClient.Do(req.WithContext(ctx)); err == nil {
+		t.Fatal("the caller got an answer before the slow commit")
+	}
+	if n := len(s.Records("tickets")); n != before {
+		t.Fatalf("committed before the delay: %d tickets", n)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.Records("tickets")) == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow create never committed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestFaultBrokenAnswers(t *testing.T) {
+	s := newTestServer(t, Options{Faults: Faults{ZeroIDAnswer: 1}})
+	before := len(s.Records("tickets"))
+	r := api(t, s, "POST", "service/tickets", ticketBody(nil))
+	if r.status != 201 || string(r.body) != `{"id":0}` {
+		t.Fatalf("zero-id answer: %d %s", r.status, r.body)
+	}
+	s.SetFaults(Faults{TruncatedAnswer: 1})
+	r = api(t, s, "POST", "service/tickets", ticketBody(nil))
+	if r.status != 201 || json.Valid(r.body) || len(r.body) == 0 {
+		t.Fatalf("truncated answer: %d %s", r.status, r.body)
+	}
+	if n := len(s.Records("tickets")); n != before+2 {
+		t.Fatalf("broken answers must still commit: %d tickets, want %d", n, before+2)
+	}
+	if st := s.Stats(); st.Broken != 2 {
+		t.Fatalf("stats: %+v", st)
+	}
+}
+
+func TestFaultUnreachableDoesNothing(t *testing.T) {
+	s := newTestServer(t, Options{Faults: Faults{Unreachable: true}})
+	before := len(s.Records("tickets"))
+	b, _ := json.Marshal(ticketBody(nil))
+	req, _ := http.NewRequest("POST", s.URL()+"/v2025_8/apis/3.0/service/tickets", bytes.NewReader(b))
+	req.Header = authHeaders(s)
+	if _, err := testClient.Do(req); err == nil {
+		t.Fatal("an unreachable server answered")
+	}
+	if n := len(s.Records("tickets")); n != before || s.Stats().Dropped == 0 {
+		t.Fatalf("unreachable: %d tickets (want %d), %+v", n, before, s.Stats())
+	}
+	s.SetFaults(Faults{})
+	wantStatus(t, api(t, s, "GET", "system/info", nil), 200)
 }

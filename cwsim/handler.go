@@ -23,6 +23,11 @@ type reqCtx struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	arrival := time.Now()
 	f := s.faults.Load()
+	if f.Unreachable {
+		s.dropped.Add(1)
+		dropConn(w)
+		return
+	}
 	path := r.URL.Path
 	if hasPrefixFold(path, "/login/companyinfo/") {
 		if f.HTMLAnswer {

@@ -3,6 +3,7 @@ package cwsim
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Ticket fields: validated and stored; stored as sent (references to
@@ -408,6 +409,9 @@ func (s *Server) handleTicketSearch(w http.ResponseWriter, r *http.Request, rc *
 // commit runs write under the server's write lock and answers with the
 // record it returns, or returns its error (nothing is committed then).
 func (s *Server) commit(w http.ResponseWriter, r *http.Request, rc *reqCtx, status int, write func() (*record, *apiError)) *apiError {
+	if d := s.faults.Load().SlowCommit; d > 0 {
+		time.Sleep(d) // not the request's context: the write lands even if the caller left
+	}
 	s.mu.Lock()
 	rec, e := write()
 	s.mu.Unlock()
@@ -425,5 +429,9 @@ func (s *Server) answerWrite(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 		s.loseResponse(w)
 		return
 	}
-	s.writeJSON(w, rc, status, encodeWithFields(r, rec))
+	body := encodeWithFields(r, rec)
+	if s.brokenAnswer(w, status, body) {
+		return
+	}
+	s.writeJSON(w, rc, status, body)
 }

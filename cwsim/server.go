@@ -41,8 +41,19 @@ type Faults struct {
 	RetryAfter   time.Duration // whole seconds, min 1s
 	Latency      time.Duration
 	LostResponse float64 // committed writes whose answer never arrives
-	HTMLAnswer   bool    // a login page instead of the API (wrong host)
-	SSLRequired  bool    // the cloud host without the api- prefix
+	// SlowCommit delays every write before it commits. The write commits
+	// even when the client gave up meanwhile, as ConnectWise finishes a
+	// create whose caller timed out.
+	SlowCommit time.Duration
+	// ZeroIDAnswer and TruncatedAnswer are committed writes answered 2xx
+	// with a body that is no use: {"id":0}, or the record cut in half.
+	ZeroIDAnswer    float64
+	TruncatedAnswer float64
+	// Unreachable drops every connection before reading the request, as a
+	// host that is down or cut off: nothing is done, nothing answered.
+	Unreachable bool
+	HTMLAnswer  bool // a login page instead of the API (wrong host)
+	SSLRequired bool // the cloud host without the api- prefix
 }
 
 // Stats count what the simulator saw.
@@ -50,6 +61,8 @@ type Stats struct {
 	Requests                   int64
 	ByRoute                    map[string]int64
 	Served500, Served429, Lost int64
+	Broken                     int64 // writes answered with a broken 2xx body
+	Dropped                    int64 // connections dropped while Unreachable
 	InsideRetryAfter           int64
 }
 
@@ -77,6 +90,8 @@ type Server struct {
 	s500      atomic.Int64
 	s429      atomic.Int64
 	lost      atomic.Int64
+	broken    atomic.Int64
+	dropped   atomic.Int64
 	inside    atomic.Int64
 	byRoute   map[string]int64
 	raStart   time.Time // open Retry-After window, if raEnd is in the future
@@ -264,7 +279,8 @@ func (s *Server) Stats() Stats {
 	}
 	s.statsMu.Unlock()
 	return Stats{Requests: s.requests.Load(), ByRoute: m, Served500: s.s500.Load(),
-		Served429: s.s429.Load(), Lost: s.lost.Load(), InsideRetryAfter: s.inside.Load()}
+		Served429: s.s429.Load(), Lost: s.lost.Load(), InsideRetryAfter: s.inside.Load(),
+		Broken: s.broken.Load(), Dropped: s.dropped.Load()}
 }
 
 // ResetStats zeroes the counters (an open Retry-After window stays open).
@@ -276,6 +292,8 @@ func (s *Server) ResetStats() {
 	s.s500.Store(0)
 	s.s429.Store(0)
 	s.lost.Store(0)
+	s.broken.Store(0)
+	s.dropped.Store(0)
 	s.inside.Store(0)
 }
 
