@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -48,6 +49,10 @@ const (
 	DefaultWorkers              = 4
 	DefaultMaxRequestsPerMinute = 600
 	DefaultReopen               = ReopenNew
+	// Peers report creates answered after "upwards of 5" minutes: three
+	// times that before a create is tried again.
+	DefaultCreateSearchWindow = 15 * time.Minute
+	DefaultMaxRetryAfter      = cwclient.DefaultMaxRetryAfter
 )
 
 // Values of engine.reopen.
@@ -123,6 +128,13 @@ type Engine struct {
 	Workers              int    `toml:"workers" json:"workers"`
 	MaxRequestsPerMinute int    `toml:"max_requests_per_minute" json:"max_requests_per_minute"`
 	Reopen               string `toml:"reopen" json:"reopen"` // ReopenNew or ReopenReopen
+	// CreateSearchWindow is how long after a create whose answer never came
+	// (a timeout, a lost or broken answer) the engine keeps searching for
+	// the ticket by externalXRef before it may create it again: ConnectWise
+	// can commit a create minutes after the caller gave up.
+	CreateSearchWindow Duration `toml:"create_search_window" json:"create_search_window"`
+	// MaxRetryAfter caps how long one 429 holds every call back.
+	MaxRetryAfter Duration `toml:"max_retry_after" json:"max_retry_after"`
 }
 
 // Actions is the [actions] section.
@@ -167,6 +179,8 @@ func Default() *Config {
 			Workers:              DefaultWorkers,
 			MaxRequestsPerMinute: DefaultMaxRequestsPerMinute,
 			Reopen:               DefaultReopen,
+			CreateSearchWindow:   Duration{DefaultCreateSearchWindow},
+			MaxRetryAfter:        Duration{DefaultMaxRetryAfter},
 		},
 		set: map[string]struct{}{},
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cwbridge/cwbridge/internal/secret"
 )
@@ -34,9 +35,10 @@ func TestDefaults(t *testing.T) {
 		ConnectWise: ConnectWise{APIVersion: "2025.8"},
 		Intake:      Intake{Listen: "", MaxBodyBytes: 1048576},
 		SSH:         SSH{Listen: "", HostKey: "data/ssh_host_ed25519", AuthorizedKeys: "authorized_keys"},
-		Engine:      Engine{Workers: 4, MaxRequestsPerMinute: 600, Reopen: "new"},
-		Actions:     Actions{Command: ""},
-		set:         map[string]struct{}{},
+		Engine: Engine{Workers: 4, MaxRequestsPerMinute: 600, Reopen: "new",
+			CreateSearchWindow: Duration{15 * time.Minute}, MaxRetryAfter: Duration{5 * time.Minute}},
+		Actions: Actions{Command: ""},
+		set:     map[string]struct{}{},
 	}
 	if got := Default(); !reflect.DeepEqual(*got, want) {
 		t.Fatalf("Default() = %+v\nwant %+v", *got, want)
@@ -125,7 +127,7 @@ max_users = 50
 		ConnectWise: ConnectWise{"na.myconnectwise.net", "mycompany", "pub", secret.New("priv"), "5c8fdc8c-4d58-4d54-9e6a-4f5bde3c5e0b", "2024.12", "Catchall"},
 		Intake:      Intake{"127.0.0.1:8088", secret.New("tok"), 2048},
 		SSH:         SSH{"[::1]:2222", "k", "ak"},
-		Engine:      Engine{8, 100, "reopen"},
+		Engine:      Engine{8, 100, "reopen", Duration{DefaultCreateSearchWindow}, Duration{DefaultMaxRetryAfter}},
 		Actions:     Actions{"/usr/local/bin/act --json"},
 		Routes: []Route{
 			{"threat", true, "Security", "New", "Priority 2 - Quick Response", "Incident", "Closed"},
@@ -309,6 +311,9 @@ var errCases = []errCase{
 	{"rpm 0", "[engine]\nmax_requests_per_minute = 0\n", 2, "engine.max_requests_per_minute", "between 1 and 10000"},
 	{"rpm high", "[engine]\nmax_requests_per_minute = 10001\n", 2, "engine.max_requests_per_minute", "not 10001"},
 	{"reopen", "[engine]\nreopen = \"sometimes\"\n", 2, "engine.reopen", `must be "new" or "reopen", not "sometimes"`},
+	{"duration without unit", "[engine]\ncreate_search_window = \"15\"\n", 2, "engine.create_search_window", `"15" is not a duration`},
+	{"duration as number", "[engine]\nmax_retry_after = 300\n", 2, "engine.max_retry_after", "must be a duration string"},
+	{"duration out of range", "[engine]\n\nmax_retry_after = \"2h\"\n", 3, "engine.max_retry_after", "between 1s and 1h0m0s, not 2h0m0s"},
 
 	// Routes.
 	{"route typo", "[[routes]]\nalert_type = \"malwre\"\nboard = \"S\"\n", 2, "routes[0].alert_type", `unknown alert type "malwre" (did you mean "malware"?)`},

@@ -103,6 +103,18 @@ func (c *checker) value(v any, t reflect.Type, p kpath, name string) {
 		}
 		return
 	}
+	if t == reflect.TypeFor[Duration]() { // a struct in Go, a string in TOML
+		switch s, ok := v.(string); {
+		case !ok:
+			c.errorf(p, "must be a duration string such as \"15m\", not %s", typeName(v))
+		default:
+			var d Duration
+			if err := d.UnmarshalText([]byte(s)); err != nil {
+				c.errorf(p, "%v", err)
+			}
+		}
+		return
+	}
 	switch t.Kind() {
 	case reflect.String:
 		if _, ok := v.(string); !ok {

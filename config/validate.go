@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/cwbridge/cwbridge/cwclient"
@@ -79,6 +80,8 @@ func (v *validator) config(c *Config) {
 	if e.Reopen != ReopenNew && e.Reopen != ReopenReopen {
 		v.errorf("engine.reopen", "must be %q or %q, not %q", ReopenNew, ReopenReopen, e.Reopen)
 	}
+	v.within("engine.create_search_window", e.CreateSearchWindow, time.Minute, 24*time.Hour)
+	v.within("engine.max_retry_after", e.MaxRetryAfter, time.Second, time.Hour)
 
 	v.text("actions.command", c.Actions.Command)
 
