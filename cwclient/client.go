@@ -333,7 +333,7 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 				return nil, e
 			}
 			continue
-		case KindNetwork:
+		case KindNetwork, KindOutcomeUnknown:
 			if r.idempotent {
 				continue
 			}
@@ -486,7 +486,9 @@ func (c *Client) attempt(ctx context.Context, r request, payload []byte) (*respo
 		cancel()
 		e.Err = stripURL(err)
 		e.Kind = KindNetwork
-		if wrote.Load() && !r.idempotent {
+		if wrote.Load() {
+			// ConnectWise got the request: this is no outage but a lost
+			// answer (do retries a read; a write's caller searches).
 			e.Kind = KindOutcomeUnknown
 			e.Message = "the request was sent but no answer came; it may or may not have been applied"
 		}

@@ -1,11 +1,8 @@
 package engine
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
@@ -27,6 +24,7 @@ func (e *Engine) Reconnect() {
 			Site: conn.Site, CompanyID: conn.CompanyID, PublicKey: conn.PublicKey,
 			PrivateKey: conn.PrivateKey.Reveal(), ClientID: conn.ClientID, APIVersion: conn.APIVersion,
 			MaxRequestsPerMinute: e.o.Config.Engine.MaxRequestsPerMinute,
+			MaxRetryAfter:        e.o.Config.Engine.MaxRetryAfter.Duration,
 			Logger:               e.log, UserAgent: "cwbridge",
 			Retry: cwclient.RetryPolicy{MaxAttempts: 3},
 		}
@@ -48,12 +46,16 @@ func (e *Engine) Reconnect() {
 	e.resolver.reset()
 	e.pauseMu.Lock()
 	if c == nil {
-		e.cwState, e.paused, e.pauseReason = "unconfigured", true, why
+		e.cwState, e.paused, e.pauseKind, e.pauseReason = StateUnconfigured, true, pauseNone, why
 	} else {
-		e.cwState, e.paused, e.pauseReason = "ok", false, ""
+		// Not "ok" before ConnectWise has answered: the probe asks at once.
+		e.cwState, e.paused, e.pauseKind, e.pauseReason = StateUnreachable, false, pauseNone, ""
+		e.lastErr = "not reached yet"
 	}
+	e.serverErrs, e.results, e.resultsN = 0, [resultWindow]bool{}, 0
 	e.pauseMu.Unlock()
 	e.healthChanged()
+	e.probeNow()
 	e.poke()
 }
 
@@ -72,15 +74,62 @@ func (e *Engine) Client() *cwclient.Client {
 	return c
 }
 
-// noteCWResult records how the last ConnectWise call went, for health, and
-// pauses forwarding on 401/403.
+// ConnectWise states, as /healthz and the screens show them.
+const (
+	StateOK           = "ok"
+	StateUnconfigured = "unconfigured"
+	StateUnauthorized = "unauthorized" // 401: paused until the credentials work
+	StateForbidden    = "forbidden"    // 403: paused until the role allows
+	StateUnreachable  = "unreachable"  // no answer (or not reached yet): paused while it lasts
+	StateDegraded     = "degraded"     // 5xx answers; paused after degradedAfter in a row
+	StateThrottled    = "throttled"    // 429: paused until the Retry-After window ends
+)
+
+// pauseKind says why forwarding is paused, which sets how the probe
+// retries: credentials are checked every ProbeInterval, outages with a
+// backoff, a throttle when its window ends.
+type pauseKind int
+
+const (
+	pauseNone pauseKind = iota
+	pauseAuth
+	pauseOutage
+	pauseThrottle
+)
+
+// degradedAfter is how many troubled calls in a row pause forwarding: one
+// can be a single bad request, several are ConnectWise in trouble.
+const degradedAfter = 3
+
+// resultWindow is how many recent calls the error rate is taken over.
+const resultWindow = 50
+
+// noteCWResult records how a ConnectWise call went, for health, and pauses
+// forwarding on what no single item can fix: rejected credentials (401,
+// 403), an unreachable host, a throttle (429), and 5xx answers in a row.
+// While paused the probe checks, and forwarding resumes by itself.
 func (e *Engine) noteCWResult(err error, company string) {
 	defer e.healthChanged()
+	kind := cwclient.KindOf(err)
+	if err != nil && !systemic(kind) && !troubled(kind) {
+		// A fault of this one request (a validation error, a lost answer):
+		// the item handles it; ConnectWise as a whole is fine.
+		e.pauseMu.Lock()
+		e.lastErr, e.lastErrAt = err.Error(), e.o.Now()
+		if company != "" && !e.paused {
+			e.companyErrs[company] = err.Error()
+		}
+		e.pauseMu.Unlock()
+		return
+	}
 	e.pauseMu.Lock()
 	defer e.pauseMu.Unlock()
+	e.results[e.resultsN%resultWindow] = err != nil
+	e.resultsN++
 	if err == nil {
-		if e.cwState != "ok" && !e.paused {
-			e.cwState = "ok"
+		e.serverErrs = 0
+		if !e.paused {
+			e.cwState = StateOK
 		}
 		if company != "" {
 			delete(e.companyErrs, company)
@@ -88,91 +137,83 @@ func (e *Engine) noteCWResult(err error, company string) {
 		return
 	}
 	e.lastErr, e.lastErrAt = err.Error(), e.o.Now()
-	switch cwclient.KindOf(err) {
+	switch kind {
 	case cwclient.KindUnauthorized:
-		e.cwState, e.paused, e.pauseReason = "unauthorized", true, "ConnectWise rejected the credentials: "+err.Error()
+		e.pauseLocked(StateUnauthorized, pauseAuth, "ConnectWise rejected the credentials: "+err.Error())
 	case cwclient.KindForbidden:
-		e.cwState, e.paused, e.pauseReason = "forbidden", true, "the API member's security role refused: "+err.Error()
+		e.pauseLocked(StateForbidden, pauseAuth, "the API member's security role refused: "+err.Error())
 	case cwclient.KindNetwork, cwclient.KindWrongHost:
-		e.cwState = "unreachable"
+		e.pauseLocked(StateUnreachable, pauseOutage, "ConnectWise is unreachable: "+err.Error())
+	case cwclient.KindRateLimited:
+		e.pauseLocked(StateThrottled, pauseThrottle, "ConnectWise asked to slow down: "+err.Error())
+	case cwclient.KindServer, cwclient.KindOutcomeUnknown:
+		e.serverErrs++
+		if e.cwState == StateOK {
+			e.cwState = StateDegraded
+		}
+		if e.serverErrs >= degradedAfter {
+			e.pauseLocked(StateDegraded, pauseOutage, fmt.Sprintf("%d calls in a row failed (server errors or no answer): %v", e.serverErrs, err))
+		}
 	}
-	if company != "" && !e.paused {
-		e.companyErrs[company] = err.Error()
+}
+
+// systemic kinds are faults of ConnectWise (or the way to it) as a whole.
+func systemic(k cwclient.Kind) bool {
+	switch k {
+	case cwclient.KindUnauthorized, cwclient.KindForbidden, cwclient.KindNetwork, cwclient.KindWrongHost, cwclient.KindRateLimited:
+		return true
 	}
+	return false
+}
+
+// troubled kinds say ConnectWise is struggling when they come in a row: a
+// 5xx, an answer that never came.
+func troubled(k cwclient.Kind) bool {
+	return k == cwclient.KindServer || k == cwclient.KindOutcomeUnknown
+}
+
+// pauseLocked stops forwarding; caller holds pauseMu. A pause already on
+// keeps its start but takes the newer state and reason.
+func (e *Engine) pauseLocked(state string, kind pauseKind, reason string) {
+	if !e.paused {
+		// The probe looks within ProbeInterval; not at once, or a request
+		// that fails alone would spin through pause and resume.
+		e.log.Warn("forwarding paused", "state", state, "reason", reason)
+	}
+	e.cwState, e.paused, e.pauseKind, e.pauseReason = state, true, kind, reason
+}
+
+// resume lifts a pause after a successful probe.
+func (e *Engine) resume() {
+	e.pauseMu.Lock()
+	was := e.paused
+	e.paused, e.pauseKind, e.pauseReason, e.cwState, e.serverErrs = false, pauseNone, "", StateOK, 0
+	e.pauseMu.Unlock()
+	if was {
+		e.log.Info("ConnectWise answers again; forwarding resumes")
+	}
+	e.healthChanged()
+	e.poke()
+}
+
+// errorRate is the share of failed calls among the recent ones; caller
+// holds pauseMu.
+func (e *Engine) errorRateLocked() float64 {
+	n := min(e.resultsN, resultWindow)
+	if n == 0 {
+		return 0
+	}
+	bad := 0
+	for _, b := range e.results[:n] {
+		if b {
+			bad++
+		}
+	}
+	return float64(bad) / float64(n)
 }
 
 func (e *Engine) isPaused() bool {
 	e.pauseMu.Lock()
 	defer e.pauseMu.Unlock()
 	return e.paused
-}
-
-// probe checks the credentials while paused, so forwarding resumes by
-// itself once an admin fixes the API member.
-func (e *Engine) probe(ctx context.Context) {
-	t := time.NewTicker(e.o.ProbeInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if !e.isPaused() {
-			continue
-		}
-		c, err := e.cw()
-		if err != nil {
-			continue
-		}
-		pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		err = probeAccess(pctx, c)
-		cancel()
-		if err == nil {
-			e.pauseMu.Lock()
-			e.paused, e.pauseReason, e.cwState = false, "", "ok"
-			e.pauseMu.Unlock()
-			e.log.Info("ConnectWise accepts the credentials again; forwarding resumes")
-			e.healthChanged()
-			e.poke()
-		} else {
-			e.noteCWResult(err, "")
-		}
-	}
-}
-
-// probeAccess checks what forwarding needs: the credentials, reading
-// tickets, and the security-role levels for the writes (which a probe must
-// not try), so a role that still refuses to add tickets keeps the pause
-// instead of resuming into the same 403 every probe.
-func probeAccess(ctx context.Context, c *cwclient.Client) error {
-	if _, err := c.SystemInfo(ctx); err != nil {
-		return err
-	}
-	// One record is enough: Collect would page through every ticket.
-	for _, err := range c.Tickets(ctx, cwclient.Query{Fields: []string{"id"}, PageSize: 1}) {
-		if err != nil {
-			return err
-		}
-		break
-	}
-	roles, err := c.MySecurity(ctx)
-	if err != nil {
-		return nil // the role is unreadable: let forwarding try
-	}
-	for _, need := range []struct{ function, level string }{
-		{"Service Tickets", "add"}, {"Service Tickets", "edit"}, {"Service Tickets", "inquire"}, {"Table Setup", "inquire"},
-	} {
-		for _, r := range roles {
-			if !strings.EqualFold(r.ModuleFunctionName, need.function) {
-				continue
-			}
-			lvl := map[string]string{"add": r.AddLevel, "edit": r.EditLevel, "inquire": r.InquireLevel}[need.level]
-			if strings.EqualFold(lvl, cwclient.LevelNone) || lvl == "" {
-				return &cwclient.Error{Kind: cwclient.KindForbidden, Path: "system/mySecurity",
-					Message: fmt.Sprintf("the API member's security role has %s > %s %s level None", r.ModuleName, r.ModuleFunctionName, need.level)}
-			}
-		}
-	}
-	return nil
 }

@@ -62,14 +62,19 @@ type Engine struct {
 
 	wake chan struct{}
 
-	// Pause state: 401/403 stop forwarding until credentials work again.
+	// Pause state (connection.go): what ConnectWise as a whole is doing.
 	pauseMu     sync.Mutex
 	paused      bool
+	pauseKind   pauseKind
 	pauseReason string
-	cwState     string // ok|unauthorized|forbidden|unreachable|unconfigured
+	cwState     string // one of the State constants
 	lastErr     string
 	lastErrAt   time.Time
 	companyErrs map[string]string
+	serverErrs  int                // troubled calls (5xx, no answer) in a row
+	results     [resultWindow]bool // recent calls, true = failed (a ring)
+	resultsN    int
+	probeWake   chan struct{}
 
 	retries atomic.Int64
 
@@ -116,7 +121,8 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{
 		o: o, store: o.Store, log: o.Logger,
 		wake:        make(chan struct{}, 1),
-		cwState:     "unconfigured",
+		cwState:     StateUnconfigured,
+		probeWake:   make(chan struct{}, 1),
 		companyErrs: map[string]string{},
 		inflight:    map[uint64]string{},
 		keyBusy:     map[string]int{},

@@ -10,7 +10,7 @@ import (
 
 // Health is what the health view and /healthz show.
 type Health struct {
-	ConnectWise   string // ok|unauthorized|forbidden|unreachable|unconfigured
+	ConnectWise   string // one of the State constants
 	Paused        bool
 	PauseReason   string
 	Queue, Failed int
@@ -18,6 +18,11 @@ type Health struct {
 	LastError     string
 	LastErrorAt   time.Time
 	CompanyErrors map[string]string // workspace or company → last error
+	// ErrorRate is the share of the recent ConnectWise calls that failed
+	// for ConnectWise's own reasons (unreachable, 5xx, 429, 401/403).
+	ErrorRate float64
+	// ThrottledUntil is when the Retry-After window ends (state throttled).
+	ThrottledUntil time.Time
 }
 
 // Health reports the engine's state. It reads counters and the pause
@@ -25,10 +30,14 @@ type Health struct {
 func (e *Engine) Health() Health {
 	h := Health{Queue: e.store.QueueLen(), Failed: e.store.FailedLen(), Retries: e.retries.Load()}
 	e.pauseMu.Lock()
-	defer e.pauseMu.Unlock()
 	h.ConnectWise, h.Paused, h.PauseReason = e.cwState, e.paused, e.pauseReason
 	h.LastError, h.LastErrorAt = e.lastErr, e.lastErrAt
 	h.CompanyErrors = maps.Clone(e.companyErrs)
+	h.ErrorRate = e.errorRateLocked()
+	e.pauseMu.Unlock()
+	if c, err := e.cw(); err == nil && h.ConnectWise == StateThrottled {
+		h.ThrottledUntil = c.HeldUntil()
+	}
 	return h
 }
 

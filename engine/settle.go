@@ -52,11 +52,22 @@ func (e *Engine) settle(it storage.OutboxItem, a *ack, err error) bool {
 	case errors.Is(err, errRescheduled):
 	case isPause(err) || errors.Is(err, context.Canceled):
 		// Not the item's fault: try again once forwarding resumes, without
-		// spending an attempt (and never failing the item for it).
-	case errors.As(err, &p) || it.Attempts+1 >= e.o.MaxAttempts:
+		// spending an attempt (and never failing the item for it). A call
+		// that did not report its fault has forwarding paused here, or the
+		// item would be handed out again at once.
+		if !errors.Is(err, errPaused) && !errors.Is(err, context.Canceled) && !e.isPaused() {
+			e.noteCWResult(err, "")
+		}
+	case errors.As(err, &p):
+		e.fail(it, err)
+		return true
+	case !transient(err) && it.Attempts+1 >= e.o.MaxAttempts:
 		e.fail(it, err)
 		return true
 	default:
+		// A transient fault (5xx, a lost or broken answer, a create still
+		// being looked for) never uses up an item: it is retried, with a
+		// capped backoff, for as long as it takes.
 		e.retries.Add(1)
 		e.m.retries.Inc()
 		next := e.o.Now().Add(backoff(e.o.RetryBase, e.o.RetryMax, it.Attempts))
@@ -79,9 +90,19 @@ func backoff(base, cap time.Duration, attempt int) time.Duration {
 	return half + rand.N(half) // jitter: in [d/2, d)
 }
 
+// isPause: the call failed for a reason that paused forwarding as a whole
+// (see noteCWResult), so the item waits for the resume, in its place.
 func isPause(err error) bool {
-	k := cwclient.KindOf(err)
-	return k == cwclient.KindUnauthorized || k == cwclient.KindForbidden || errors.Is(err, errPaused)
+	return systemic(cwclient.KindOf(err)) || errors.Is(err, errPaused)
+}
+
+// transient: retrying later can succeed, however often it failed so far.
+func transient(err error) bool {
+	switch cwclient.KindOf(err) {
+	case cwclient.KindServer, cwclient.KindBadResponse, cwclient.KindOutcomeUnknown:
+		return true
+	}
+	return errors.Is(err, errLateCommit) || errors.Is(err, context.DeadlineExceeded)
 }
 
 var errPaused = errors.New("forwarding paused")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/cwclient"
@@ -139,7 +140,9 @@ func (e *Engine) drop(a *ack, inc storage.Incident, key, reason string) error {
 
 // create opens the key's ticket exactly once. The pending marker is on disk
 // before the call; if an earlier attempt's outcome is unknown, ConnectWise
-// is searched by externalXRef before anything is created.
+// is searched by externalXRef before anything is created, and after a
+// create that got no usable answer it is only searched, not created again,
+// for the create search window: ConnectWise may commit it minutes late.
 func (e *Engine) create(ctx context.Context, a *ack, inc storage.Incident, k storage.IncidentKey, tgt target) error {
 	c, err := e.cw()
 	if err != nil {
@@ -152,7 +155,19 @@ func (e *Engine) create(ctx context.Context, a *ack, inc storage.Incident, k sto
 			return err
 		}
 		if len(found) > 0 {
-			return e.created(a, inc, k, found[0].ID, "found after an interrupted create")
+			how := "found after an interrupted create"
+			if !k.UnknownSince.IsZero() {
+				how = "committed late by ConnectWise, adopted"
+			}
+			return e.created(a, inc, k, found[0].ID, how)
+		}
+		if since := k.UnknownSince; !since.IsZero() {
+			if left := since.Add(e.o.Config.Engine.CreateSearchWindow.Duration).Sub(e.o.Now()); left > 0 {
+				return fmt.Errorf("%w: no ticket with externalXRef %s yet; searching again, %s before it may be created again",
+					errLateCommit, k.ExternalXRef, left.Round(time.Second))
+			}
+			e.log.Warn("a create that got no answer never appeared; creating again",
+				"key", k.Key, "xref", k.ExternalXRef, "unknown_since", since)
 		}
 	}
 	k.LastIncident, k.LastUser, k.LastDevice = inc.ID, inc.User, inc.Device
@@ -176,6 +191,16 @@ func (e *Engine) create(ctx context.Context, a *ack, inc storage.Incident, k sto
 	tk, err := c.CreateTicket(ctx, t)
 	e.noteCWResult(err, inc.Company)
 	if err != nil {
+		if outcomeUnknown(err) {
+			// Remembered on disk, so a restart keeps searching too.
+			if uerr := e.store.UpdateIncidentKey(k.Key, func(cur *storage.IncidentKey, _ bool) error {
+				cur.UnknownSince = e.o.Now()
+				return nil
+			}); uerr != nil {
+				return permanent(uerr)
+			}
+			return err
+		}
 		if e.resolver.stale(err) {
 			e.resolver.reset() // ids changed in ConnectWise: look them up again next attempt
 		}
@@ -185,6 +210,16 @@ func (e *Engine) create(ctx context.Context, a *ack, inc storage.Incident, k sto
 		return err
 	}
 	return e.created(a, inc, k, tk.ID, "")
+}
+
+// errLateCommit: a create got no usable answer and its ticket has not
+// shown up yet; the item waits and searches again.
+var errLateCommit = errors.New("waiting for a create ConnectWise may still commit")
+
+// outcomeUnknown: the call may have been carried out though no usable
+// answer came (a timeout after sending, a lost or broken answer).
+func outcomeUnknown(err error) bool {
+	return cwclient.KindOf(err) == cwclient.KindOutcomeUnknown || errors.Is(err, context.DeadlineExceeded)
 }
 
 func idRef(id int) *cwclient.Ref {

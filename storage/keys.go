@@ -28,6 +28,10 @@ type IncidentKey struct {
 	ExternalXRef string    `json:"external_xref,omitempty"`
 	State        KeyState  `json:"state"`
 	PendingSince time.Time `json:"pending_since,omitzero"` // when the create began
+	// UnknownSince is when a create of this pending key got no usable
+	// answer (a timeout, a lost or broken answer): ConnectWise may commit
+	// it late, so the key is searched for, not created again, for a while.
+	UnknownSince time.Time `json:"unknown_since,omitzero"`
 	CreatedAt    time.Time `json:"created_at,omitzero"`    // when the ticket was made
 	LastNoteAt   time.Time `json:"last_note_at,omitzero"`
 	ClosedAt     time.Time `json:"closed_at,omitzero"`
@@ -152,7 +156,7 @@ func (t *Tx) BeginTicketCreate(k IncidentKey) error {
 	}
 	k.State = KeyPendingCreate
 	k.PendingSince = t.now
-	k.TicketID, k.CreatedAt, k.ClosedAt, k.LastNoteAt = 0, time.Time{}, time.Time{}, time.Time{}
+	k.TicketID, k.CreatedAt, k.ClosedAt, k.LastNoteAt, k.UnknownSince = 0, time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	return t.PutIncidentKey(k)
 }
 
@@ -162,7 +166,7 @@ func (t *Tx) TicketCreated(key string, ticketID int) error {
 		if !exists || k.State != KeyPendingCreate {
 			return invalid("incident key %q is %q, not pending-create", key, k.State)
 		}
-		k.State, k.TicketID, k.CreatedAt, k.PendingSince = KeyOpen, ticketID, t.now, time.Time{}
+		k.State, k.TicketID, k.CreatedAt, k.PendingSince, k.UnknownSince = KeyOpen, ticketID, t.now, time.Time{}, time.Time{}
 		return nil
 	})
 }
