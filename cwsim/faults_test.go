@@ -210,17 +210,17 @@ func TestFaultBrokenAnswers(t *testing.T) {
 	}
 }
 
-func TestFaultUnreachableDoesNothing(t *testing.T) {
-	s := newTestServer(t, Options{Faults: Faults{Unreachable: true}})
+func TestFaultHangUpDoesNothing(t *testing.T) {
+	s := newTestServer(t, Options{Faults: Faults{HangUp: true}})
 	before := len(s.Records("tickets"))
 	b, _ := json.Marshal(ticketBody(nil))
 	req, _ := http.NewRequest("POST", s.URL()+"/v2025_8/apis/3.0/service/tickets", bytes.NewReader(b))
 	req.Header = authHeaders(s)
 	if _, err := testClient.Do(req); err == nil {
-		t.Fatal("an unreachable server answered")
+		t.Fatal("a hung-up server answered")
 	}
 	if n := len(s.Records("tickets")); n != before || s.Stats().Dropped == 0 {
-		t.Fatalf("unreachable: %d tickets (want %d), %+v", n, before, s.Stats())
+		t.Fatalf("hang-up: %d tickets (want %d), %+v", n, before, s.Stats())
 	}
 	s.SetFaults(Faults{})
 	wantStatus(t, api(t, s, "GET", "system/info", nil), 200)

@@ -23,7 +23,7 @@ type reqCtx struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	arrival := time.Now()
 	f := s.faults.Load()
-	if f.Unreachable {
+	if f.HangUp {
 		s.dropped.Add(1)
 		dropConn(w)
 		return

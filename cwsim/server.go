@@ -49,9 +49,10 @@ type Faults struct {
 	// with a body that is no use: {"id":0}, or the record cut in half.
 	ZeroIDAnswer    float64
 	TruncatedAnswer float64
-	// Unreachable drops every connection before reading the request, as a
-	// host that is down or cut off: nothing is done, nothing answered.
-	Unreachable bool
+	// HangUp drops every connection without an answer, before doing
+	// anything: a proxy in front of a ConnectWise that is down. (A host
+	// that refuses connections is a closed listener: see Close.)
+	HangUp      bool
 	HTMLAnswer  bool // a login page instead of the API (wrong host)
 	SSLRequired bool // the cloud host without the api- prefix
 }
@@ -62,7 +63,7 @@ type Stats struct {
 	ByRoute                    map[string]int64
 	Served500, Served429, Lost int64
 	Broken                     int64 // writes answered with a broken 2xx body
-	Dropped                    int64 // connections dropped while Unreachable
+	Dropped                    int64 // connections dropped by HangUp
 	InsideRetryAfter           int64
 }
 

@@ -127,7 +127,7 @@ func TestActionRunsOnce(t *testing.T) {
 	if len(runs) != 1 {
 		t.Fatalf("%d runs: %+v", len(runs), runs)
 	}
-	want := ActionRequest{Action: "Block User", Ticket: ticket, IncidentKey: "ka", User: "ann@acme.test", Device: "PC-7",
+	want := ActionRequest{Action: "Block User", Ticket: ticket, IncidentKey: scopedKey("acme", "ka"), User: "ann@acme.test", Device: "PC-7",
 		Note: "Block User\nann clicked the phishing link"}
 	if runs[0] != want {
 		t.Fatalf("command input %+v, want %+v", runs[0], want)

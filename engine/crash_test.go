@@ -41,12 +41,12 @@ func TestCrashBetweenPendingMarkerAndCreate(t *testing.T) {
 	r.sim.SetFaults(cwsim.Faults{LostResponse: 1})
 	r.submit(inc("c1", "kc", "firing"))
 	r.waitFor(10*time.Second, "the lost create", func() bool {
-		k, err := r.store.IncidentKey("kc")
+		k, err := r.store.IncidentKey(scopedKey("acme", "kc"))
 		items := r.outboxItems()
 		return err == nil && k.State == storage.KeyPendingCreate && len(items) == 1 && items[0].Attempts == 1
 	})
 	r.halt()
-	committed := r.ticketFor(ExternalXRef("kc", 1))
+	committed := r.ticketFor(ExternalXRef(scopedKey("acme", "kc"), 1))
 	if committed == 0 {
 		t.Fatal("the create was not committed")
 	}
@@ -67,10 +67,10 @@ func TestCrashBetweenPendingMarkerAndCreate(t *testing.T) {
 	if got.State != storage.StateTicketed || got.TicketID != committed {
 		t.Fatalf("c1: %+v, want ticketed on %d", got, committed)
 	}
-	if x := r.ticketsByXRef(); len(x) != 1 || x[ExternalXRef("kc", 1)] != 1 {
+	if x := r.ticketsByXRef(); len(x) != 1 || x[ExternalXRef(scopedKey("acme", "kc"), 1)] != 1 {
 		t.Fatalf("tickets by xref: %v", x)
 	}
-	k, _ := r.store.IncidentKey("kc")
+	k, _ := r.store.IncidentKey(scopedKey("acme", "kc"))
 	if k.State != storage.KeyOpen || k.TicketID != committed {
 		t.Fatalf("key: %+v", k)
 	}
@@ -79,7 +79,7 @@ func TestCrashBetweenPendingMarkerAndCreate(t *testing.T) {
 	if got := r.waitSettled(10*time.Second, "c2")["c2"]; got.State != storage.StateNoted || got.TicketID != committed {
 		t.Fatalf("c2: %+v", got)
 	}
-	if x := r.ticketsByXRef(); len(x) != 1 || x[ExternalXRef("kc", 1)] != 1 {
+	if x := r.ticketsByXRef(); len(x) != 1 || x[ExternalXRef(scopedKey("acme", "kc"), 1)] != 1 {
 		t.Fatalf("tickets by xref: %v", x)
 	}
 }
@@ -106,7 +106,7 @@ func TestCrashBeforeCreateLanded(t *testing.T) {
 	r.sim.SetFaults(cwsim.Faults{Error500: 1})
 	r.submit(inc("c1", "kc", "firing"))
 	r.waitFor(10*time.Second, "the failed create", func() bool {
-		k, err := r.store.IncidentKey("kc")
+		k, err := r.store.IncidentKey(scopedKey("acme", "kc"))
 		items := r.outboxItems()
 		return err == nil && k.State == storage.KeyPendingCreate && len(items) == 1 && items[0].Attempts == 1
 	})
@@ -120,7 +120,7 @@ func TestCrashBeforeCreateLanded(t *testing.T) {
 	if got.State != storage.StateTicketed || got.TicketID == 0 {
 		t.Fatalf("c1: %+v", got)
 	}
-	if x := r.ticketsByXRef(); x[ExternalXRef("kc", 1)] != 1 {
+	if x := r.ticketsByXRef(); x[ExternalXRef(scopedKey("acme", "kc"), 1)] != 1 {
 		t.Fatalf("tickets by xref: %v", x)
 	}
 }

@@ -49,7 +49,7 @@ func TestTicketLifecycle(t *testing.T) {
 	if got4.State != storage.StateTicketed || got4.TicketID == ticket {
 		t.Fatalf("a4: %+v (first ticket %d)", got4, ticket)
 	}
-	if x := r.ticketsByXRef(); len(x) != 2 || x[ExternalXRef("k1", 1)] != 1 || x[ExternalXRef("k1", 2)] != 1 {
+	if x := r.ticketsByXRef(); len(x) != 2 || x[ExternalXRef(scopedKey("acme", "k1"), 1)] != 1 || x[ExternalXRef(scopedKey("acme", "k1"), 2)] != 1 {
 		t.Fatalf("tickets by xref: %v", x)
 	}
 	// Dropped, with the reason, never silently.

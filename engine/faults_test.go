@@ -145,7 +145,7 @@ func TestForwardingUnderFaults(t *testing.T) {
 		t.Errorf("%d externalXRefs in ConnectWise, want %d (one per key and generation)", len(xrefs), len(plans))
 	}
 	for _, p := range plans {
-		if c := xrefs[ExternalXRef(p.key, p.gen)]; c != 1 {
+		if c := xrefs[ExternalXRef(scopedKey("acme", p.key), p.gen)]; c != 1 {
 			t.Errorf("%s generation %d: %d tickets", p.key, p.gen, c)
 		}
 	}
@@ -159,7 +159,7 @@ func TestForwardingUnderFaults(t *testing.T) {
 			t.Errorf("%s/%d: ticket %d not in ConnectWise", p.key, p.gen, tickets[p])
 			continue
 		}
-		if tk["externalXRef"] != ExternalXRef(p.key, p.gen) {
+		if tk["externalXRef"] != ExternalXRef(scopedKey("acme", p.key), p.gen) {
 			t.Errorf("%s/%d: ticket %d carries %v", p.key, p.gen, tickets[p], tk["externalXRef"])
 		}
 		if closed, _ := tk["closedFlag"].(bool); closed != p.resolved {

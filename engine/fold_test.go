@@ -97,7 +97,7 @@ func TestFoldBurst(t *testing.T) {
 	if st.Requests != 2 || st.ByRoute["POST service/tickets/{id}/notes"] != 2 {
 		t.Fatalf("ConnectWise calls for 35 repeats over two windows: %v (want 2 note posts, nothing else)", st.ByRoute)
 	}
-	if k, _ := r.store.IncidentKey("kb"); k.Occurrences != 36 || k.Unnoted != 0 || k.FlushScheduled {
+	if k, _ := r.store.IncidentKey(scopedKey("acme", "kb")); k.Occurrences != 36 || k.Unnoted != 0 || k.FlushScheduled {
 		t.Fatalf("key: %+v", k)
 	}
 }
@@ -118,7 +118,7 @@ func TestFoldFlushSurvivesRestart(t *testing.T) {
 	if notes := r.foldNotesOn(ticket); len(notes) != 1 {
 		t.Fatalf("notes before the restart: %q", notes)
 	}
-	if k, _ := r.store.IncidentKey("ks"); k.Unnoted != 4 || !k.FlushScheduled {
+	if k, _ := r.store.IncidentKey(scopedKey("acme", "ks")); k.Unnoted != 4 || !k.FlushScheduled {
 		t.Fatalf("key before the restart: %+v", k)
 	}
 	r.restart(nil)

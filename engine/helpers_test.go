@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,6 +28,8 @@ type rig struct {
 	lost  *atomic.Int64 // answers lost by loseAnswers/loseWhen
 	stop  context.CancelFunc
 	done  chan struct{}
+	srv   *httptest.Server
+	back  *http.Server // serves srv's address again after an outage
 }
 
 const rigTOML = `
@@ -94,7 +97,7 @@ func newRig(t testing.TB, simOpts cwsim.Options, extraTOML string, edit func(*Op
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, sim: sim, store: st, cfg: cfg, eng: eng, opts: o, lose: &lose, lost: &lost}
+	r := &rig{t: t, sim: sim, store: st, cfg: cfg, eng: eng, opts: o, lose: &lose, lost: &lost, srv: srv}
 	r.start()
 	t.Cleanup(r.halt)
 	return r
@@ -151,6 +154,25 @@ func (r *rig) restart(edit func(*Options)) {
 	}
 	r.eng = eng
 	r.start()
+}
+
+// down takes the simulator off the network: connections are refused, as
+// with a host that is down. up brings it back on the same address.
+func (r *rig) down() {
+	r.t.Helper()
+	r.srv.Listener.Close()
+	r.srv.CloseClientConnections()
+}
+
+func (r *rig) up() {
+	r.t.Helper()
+	l, err := net.Listen("tcp", r.srv.Listener.Addr().String())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.back = &http.Server{Handler: r.srv.Config.Handler}
+	go r.back.Serve(l)
+	r.t.Cleanup(func() { r.back.Close() })
 }
 
 func (r *rig) submit(incs ...storage.Incident) {
@@ -220,3 +242,6 @@ func num(v any) int {
 	}
 	return -1
 }
+
+// scopedKey is the name the store keeps a key under (see storage.KeyOf).
+func scopedKey(workspace, key string) string { return storage.ScopedKey(workspace, key) }

@@ -38,10 +38,10 @@ func TestReopen(t *testing.T) {
 	if last := notes[len(notes)-1]; !strings.HasPrefix(last, "Reopened") || !strings.Contains(last, "PC-9") {
 		t.Fatalf("notes: %q", notes)
 	}
-	if x := r.ticketsByXRef(); len(x) != 1 || x[ExternalXRef("ko", 1)] != 1 {
+	if x := r.ticketsByXRef(); len(x) != 1 || x[ExternalXRef(scopedKey("acme", "ko"), 1)] != 1 {
 		t.Fatalf("tickets by xref: %v", x)
 	}
-	k, _ := r.store.IncidentKey("ko")
+	k, _ := r.store.IncidentKey(scopedKey("acme", "ko"))
 	if k.State != storage.KeyOpen || k.TicketID != ticket || k.Generation != 1 {
 		t.Fatalf("key: %+v", k)
 	}

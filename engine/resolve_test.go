@@ -37,7 +37,7 @@ func TestResolveNoteAnswerLost(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d resolution notes: %q", n, r.notesOn(ticket))
 	}
-	if k, _ := r.store.IncidentKey("kz"); k.State != storage.KeyClosed || k.ResolveNoted {
+	if k, _ := r.store.IncidentKey(scopedKey("acme", "kz")); k.State != storage.KeyClosed || k.ResolveNoted {
 		t.Fatalf("key: %+v", k)
 	}
 }

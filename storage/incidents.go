@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"strings"
 	"time"
 )
 
@@ -54,13 +55,26 @@ func DefaultIncidentKey(company, alertType, title string) string {
 }
 
 // KeyOf is an incident's key: the one it brought (or the intake stamped on
-// it), else the default. The outbox item carries it from enqueue on, and
-// the engine keys tickets by it.
+// it), else the default, scoped by the workspace it came for, so two
+// tenants that send the same key never share a ticket. The outbox item
+// carries it from enqueue on, and the engine keys tickets by it.
 func KeyOf(inc Incident) string {
-	if inc.Key != "" {
-		return inc.Key
+	k := inc.Key
+	if k == "" {
+		k = DefaultIncidentKey(inc.Company, inc.Type, inc.Title)
 	}
-	return DefaultIncidentKey(inc.Company, inc.Type, inc.Title)
+	return ScopedKey(inc.Company, k)
+}
+
+// ScopedKey puts key under workspace: "workspace|key". A key that already
+// starts so (every default key does) is kept. A "|" or "\" in the
+// workspace is escaped, so no two workspaces' scopes can overlap.
+func ScopedKey(workspace, key string) string {
+	prefix := strings.NewReplacer(`\`, `\\`, "|", `\|`).Replace(workspace) + "|"
+	if strings.HasPrefix(key, prefix) {
+		return key
+	}
+	return prefix + key
 }
 
 // Incident returns one incident; ErrNotFound if absent.

@@ -32,7 +32,7 @@ type IncidentKey struct {
 	// answer (a timeout, a lost or broken answer): ConnectWise may commit
 	// it late, so the key is searched for, not created again, for a while.
 	UnknownSince time.Time `json:"unknown_since,omitzero"`
-	CreatedAt    time.Time `json:"created_at,omitzero"`    // when the ticket was made
+	CreatedAt    time.Time `json:"created_at,omitzero"` // when the ticket was made
 	LastNoteAt   time.Time `json:"last_note_at,omitzero"`
 	ClosedAt     time.Time `json:"closed_at,omitzero"`
 	Occurrences  int       `json:"occurrences"`       // incidents seen while this ticket lived

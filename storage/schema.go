@@ -13,7 +13,7 @@ import (
 
 // SchemaVersion is the layout this code reads and writes.
 //
-// The bucket tree (v3). All values are JSON unless noted, so records can be
+// The bucket tree (v4). All values are JSON unless noted, so records can be
 // read with `bbolt get cwbridge.db <bucket> <key>`; decoders ignore unknown
 // fields, so adding a field needs no new version. Changing what a key or
 // bucket means does: bump SchemaVersion and add a migration below.
@@ -37,7 +37,7 @@ import (
 //	                            "statuses/<board id>", "types/<board id>", "subtypes/<board id>"
 //	routes/      <alert type>   Route
 //	incidents/   <incident id>  Incident
-//	keys/        <incident key> IncidentKey
+//	keys/        <incident key> IncidentKey; the key is scoped: "<workspace>|<key>" (v4)
 //	ticket_keys/ <ticket id u64 BE> incident key, raw text: whose ticket it is (v3)
 //	outbox/
 //	  pending/   <seq u64 BE>   OutboxItem, FIFO (v2); incident items carry their key (v3)
@@ -57,7 +57,11 @@ import (
 // action scanned every key to find its ticket's), no meta/outbox_failed
 // counter (health decoded the failed list to count it), and incident outbox
 // items without their key (the dispatcher read each incident to order it).
-const SchemaVersion = 3
+//
+// v3 keyed incidents by the key as sent, so two workspaces sending the same
+// key shared one ticket; migrateV3toV4 moves every key under its workspace
+// (ScopedKey), with its ticket index entries and its outbox items.
+const SchemaVersion = 4
 
 type migration struct {
 	from int
@@ -71,6 +75,7 @@ type migration struct {
 var migrations = []migration{
 	{from: 1, name: "split outbox into pending/failed, count pending, index companies by identifier", fn: migrateV1toV2},
 	{from: 2, name: "index keys by ticket, count failed, key on incident outbox items", fn: migrateV2toV3},
+	{from: 3, name: "scope incident keys by workspace", fn: migrateV3toV4},
 }
 
 // errSkip rolls back the opening transaction of a file that is already
@@ -276,34 +281,133 @@ func migrateV2toV3(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
+	return rewriteItems(tx, func(it *OutboxItem) bool {
+		if it.Kind != OutboxIncident || it.Key != "" {
+			return false
+		}
+		var inc Incident
+		if raw := incidents.Get([]byte(it.Ref)); raw == nil || json.Unmarshal(raw, &inc) != nil {
+			return false // the engine drops an item whose incident is gone
+		}
+		it.Key = v3KeyOf(inc)
+		return true
+	})
+}
+
+// v3KeyOf is KeyOf as v3 had it, unscoped (migrateV3toV4 scopes it).
+func v3KeyOf(inc Incident) string {
+	if inc.Key != "" {
+		return inc.Key
+	}
+	return DefaultIncidentKey(inc.Company, inc.Type, inc.Title)
+}
+
+func migrateV3toV4(tx *bolt.Tx) error {
+	keys, err := getBucket(tx, bktKeys)
+	if err != nil {
+		return err
+	}
+	// Collect first: bbolt cursors must not see their bucket change underfoot.
+	moved := map[string]string{} // old key → scoped key
+	type rec struct {
+		old string
+		k   IncidentKey
+	}
+	var recs []rec
+	if err := keys.ForEach(func(kb, v []byte) error {
+		var k IncidentKey
+		if v == nil || json.Unmarshal(v, &k) != nil {
+			return nil // unreadable: IncidentKeys still reports it, under its old name
+		}
+		if nk := ScopedKey(k.Workspace, string(kb)); nk != string(kb) {
+			k.Key = nk
+			recs = append(recs, rec{string(kb), k})
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if keys.Get([]byte(r.k.Key)) != nil {
+			return fmt.Errorf("key %q and its scoped name %q both exist", r.old, r.k.Key)
+		}
+		v, err := json.Marshal(r.k)
+		if err != nil {
+			return err
+		}
+		if err := keys.Put([]byte(r.k.Key), v); err != nil {
+			return err
+		}
+		if err := keys.Delete([]byte(r.old)); err != nil {
+			return err
+		}
+		moved[r.old] = r.k.Key
+	}
+	idx, err := getBucket(tx, bktTicketKeys)
+	if err != nil {
+		return err
+	}
+	var fix [][2][]byte
+	_ = idx.ForEach(func(k, v []byte) error {
+		if nk, ok := moved[string(v)]; ok {
+			fix = append(fix, [2][]byte{bytes.Clone(k), []byte(nk)})
+		}
+		return nil
+	})
+	for _, f := range fix {
+		if err := idx.Put(f[0], f[1]); err != nil {
+			return err
+		}
+	}
+	// Outbox items: an incident's key is worked out again from the
+	// incident (a tenant that shared another's key gets its own); a flush
+	// names its key.
+	incidents, err := getBucket(tx, bktIncidents)
+	if err != nil {
+		return err
+	}
+	return rewriteItems(tx, func(it *OutboxItem) bool {
+		switch it.Kind {
+		case OutboxIncident:
+			var inc Incident
+			if raw := incidents.Get([]byte(it.Ref)); raw != nil && json.Unmarshal(raw, &inc) == nil {
+				if nk := KeyOf(inc); nk != it.Key {
+					it.Key = nk
+					return true
+				}
+			}
+		case OutboxFlush:
+			if nk, ok := moved[it.Ref]; ok {
+				it.Ref = nk
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// rewriteItems applies fn to every decodable item in outbox/pending and
+// outbox/failed and writes back those it changed.
+func rewriteItems(tx *bolt.Tx, fn func(*OutboxItem) bool) error {
 	for _, p := range []bucketPath{bktPending, bktFailed} {
 		b, err := getBucket(tx, p)
 		if err != nil {
 			return err
 		}
-		type kv struct{ k, v []byte }
-		var keyed []kv
+		var ks, vs [][]byte
 		if err := b.ForEach(func(k, v []byte) error {
 			var it OutboxItem
-			if v == nil || json.Unmarshal(v, &it) != nil || it.Kind != OutboxIncident || it.Key != "" {
+			if v == nil || json.Unmarshal(v, &it) != nil || !fn(&it) {
 				return nil // a record that does not decode stays as it is
 			}
-			var inc Incident
-			if raw := incidents.Get([]byte(it.Ref)); raw == nil || json.Unmarshal(raw, &inc) != nil {
-				return nil // the engine drops an item whose incident is gone
-			}
-			it.Key = KeyOf(inc)
 			nv, err := json.Marshal(it)
-			if err != nil {
-				return err
-			}
-			keyed = append(keyed, kv{bytes.Clone(k), nv})
-			return nil
+			ks, vs = append(ks, bytes.Clone(k)), append(vs, nv)
+			return err
 		}); err != nil {
 			return err
 		}
-		for _, e := range keyed {
-			if err := b.Put(e.k, e.v); err != nil {
+		for i := range ks {
+			if err := b.Put(ks[i], vs[i]); err != nil {
 				return err
 			}
 		}

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -302,7 +304,8 @@ func TestMigrateV2(t *testing.T) {
 	if got := s.FailedLen(); got != 1 {
 		t.Errorf("FailedLen = %d, want 1 (counted by the migration)", got)
 	}
-	for ticket, want := range map[int]string{41: "acme|threat|Malware", 7: "closed-one"} {
+	// v2→v3→v4: indexed, then scoped by workspace.
+	for ticket, want := range map[int]string{41: "acme|threat|Malware", 7: "acme|closed-one"} {
 		if k, err := s.IncidentKeyByTicket(ticket); err != nil || k.Key != want {
 			t.Errorf("key of ticket %d = %q, %v; want %q", ticket, k.Key, err, want)
 		}
@@ -312,7 +315,96 @@ func TestMigrateV2(t *testing.T) {
 		t.Fatalf("pending after migration: %+v %v", due, err)
 	}
 	failed, err := s.FailedItems()
-	if err != nil || len(failed) != 1 || failed[0].Key != "given" {
+	if err != nil || len(failed) != 1 || failed[0].Key != "acme|given" {
 		t.Fatalf("failed after migration: %+v %v", failed, err)
+	}
+}
+
+// writeV3Fixture makes a v3 file: keys named as sent, not scoped by
+// workspace, two tenants sharing one ("shared", made by acme, which globex
+// also sent), with index entries and outbox items naming them.
+func writeV3Fixture(t *testing.T, dir string) {
+	t.Helper()
+	s := openT(t, dir, Options{})
+	if _, _, err := s.EnqueueIncidents(context.Background(), []Incident{
+		{ID: "g1", Company: "globex", Type: "threat", Title: "x", Key: "shared"},
+		{ID: "a2", Company: "acme", Type: "threat", Title: "x", Key: "shared"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(func(tx *Tx) error {
+		for _, k := range []IncidentKey{
+			{Key: "shared", Workspace: "acme", State: KeyOpen, TicketID: 50},
+			{Key: "acme|threat|Derived", Workspace: "acme", State: KeyOpen, TicketID: 51},
+		} {
+			if err := tx.PutIncidentKey(k); err != nil {
+				return err
+			}
+		}
+		_, err := tx.EnqueueAt(OutboxFlush, "shared", time.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	rawUpdate(t, filepath.Join(dir, FileName), func(tx *bolt.Tx) error {
+		// v3 items carried the key as sent.
+		b := tx.Bucket([]byte("outbox")).Bucket([]byte("pending"))
+		var ks, vs [][]byte
+		_ = b.ForEach(func(k, v []byte) error {
+			var it OutboxItem
+			_ = json.Unmarshal(v, &it)
+			if it.Kind == OutboxIncident {
+				it.Key = "shared"
+			}
+			nv, _ := json.Marshal(it)
+			ks, vs = append(ks, bytes.Clone(k)), append(vs, nv)
+			return nil
+		})
+		for i := range ks {
+			if err := b.Put(ks[i], vs[i]); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket([]byte("meta")).Put(keySchemaVersion, itob(3))
+	})
+}
+
+func TestMigrateV3(t *testing.T) {
+	dir := t.TempDir()
+	writeV3Fixture(t, dir)
+	s := openT(t, dir, Options{})
+	if _, err := s.IncidentKey("shared"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the unscoped key is still there: %v", err)
+	}
+	k, err := s.IncidentKey("acme|shared")
+	if err != nil || k.TicketID != 50 || k.Key != "acme|shared" || k.State != KeyOpen {
+		t.Fatalf("scoped key: %+v %v", k, err)
+	}
+	if k, err := s.IncidentKey("acme|threat|Derived"); err != nil || k.TicketID != 51 {
+		t.Fatalf("a default key is scoped already and stays: %+v %v", k, err)
+	}
+	for ticket, want := range map[int]string{50: "acme|shared", 51: "acme|threat|Derived"} {
+		if k, err := s.IncidentKeyByTicket(ticket); err != nil || k.Key != want {
+			t.Errorf("ticket %d → %q %v, want %q", ticket, k.Key, err, want)
+		}
+	}
+	due, err := s.PeekDue(time.Now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, it := range due {
+		if it.Kind == OutboxFlush {
+			got["flush"] = it.Ref
+		} else {
+			got[it.Ref] = it.Key
+		}
+	}
+	// globex's incident no longer lands on acme's ticket.
+	want := map[string]string{"g1": "globex|shared", "a2": "acme|shared", "flush": "acme|shared"}
+	if !maps.Equal(got, want) {
+		t.Fatalf("outbox after migration: %v, want %v", got, want)
 	}
 }
