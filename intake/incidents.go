@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cwbridge/cwbridge/storage"
 )
@@ -162,13 +163,21 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, id string) 
 }
 
 func (s *Server) healthz(w http.ResponseWriter) {
-	cw := s.o.Health().ConnectWise
-	if cw == "" {
-		cw = "unknown"
+	h := s.o.Health()
+	if h.ConnectWise == "" {
+		h.ConnectWise = "unknown"
+	}
+	var until *time.Time
+	if !h.ThrottledUntil.IsZero() {
+		t := h.ThrottledUntil.UTC()
+		until = &t
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Status      string `json:"status"`
-		Queue       int    `json:"queue"`
-		ConnectWise string `json:"connectwise"`
-	}{"ok", s.o.Store.QueueLen(), cw})
+		Status         string     `json:"status"`
+		Queue          int        `json:"queue"`
+		Failed         int        `json:"failed"`
+		ConnectWise    string     `json:"connectwise"`
+		ErrorRate      float64    `json:"connectwise_error_rate"`
+		ThrottledUntil *time.Time `json:"throttled_until,omitempty"`
+	}{"ok", s.o.Store.QueueLen(), h.Failed, h.ConnectWise, h.ErrorRate, until})
 }

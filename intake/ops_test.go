@@ -74,6 +74,17 @@ func TestHealthz(t *testing.T) {
 	if a.json["queue"] != 1.0 || a.json["connectwise"] != "unauthorized" {
 		t.Fatalf("healthz %s", a.body)
 	}
+	until := time.Date(2026, 3, 1, 12, 5, 0, 0, time.UTC)
+	h3 := newHarness(t, func(o *Options) {
+		o.Health = func() Health {
+			return Health{ConnectWise: "throttled", ErrorRate: 0.5, Failed: 2, ThrottledUntil: until}
+		}
+	})
+	a = h3.do(http.MethodGet, "/healthz", "", "", "").want(t, http.StatusOK)
+	if a.json["connectwise"] != "throttled" || a.json["throttled_until"] != "2026-03-01T12:05:00Z" ||
+		a.json["connectwise_error_rate"] != 0.5 || a.json["failed"] != 2.0 {
+		t.Fatalf("healthz %s", a.body)
+	}
 }
 
 func TestMetrics(t *testing.T) {

@@ -53,7 +53,10 @@ type Options struct {
 
 // Health is the state /healthz reports besides the queue.
 type Health struct {
-	ConnectWise string // ok | unauthorized | forbidden | unreachable
+	ConnectWise    string    // ok | unconfigured | unauthorized | forbidden | unreachable | degraded | throttled
+	Failed         int       // outbox items given up on
+	ErrorRate      float64   // share of recent ConnectWise calls that failed
+	ThrottledUntil time.Time // set while throttled
 }
 
 // Server is the intake. Create it with New; serve it with Serve or mount

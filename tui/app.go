@@ -222,6 +222,13 @@ func (a *App) header() string {
 		cwStyled = st.OK.Render("● ok")
 	case "unconfigured", "…":
 		cwStyled = st.Muted.Render("○ " + cw)
+	case "degraded":
+		cwStyled = st.Error.Render(fmt.Sprintf("✗ degraded (%.0f%% errors)", hl.ErrorRate*100))
+	case "throttled":
+		cwStyled = st.Warn.Render("◌ throttled")
+		if !hl.ThrottledUntil.IsZero() {
+			cwStyled = st.Warn.Render("◌ throttled until " + hl.ThrottledUntil.In(a.c.Now().Location()).Format("15:04:05"))
+		}
 	default:
 		cwStyled = st.Error.Render("✗ " + cw)
 	}

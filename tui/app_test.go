@@ -219,3 +219,22 @@ func TestSmallTerminals(t *testing.T) {
 		})
 	}
 }
+
+// TestHeaderSaysWhyConnectWiseIsNotOK: degraded shows its error rate and
+// throttled when it ends, in the header every page shows.
+func TestHeaderSaysWhyConnectWiseIsNotOK(t *testing.T) {
+	for _, tc := range []struct {
+		h    common.Health
+		want string
+	}{
+		{common.Health{ConnectWise: "degraded", ErrorRate: 0.4, Paused: true}, "degraded (40% errors)"},
+		{common.Health{ConnectWise: "throttled", ThrottledUntil: tu.Clock.Add(90 * time.Second), Paused: true},
+			"throttled until " + tu.Clock.Add(90*time.Second).Format("15:04:05")},
+		{common.Health{ConnectWise: "unreachable", Paused: true}, "✗ unreachable"},
+	} {
+		a, _ := newApp(t, fixture(t), 120, 40, Options{Backend: &tu.Backend{H: tc.h}})
+		if head := strings.SplitN(a.Content(), "\n", 2)[0]; !strings.Contains(head, tc.want) {
+			t.Errorf("header %q, want %q", head, tc.want)
+		}
+	}
+}

@@ -148,7 +148,8 @@ func startIntake(bg *background, cfg *config.Config, st *storage.Store, eng *eng
 	srv, err := intake.New(intake.Options{
 		Store: st, Token: tok, MaxBodyBytes: cfg.Intake.MaxBodyBytes,
 		Health: func() intake.Health {
-			return intake.Health{ConnectWise: eng.Health().ConnectWise}
+			h := eng.Health()
+			return intake.Health{ConnectWise: h.ConnectWise, Failed: h.Failed, ErrorRate: h.ErrorRate, ThrottledUntil: h.ThrottledUntil}
 		},
 		Registry: reg, Logger: log,
 	})
