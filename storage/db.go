@@ -99,7 +99,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("storage: create data dir: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
+	db, err := openBolt(path, &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
 		NoStatistics: true, // saves a mutex per read tx; we never read bbolt stats
@@ -114,15 +114,27 @@ func Open(dir string, opts Options) (*Store, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		_ = os.Chmod(path, 0o600)
 	}
-	if err := db.Update(initSchema); err != nil {
+	// The first transactions read the root pages; a damaged file fails
+	// here, behind the guard, rather than later in some request.
+	if err := checkDB(db, path); err != nil {
 		_ = db.Close()
+		return nil, err
+	}
+	if err := guarded(path, func() error { return db.Update(initSchema) }); err != nil {
+		_ = db.Close()
+		var de *DamagedError
+		if errors.As(err, &de) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("storage: %s: %w", path, err)
 	}
 	s := &Store{db: db, dir: dir, path: path, opts: opts, enq: make(chan *enqueueReq, 256), committerDone: make(chan struct{})}
-	if err := db.View(func(tx *bolt.Tx) error {
-		n, err := readCounter(tx, keyOutboxPending)
-		s.pending.Store(int64(n))
-		return err
+	if err := guarded(path, func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			n, err := readCounter(tx, keyOutboxPending)
+			s.pending.Store(int64(n))
+			return err
+		})
 	}); err != nil {
 		_ = db.Close()
 		return nil, err

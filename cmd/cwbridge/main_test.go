@@ -164,3 +164,21 @@ func TestCWSimServesAndPrintsConfig(t *testing.T) {
 		}
 	}
 }
+
+// A damaged database file stops the command with one clear line and exit
+// 1: no panic, no stack trace.
+func TestDamagedDatabaseExits1WithOneLine(t *testing.T) {
+	_, cfg := simConfig(t, "")
+	data := t.TempDir()
+	db := filepath.Join(data, "cwbridge.db")
+	if err := os.WriteFile(db, []byte(strings.Repeat("garbage!", 4096)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "serve", "--config", cfg, "--data", data)
+	if code != exitFail {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, db) || !strings.Contains(errs, "restore it from a backup") {
+		t.Fatalf("stderr:\n%s", errs)
+	}
+}
