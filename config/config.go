@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -47,6 +48,7 @@ const (
 	DefaultWorkers              = 4
 	DefaultMaxRequestsPerMinute = 600
 	DefaultReopen               = ReopenNew
+	DefaultActionTimeout        = 60 * time.Second
 )
 
 // Values of engine.reopen.
@@ -63,6 +65,8 @@ const (
 	MaxWorkers           = 64
 	MinRequestsPerMinute = 1
 	MaxRequestsPerMinute = 10000
+	MinActionTimeout     = time.Second
+	MaxActionTimeout     = time.Hour
 	maxFileBytes         = 16 << 20
 )
 
@@ -124,9 +128,30 @@ type Engine struct {
 	Reopen               string `toml:"reopen" json:"reopen"` // ReopenNew or ReopenReopen
 }
 
-// Actions is the [actions] section.
+// Actions is the [actions] section: the command technicians' action notes
+// run. The command gets a clean environment (see engine.ActionEnv): PATH,
+// HOME, LANG and the variables PassEnv names, never cwbridge's secrets.
 type Actions struct {
 	Command string `toml:"command" json:"command"` // run per action, JSON on stdin; "" = none
+	// Timeout bounds one run ("60s"); past it the whole process group is
+	// killed. Use TimeoutDuration.
+	Timeout string `toml:"timeout" json:"timeout"`
+	// AllowedMembers, when not empty, lists the ConnectWise members
+	// (identifiers, case-insensitive) whose notes may run an action.
+	AllowedMembers []string `toml:"allowed_members" json:"allowed_members"`
+	// PassEnv names variables of cwbridge's own environment the command
+	// also gets (e.g. a credential of the security platform).
+	PassEnv []string `toml:"pass_env" json:"pass_env"`
+}
+
+// TimeoutDuration is Timeout parsed; DefaultActionTimeout when unset or
+// invalid (validation refuses an invalid one).
+func (a Actions) TimeoutDuration() time.Duration {
+	d, err := time.ParseDuration(a.Timeout)
+	if err != nil || d <= 0 {
+		return DefaultActionTimeout
+	}
+	return d
 }
 
 // Route is one [[routes]] entry: where tickets of an alert type go.
@@ -167,6 +192,7 @@ func Default() *Config {
 			MaxRequestsPerMinute: DefaultMaxRequestsPerMinute,
 			Reopen:               DefaultReopen,
 		},
+		Actions: Actions{Timeout: "60s"},
 		set: map[string]struct{}{},
 	}
 }

@@ -35,7 +35,7 @@ func TestDefaults(t *testing.T) {
 		Intake:      Intake{Listen: "", MaxBodyBytes: 1048576},
 		SSH:         SSH{Listen: "", HostKey: "data/ssh_host_ed25519", AuthorizedKeys: "authorized_keys"},
 		Engine:      Engine{Workers: 4, MaxRequestsPerMinute: 600, Reopen: "new"},
-		Actions:     Actions{Command: ""},
+		Actions:     Actions{Command: "", Timeout: "60s"},
 		set:         map[string]struct{}{},
 	}
 	if got := Default(); !reflect.DeepEqual(*got, want) {
@@ -126,7 +126,7 @@ max_users = 50
 		Intake:      Intake{"127.0.0.1:8088", secret.New("tok"), 2048},
 		SSH:         SSH{"[::1]:2222", "k", "ak"},
 		Engine:      Engine{8, 100, "reopen"},
-		Actions:     Actions{"/usr/local/bin/act --json"},
+		Actions:     Actions{Command: "/usr/local/bin/act --json", Timeout: "60s"},
 		Routes: []Route{
 			{"threat", true, "Security", "New", "Priority 2 - Quick Response", "Incident", "Closed"},
 			{"ransomware_canary", false, "", "", "", "", ""},

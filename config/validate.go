@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/cwbridge/cwbridge/cwclient"
@@ -80,12 +81,36 @@ func (v *validator) config(c *Config) {
 		v.errorf("engine.reopen", "must be %q or %q, not %q", ReopenNew, ReopenReopen, e.Reopen)
 	}
 
-	v.text("actions.command", c.Actions.Command)
+	v.actions(c.Actions)
 
 	v.routes(c.Routes)
 	v.products(c.Products)
 	v.workspaces(c.Workspaces)
 }
+
+func (v *validator) actions(a Actions) {
+	v.text("actions.command", a.Command)
+	if d, err := time.ParseDuration(a.Timeout); err != nil || d < MinActionTimeout || d > MaxActionTimeout {
+		v.errorf("actions.timeout", "must be a duration from %s to %s, like \"60s\" or \"5m\", not %q", MinActionTimeout, MaxActionTimeout, a.Timeout)
+	}
+	for i, m := range a.AllowedMembers {
+		k := fmt.Sprintf("actions.allowed_members[%d]", i)
+		if v.required(k, m, "a ConnectWise member identifier") && strings.TrimSpace(m) != m {
+			v.errorf(k, "%q has leading or trailing white space", m)
+		}
+	}
+	for i, n := range a.PassEnv {
+		k := fmt.Sprintf("actions.pass_env[%d]", i)
+		switch {
+		case !envNameRE.MatchString(n):
+			v.errorf(k, "%q is not an environment variable name", n)
+		case strings.HasPrefix(strings.ToUpper(n), "CWBRIDGE_"):
+			v.errorf(k, "%s is cwbridge's own variable and may hold a secret; it is never passed to the action", n)
+		}
+	}
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (v *validator) routes(rs []Route) {
 	first := map[string]string{} // alert type -> key of its first route
