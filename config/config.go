@@ -193,7 +193,7 @@ func Default() *Config {
 			Reopen:               DefaultReopen,
 		},
 		Actions: Actions{Timeout: "60s"},
-		set: map[string]struct{}{},
+		set:     map[string]struct{}{},
 	}
 }
 
