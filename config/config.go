@@ -116,6 +116,18 @@ type SSH struct {
 	Listen         string `toml:"listen" json:"listen"`
 	HostKey        string `toml:"host_key" json:"host_key"`               // created 0600 if missing
 	AuthorizedKeys string `toml:"authorized_keys" json:"authorized_keys"` // only these keys get in
+	// MaxSession ends an SSH connection this long after it opened, however
+	// busy ("0s": never). Use MaxSessionDuration.
+	MaxSession string `toml:"max_session" json:"max_session"`
+}
+
+// MaxSessionDuration is MaxSession parsed; 0 means no limit.
+func (s SSH) MaxSessionDuration() time.Duration {
+	d, err := time.ParseDuration(s.MaxSession)
+	if err != nil || d < 0 {
+		return 0
+	}
+	return d
 }
 
 // Enabled reports whether the SSH server should run.
@@ -186,7 +198,7 @@ func Default() *Config {
 	return &Config{
 		ConnectWise: ConnectWise{APIVersion: DefaultAPIVersion},
 		Intake:      Intake{MaxBodyBytes: DefaultMaxBodyBytes},
-		SSH:         SSH{HostKey: DefaultSSHHostKey, AuthorizedKeys: DefaultSSHAuthorizedKeys},
+		SSH:         SSH{HostKey: DefaultSSHHostKey, AuthorizedKeys: DefaultSSHAuthorizedKeys, MaxSession: "24h"},
 		Engine: Engine{
 			Workers:              DefaultWorkers,
 			MaxRequestsPerMinute: DefaultMaxRequestsPerMinute,

@@ -33,7 +33,7 @@ func TestDefaults(t *testing.T) {
 	want := Config{
 		ConnectWise: ConnectWise{APIVersion: "2025.8"},
 		Intake:      Intake{Listen: "", MaxBodyBytes: 1048576},
-		SSH:         SSH{Listen: "", HostKey: "data/ssh_host_ed25519", AuthorizedKeys: "authorized_keys"},
+		SSH:         SSH{Listen: "", HostKey: "data/ssh_host_ed25519", AuthorizedKeys: "authorized_keys", MaxSession: "24h"},
 		Engine:      Engine{Workers: 4, MaxRequestsPerMinute: 600, Reopen: "new"},
 		Actions:     Actions{Command: "", Timeout: "60s"},
 		set:         map[string]struct{}{},
@@ -124,7 +124,7 @@ max_users = 50
 	want := &Config{
 		ConnectWise: ConnectWise{"na.myconnectwise.net", "mycompany", "pub", secret.New("priv"), "5c8fdc8c-4d58-4d54-9e6a-4f5bde3c5e0b", "2024.12", "Catchall"},
 		Intake:      Intake{"127.0.0.1:8088", secret.New("tok"), 2048},
-		SSH:         SSH{"[::1]:2222", "k", "ak"},
+		SSH:         SSH{Listen: "[::1]:2222", HostKey: "k", AuthorizedKeys: "ak", MaxSession: "24h"},
 		Engine:      Engine{8, 100, "reopen"},
 		Actions:     Actions{Command: "/usr/local/bin/act --json", Timeout: "60s"},
 		Routes: []Route{

@@ -65,6 +65,9 @@ func (v *validator) config(c *Config) {
 		if strings.TrimSpace(ssh.AuthorizedKeys) == "" {
 			v.errorf("ssh.authorized_keys", "required when ssh.listen is set")
 		}
+		if d, err := time.ParseDuration(ssh.MaxSession); err != nil || d < 0 || d > 0 && d < time.Minute {
+			v.errorf("ssh.max_session", "must be a duration of a minute or more, like \"8h\", or \"0s\" for no limit, not %q", ssh.MaxSession)
+		}
 		if ssh.Listen == in.Listen {
 			v.errorf("ssh.listen", "%q is also intake.listen", ssh.Listen)
 		}
