@@ -96,7 +96,7 @@ func newSSHServer(c config.SSH, log *slog.Logger, model sshSessionModel) (*sshSe
 	srv.ChannelHandlers = map[string]ssh.ChannelHandler{
 		"session": func(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
 			if l := s.lim.Load(); l != nil {
-				l.Settle(ctx.RemoteAddr())
+				l.Settle(ctx.RemoteAddr().String())
 			}
 			ssh.DefaultSessionHandler(srv, conn, ch, ctx)
 		},

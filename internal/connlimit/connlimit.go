@@ -188,20 +188,18 @@ func (l *Listener) removeLocked(c *conn) {
 	}
 }
 
-// Settle marks the connection from remote as proven: it is no longer
-// evicted to make room (it still counts toward the caps).
-func (l *Listener) Settle(remote net.Addr) { l.setSettled(remote, true) }
+// Settle marks the connection whose remote address is remote (as
+// net.Addr.String gives it) as proven: it is no longer evicted to make
+// room (it still counts toward the caps).
+func (l *Listener) Settle(remote string) { l.setSettled(remote, true) }
 
 // Unsettle makes it evictable again (an HTTP connection gone idle).
-func (l *Listener) Unsettle(remote net.Addr) { l.setSettled(remote, false) }
+func (l *Listener) Unsettle(remote string) { l.setSettled(remote, false) }
 
-func (l *Listener) setSettled(remote net.Addr, v bool) {
-	if remote == nil {
-		return
-	}
+func (l *Listener) setSettled(remote string, v bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if c := l.byAddr[remote.String()]; c != nil {
+	if c := l.byAddr[remote]; c != nil {
 		c.settled = v
 	}
 }
