@@ -81,7 +81,7 @@ fallback_company = "Catchall"
 
 [intake]
 listen = "127.0.0.1:8088"
-token  = "tok"
+token  = "tok-0123456789abcdef"
 max_body_bytes = 2048
 
 [ssh]
@@ -123,7 +123,7 @@ max_users = 50
 `)
 	want := &Config{
 		ConnectWise: ConnectWise{"na.myconnectwise.net", "mycompany", "pub", secret.New("priv"), "5c8fdc8c-4d58-4d54-9e6a-4f5bde3c5e0b", "2024.12", "Catchall"},
-		Intake:      Intake{"127.0.0.1:8088", secret.New("tok"), 2048},
+		Intake:      Intake{Listen: "127.0.0.1:8088", Token: secret.New("tok-0123456789abcdef"), MaxBodyBytes: 2048},
 		SSH:         SSH{Listen: "[::1]:2222", HostKey: "k", AuthorizedKeys: "ak", MaxSession: "24h"},
 		Engine:      Engine{8, 100, "reopen"},
 		Actions:     Actions{Command: "/usr/local/bin/act --json", Timeout: "60s"},
@@ -303,7 +303,7 @@ var errCases = []errCase{
 	{"ssh.listen bad", "[ssh]\nlisten = \"localhost:-1\"\n", 2, "ssh.listen", "port"},
 	{"ssh.host_key empty", "[ssh]\nlisten = \"127.0.0.1:2222\"\nhost_key = \"\"\n", 3, "ssh.host_key", "required when ssh.listen is set"},
 	{"ssh.authorized_keys empty", "[ssh]\nlisten = \"127.0.0.1:2222\"\nauthorized_keys = \" \"\n", 3, "ssh.authorized_keys", "required"},
-	{"ssh.listen same as intake", "[intake]\nlisten = \":8088\"\ntoken = \"t\"\n[ssh]\nlisten = \":8088\"\n", 5, "ssh.listen", "also intake.listen"},
+	{"ssh.listen same as intake", "[intake]\nlisten = \"127.0.0.1:8088\"\ntoken = \"t0123456789abcdef\"\n[ssh]\nlisten = \"127.0.0.1:8088\"\n", 5, "ssh.listen", "also intake.listen"},
 	{"workers 0", "[engine]\nworkers = 0\n", 2, "engine.workers", "between 1 and 64, not 0"},
 	{"workers 65", "[engine]\nworkers = 65\n", 2, "engine.workers", "not 65"},
 	{"rpm 0", "[engine]\nmax_requests_per_minute = 0\n", 2, "engine.max_requests_per_minute", "between 1 and 10000"},
@@ -409,12 +409,12 @@ func TestEnvOverride(t *testing.T) {
 	}
 	c, err := parse(file, []byte(text), envMap(map[string]string{
 		EnvPrivateKey:  "from-env",
-		EnvIntakeToken: "env-token",
+		EnvIntakeToken: "env-token-0123456789",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ConnectWise.PrivateKey.Reveal() != "from-env" || c.Intake.Token.Reveal() != "env-token" {
+	if c.ConnectWise.PrivateKey.Reveal() != "from-env" || c.Intake.Token.Reveal() != "env-token-0123456789" {
 		t.Errorf("env did not win: %q %q", c.ConnectWise.PrivateKey.Reveal(), c.Intake.Token.Reveal())
 	}
 	if !c.IsSet("intake", "token") || !c.IsSet("connectwise", "private_key") {
@@ -446,11 +446,11 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, []byte("[engine]\nworkers = 9\n[intake]\nlisten = \"127.0.0.1:0\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := load(path, envMap(map[string]string{EnvIntakeToken: "t"}))
+	c, err := load(path, envMap(map[string]string{EnvIntakeToken: "t-0123456789abcdef"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.File != path || c.Engine.Workers != 9 || c.Intake.Token.Reveal() != "t" {
+	if c.File != path || c.Engine.Workers != 9 || c.Intake.Token.Reveal() != "t-0123456789abcdef" {
 		t.Errorf("got %+v", c)
 	}
 	if _, err := load(path, envMap(nil)); err == nil || !strings.HasPrefix(err.Error(), path+":3: intake.token: ") {

@@ -98,6 +98,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("storage: create data dir: %w", err)
 	}
+	if err := tightenDir(dir); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, FileName)
 	db, err := openBolt(path, &bolt.Options{
 		Timeout:      opts.LockTimeout,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"syscall"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -94,4 +95,22 @@ func checkDB(db *bolt.DB, path string) error {
 			return first
 		})
 	})
+}
+
+// tightenDir makes an existing data dir 0700: MkdirAll leaves one made
+// looser by hand (or by a umask) as it is, and the dir holds the secrets. A
+// shared dir (sticky, like /tmp) or one owned by another user is left
+// alone: it is not ours to change, and the file itself is 0600.
+func tightenDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm()&0o077 == 0 || fi.Mode()&os.ModeSticky != 0 {
+		return nil
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return nil
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("storage: data dir %s is open to other users and cannot be made 0700: %w", dir, err)
+	}
+	return nil
 }

@@ -184,3 +184,21 @@ func BenchmarkConsistencyCheck50MB(b *testing.B) {
 	}
 	s.Close()
 }
+
+func TestOpenTightensExistingDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data dir is %04o", fi.Mode().Perm())
+	}
+}
