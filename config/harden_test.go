@@ -114,3 +114,34 @@ func TestSecretPastedIntoSiteNotEchoed(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+func TestMaxSession(t *testing.T) {
+	for v, ok := range map[string]bool{"24h": true, "0s": true, "1m": true, "30s": false, "-1h": false, "forever": false} {
+		c, err := Parse(file, []byte("[ssh]\nlisten = \"127.0.0.1:2222\"\nmax_session = \""+v+"\"\n"))
+		if (err == nil) != ok {
+			t.Errorf("max_session %q: %v", v, err)
+		}
+		if err == nil && v == "0s" && c.SSH.MaxSessionDuration() != 0 {
+			t.Errorf("0s is %v", c.SSH.MaxSessionDuration())
+		}
+	}
+}
+
+func TestActionsKeys(t *testing.T) {
+	c := mustParse(t, "[actions]\ncommand = \"x\"\ntimeout = \"5m\"\nallowed_members = [\"jdoe\"]\npass_env = [\"AWS_PROFILE\"]\n")
+	if c.Actions.TimeoutDuration().Minutes() != 5 || c.Actions.AllowedMembers[0] != "jdoe" || c.Actions.PassEnv[0] != "AWS_PROFILE" {
+		t.Fatalf("%+v", c.Actions)
+	}
+	for _, tc := range []errCase{
+		{text: "[actions]\ntimeout = \"0s\"\n", line: 2, key: "actions.timeout", msg: "from 1s to 1h0m0s"},
+		{text: "[actions]\ntimeout = 60\n", line: 2, key: "actions.timeout", msg: "must be a string"},
+		{text: "[actions]\npass_env = [\"CWBRIDGE_PRIVATE_KEY\"]\n", line: 2, key: "actions.pass_env[0]", msg: "never passed"},
+		{text: "[actions]\npass_env = [\"A B\"]\n", line: 2, key: "actions.pass_env[0]", msg: "not an environment variable name"},
+		{text: "[actions]\nallowed_members = [\"\"]\n", line: 2, key: "actions.allowed_members[0]", msg: "required"},
+		{text: "[actions]\nallowed_members = [1]\n", line: 2, key: "actions.allowed_members[0]", msg: "must be a string"},
+		{text: "[actions]\nallowed_members = \"jdoe\"\n", line: 2, key: "actions.allowed_members", msg: "array of strings"},
+	} {
+		_, err := Parse(file, []byte(tc.text))
+		checkErr(t, tc, err)
+	}
+}

@@ -182,3 +182,15 @@ func TestDamagedDatabaseExits1WithOneLine(t *testing.T) {
 		t.Fatalf("stderr:\n%s", errs)
 	}
 }
+
+// An intake certificate that cannot be loaded stops serve with the files
+// named; config warnings are logged.
+func TestServeIntakeTLSFilesNamed(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "missing-cert.pem"), filepath.Join(dir, "missing-key.pem")
+	_, cfg := simConfig(t, "\n[intake]\nlisten = \"127.0.0.1:0\"\ntoken = \"0123456789abcdef-tls\"\ncert_file = \""+cert+"\"\nkey_file = \""+key+"\"\n")
+	code, out, errs := runCmd(t, "serve", "--config", cfg, "--data", filepath.Join(dir, "data"))
+	if code != exitFail || !strings.Contains(errs, cert) || !strings.Contains(errs, key) {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+}

@@ -234,3 +234,19 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// The server carries the handshake timeout and the configured maximum
+// session time.
+func TestSSHTimeoutsWired(t *testing.T) {
+	dir := t.TempDir()
+	ak := filepath.Join(dir, "authorized_keys")
+	os.WriteFile(ak, gossh.MarshalAuthorizedKey(newKey(t).PublicKey()), 0o600)
+	c := config.SSH{Listen: "127.0.0.1:0", HostKey: filepath.Join(dir, "hk"), AuthorizedKeys: ak, MaxSession: "2h"}
+	srv, err := newSSHServer(c, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.HandshakeTimeout != sshHandshakeTimeout || srv.MaxTimeout != 2*time.Hour || srv.IdleTimeout != sshIdleTimeout {
+		t.Fatalf("handshake %v, max %v, idle %v", srv.HandshakeTimeout, srv.MaxTimeout, srv.IdleTimeout)
+	}
+}
