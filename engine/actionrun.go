@@ -50,7 +50,7 @@ func ActionEnv(a config.Actions, action string, lookup func(string) (string, boo
 			env = append(env, name+"="+v)
 		}
 	}
-	if !seen["PATH"] || !hasVar(env, "PATH") {
+	if !hasVar(env, "PATH") { // sh needs one to find anything
 		env = append(env, "PATH=/usr/local/bin:/usr/bin:/bin")
 	}
 	return append(env, "CWBRIDGE_ACTION="+action)
