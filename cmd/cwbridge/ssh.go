@@ -31,13 +31,15 @@ type sshSessionModel func(s ssh.Session) (tea.Model, []tea.ProgramOption)
 // SSH connection discipline. A connection has sshHandshakeTimeout to
 // finish the key exchange and log in; until it has logged in and opened a
 // session it is evictable (internal/connlimit): past sshMaxConns in all,
-// or sshMaxPerIP from one address, the oldest such connection is closed to
-// make room, so silent connections cannot keep a technician out.
+// sshMaxPerIP from one address or sshMaxUnauthenticated not logged in, the
+// oldest such connection (of the busiest address) is closed to make room,
+// so silent connections cannot keep a technician out.
 const (
-	sshHandshakeTimeout = 20 * time.Second
-	sshIdleTimeout      = 30 * time.Minute
-	sshMaxConns         = 256
-	sshMaxPerIP         = 64
+	sshHandshakeTimeout   = 20 * time.Second
+	sshIdleTimeout        = 30 * time.Minute
+	sshMaxConns           = 256
+	sshMaxPerIP           = 64
+	sshMaxUnauthenticated = 32
 )
 
 // sshServer is the SSH server and, once serving, its limited listener.
@@ -48,7 +50,7 @@ type sshServer struct {
 
 // Serve serves ln under the connection limits.
 func (s *sshServer) Serve(ln net.Listener) error {
-	l := connlimit.Wrap(ln, connlimit.Limits{Total: sshMaxConns, PerIP: sshMaxPerIP})
+	l := connlimit.Wrap(ln, connlimit.Limits{Total: sshMaxConns, PerIP: sshMaxPerIP, Unsettled: sshMaxUnauthenticated})
 	s.lim.Store(l)
 	return s.Server.Serve(l)
 }

@@ -22,6 +22,10 @@ import (
 type Limits struct {
 	Total int // connections open at once
 	PerIP int // connections from one IP
+	// Unsettled caps the connections not settled yet (an SSH connection
+	// before login: each one costs a key exchange). Past it the oldest
+	// unsettled connection of the busiest IP makes room.
+	Unsettled int
 }
 
 // Stats counts what the limiter did, for tests and metrics.
@@ -108,6 +112,11 @@ func (l *Listener) admit(c *conn) ([]*conn, bool) {
 		}
 		victims = append(victims, v)
 	}
+	if l.lim.Unsettled > 0 && len(victims) == 0 && l.unsettled() >= l.lim.Unsettled {
+		if v := l.oldestEvictable(l.busiestIP(victims)); v != nil {
+			victims = append(victims, v)
+		}
+	}
 	if l.lim.Total > 0 && l.total-len(victims) >= l.lim.Total {
 		v := l.oldestEvictable(l.busiestIP(victims))
 		if v == nil {
@@ -143,6 +152,18 @@ func (l *Listener) busiestIP(chosen []*conn) string {
 		}
 	}
 	return best
+}
+
+func (l *Listener) unsettled() int {
+	n := 0
+	for _, cs := range l.byIP {
+		for _, c := range cs {
+			if !c.settled {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func contains(cs []*conn, c *conn) bool {

@@ -138,3 +138,25 @@ func TestTotalEvictsFromBusiestIP(t *testing.T) {
 		t.Fatal("the quiet IP's connection was evicted")
 	}
 }
+
+// Unsettled connections are capped on their own: settled ones do not
+// count, and the oldest unsettled one of the busiest IP makes room.
+func TestUnsettledCap(t *testing.T) {
+	l, ch := accepted(t, Limits{Unsettled: 2})
+	addr := l.Addr().String()
+	dialFrom(t, "127.0.0.1", addr)
+	s0 := next(t, ch)
+	l.Settle(s0.RemoteAddr().String())
+	f1 := dialFrom(t, "127.0.0.9", addr)
+	next(t, ch)
+	dialFrom(t, "127.0.0.9", addr)
+	next(t, ch)
+	dialFrom(t, "127.0.0.5", addr)
+	next(t, ch)
+	if !closedByServer(f1) {
+		t.Fatal("the busiest IP's oldest unsettled connection was not evicted")
+	}
+	if st := l.Stats(); st.Open != 3 || st.Evicted != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
