@@ -55,6 +55,9 @@ func Clean(s string) string {
 // OneLine is Clean for a single table cell or log line: line breaks and
 // tabs become spaces, runs of them one " ⏎ " or " " mark.
 func OneLine(s string) string {
+	if isPlainLine(s) { // the common case, on every table cell of every frame
+		return s
+	}
 	s = strings.TrimSpace(Clean(s))
 	if !strings.ContainsAny(s, "\n\t") {
 		return s
@@ -71,6 +74,22 @@ func OneLine(s string) string {
 		b.WriteString(line)
 	}
 	return b.String()
+}
+
+// isPlainLine: printable ASCII, no space at either end.
+func isPlainLine(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func isPlain(s string) bool {

@@ -10,7 +10,6 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/cwbridge/cwbridge/internal/textsafe"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 	"github.com/cwbridge/cwbridge/tui/widget"
@@ -272,10 +271,7 @@ func (m *Model) row(ev *storage.FeedEvent, widths []int) string {
 	if ev.TicketID != 0 {
 		ticket = fmt.Sprintf("#%d", ev.TicketID)
 	}
-	// Messages quote ConnectWise notes and action output: one line, no
-	// control sequences (internal/textsafe).
-	return widget.Row([]string{ev.Time.In(timeZone(m.c)).Format("15:04:05"), string(ev.Kind), ev.Severity,
-		textsafe.OneLine(ev.Company), ticket, textsafe.OneLine(ev.Message)}, widths)
+	return widget.Row([]string{ev.Time.In(timeZone(m.c)).Format("15:04:05"), string(ev.Kind), ev.Severity, ev.Company, ticket, ev.Message}, widths)
 }
 
 func (m *Model) View() string {
