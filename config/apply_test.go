@@ -15,7 +15,7 @@ private_key = "priv-from-file"
 
 [intake]
 listen = "127.0.0.1:8088"
-token = "tok-from-file"
+token = "tok-from-file-0123456789"
 
 [[routes]]
 alert_type = "malware"
@@ -70,7 +70,7 @@ func TestApplyConfigWinsOnlyForSetKeys(t *testing.T) {
 	if c.CompanyID != "stored-co" || c.ClientID != "stored-client" || c.APIVersion != "2024.1" {
 		t.Errorf("unset keys overwritten: %+v", c)
 	}
-	if tok, _ := s.IntakeToken(); tok.Reveal() != "tok-from-file" {
+	if tok, _ := s.IntakeToken(); tok.Reveal() != "tok-from-file-0123456789" {
 		t.Error("intake token not applied")
 	}
 	r, err := s.Route("malware")
@@ -98,7 +98,7 @@ func TestApplyConfigWinsOnlyForSetKeys(t *testing.T) {
 	}
 	for _, e := range after {
 		for _, v := range []string{e.Before, e.After} {
-			if containsAny(v, "priv-from-file", "tok-from-file", "old-priv") {
+			if containsAny(v, "priv-from-file", "tok-from-file-0123456789", "old-priv") {
 				t.Errorf("audit entry shows a secret: %+v", e)
 			}
 		}

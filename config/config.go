@@ -53,6 +53,8 @@ const (
 	// times that before a create is tried again.
 	DefaultCreateSearchWindow = 15 * time.Minute
 	DefaultMaxRetryAfter      = cwclient.DefaultMaxRetryAfter
+	DefaultActionTimeout      = 60 * time.Second
+	DefaultSSHMaxSession      = 24 * time.Hour
 )
 
 // Values of engine.reopen.
@@ -69,6 +71,9 @@ const (
 	MaxWorkers           = 64
 	MinRequestsPerMinute = 1
 	MaxRequestsPerMinute = 10000
+	MinTokenLength       = 16 // intake token, in bytes
+	MinActionTimeout     = time.Second
+	MaxActionTimeout     = time.Hour
 	maxFileBytes         = 16 << 20
 )
 
@@ -86,6 +91,10 @@ type Config struct {
 	// File is the path the config was loaded from (the name given to
 	// Parse); "" when there was no file.
 	File string `toml:"-" json:"file,omitempty"`
+	// Warnings are problems that do not stop cwbridge (a config file
+	// holding secrets that others can read, plain HTTP allowed on the
+	// network); the commands print them. No secret is ever in them.
+	Warnings []string `toml:"-" json:"warnings,omitempty"`
 
 	set map[string]struct{} // indexed key paths the file or env set
 }
@@ -107,7 +116,17 @@ type Intake struct {
 	Listen       string `toml:"listen" json:"listen"`
 	Token        Secret `toml:"token" json:"token"` // or env CWBRIDGE_INTAKE_TOKEN; required with listen
 	MaxBodyBytes int64  `toml:"max_body_bytes" json:"max_body_bytes"`
+	// CertFile and KeyFile (PEM), both or neither, make the intake HTTPS.
+	CertFile string `toml:"cert_file" json:"cert_file"`
+	KeyFile  string `toml:"key_file" json:"key_file"`
+	// AllowPlainHTTP lets the intake listen on a non-loopback address
+	// without TLS (the token would cross the network in clear); refused
+	// otherwise.
+	AllowPlainHTTP bool `toml:"allow_plain_http" json:"allow_plain_http"`
 }
+
+// TLS reports whether the intake serves HTTPS.
+func (in Intake) TLS() bool { return in.CertFile != "" && in.KeyFile != "" }
 
 // Enabled reports whether the intake should run.
 func (in Intake) Enabled() bool { return in.Listen != "" }
@@ -118,6 +137,9 @@ type SSH struct {
 	Listen         string `toml:"listen" json:"listen"`
 	HostKey        string `toml:"host_key" json:"host_key"`               // created 0600 if missing
 	AuthorizedKeys string `toml:"authorized_keys" json:"authorized_keys"` // only these keys get in
+	// MaxSession ends an SSH connection this long after it opened, however
+	// busy ("0s": never).
+	MaxSession Duration `toml:"max_session" json:"max_session"`
 }
 
 // Enabled reports whether the SSH server should run.
@@ -137,9 +159,20 @@ type Engine struct {
 	MaxRetryAfter Duration `toml:"max_retry_after" json:"max_retry_after"`
 }
 
-// Actions is the [actions] section.
+// Actions is the [actions] section: the command technicians' action notes
+// run. The command gets a clean environment (see engine.ActionEnv): PATH,
+// HOME, LANG and the variables PassEnv names, never cwbridge's secrets.
 type Actions struct {
 	Command string `toml:"command" json:"command"` // run per action, JSON on stdin; "" = none
+	// Timeout bounds one run ("60s"); past it the whole process group is
+	// killed.
+	Timeout Duration `toml:"timeout" json:"timeout"`
+	// AllowedMembers, when not empty, lists the ConnectWise members
+	// (identifiers, case-insensitive) whose notes may run an action.
+	AllowedMembers []string `toml:"allowed_members" json:"allowed_members"`
+	// PassEnv names variables of cwbridge's own environment the command
+	// also gets (e.g. a credential of the security platform).
+	PassEnv []string `toml:"pass_env" json:"pass_env"`
 }
 
 // Route is one [[routes]] entry: where tickets of an alert type go.
@@ -174,7 +207,7 @@ func Default() *Config {
 	return &Config{
 		ConnectWise: ConnectWise{APIVersion: DefaultAPIVersion},
 		Intake:      Intake{MaxBodyBytes: DefaultMaxBodyBytes},
-		SSH:         SSH{HostKey: DefaultSSHHostKey, AuthorizedKeys: DefaultSSHAuthorizedKeys},
+		SSH:         SSH{HostKey: DefaultSSHHostKey, AuthorizedKeys: DefaultSSHAuthorizedKeys, MaxSession: Duration{DefaultSSHMaxSession}},
 		Engine: Engine{
 			Workers:              DefaultWorkers,
 			MaxRequestsPerMinute: DefaultMaxRequestsPerMinute,
@@ -182,7 +215,8 @@ func Default() *Config {
 			CreateSearchWindow:   Duration{DefaultCreateSearchWindow},
 			MaxRetryAfter:        Duration{DefaultMaxRetryAfter},
 		},
-		set: map[string]struct{}{},
+		Actions: Actions{Timeout: Duration{DefaultActionTimeout}},
+		set:     map[string]struct{}{},
 	}
 }
 
@@ -222,7 +256,36 @@ func load(path string, env lookupEnv) (*Config, error) {
 	if len(data) > maxFileBytes {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("config file is larger than %d MiB", maxFileBytes>>20)}
 	}
-	return parse(path, data, env)
+	c, err := parse(path, data, env)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil {
+		c.warnReadable(fi.Mode().Perm(), env)
+	}
+	return c, nil
+}
+
+// warnReadable warns when the file holds a secret and its mode lets the
+// group or others read it.
+func (c *Config) warnReadable(perm os.FileMode, env lookupEnv) {
+	if perm&0o044 == 0 {
+		return
+	}
+	var held []string
+	for k, v := range map[string]string{"connectwise.private_key": EnvPrivateKey, "intake.token": EnvIntakeToken} {
+		if e, ok := env(v); ok && e != "" {
+			continue // the environment's value is the one used
+		}
+		if _, ok := c.set[k]; ok {
+			held = append(held, k)
+		}
+	}
+	slices.Sort(held)
+	if len(held) > 0 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s holds %s but is readable by %s (mode %04o): chmod 600 %s, or give the secrets in %s / %s instead",
+			c.File, strings.Join(held, " and "), map[bool]string{true: "other users", false: "its group"}[perm&0o004 != 0], perm, c.File, EnvPrivateKey, EnvIntakeToken))
+	}
 }
 
 // pathErrText drops the path from a *fs.PathError (the Error names it).
@@ -287,7 +350,10 @@ func parse(name string, data []byte, env lookupEnv) (*Config, error) {
 	v := &validator{file: name, pos: pos, fromEnv: fromEnv}
 	v.config(cfg)
 	if err := v.first(); err != nil {
-		return nil, err
+		return nil, maskSecrets(err, cfg)
+	}
+	if in := cfg.Intake; in.Listen != "" && !in.TLS() && !isLoopbackListen(in.Listen) {
+		cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("intake.listen %q is not a loopback address and the intake has no TLS: the token and incidents cross the network in clear (allow_plain_http = true)", in.Listen))
 	}
 	return cfg, nil
 }

@@ -34,10 +34,10 @@ func TestDefaults(t *testing.T) {
 	want := Config{
 		ConnectWise: ConnectWise{APIVersion: "2025.8"},
 		Intake:      Intake{Listen: "", MaxBodyBytes: 1048576},
-		SSH:         SSH{Listen: "", HostKey: "data/ssh_host_ed25519", AuthorizedKeys: "authorized_keys"},
+		SSH:         SSH{Listen: "", HostKey: "data/ssh_host_ed25519", AuthorizedKeys: "authorized_keys", MaxSession: Duration{24 * time.Hour}},
 		Engine: Engine{Workers: 4, MaxRequestsPerMinute: 600, Reopen: "new",
 			CreateSearchWindow: Duration{15 * time.Minute}, MaxRetryAfter: Duration{5 * time.Minute}},
-		Actions: Actions{Command: ""},
+		Actions: Actions{Command: "", Timeout: Duration{time.Minute}},
 		set:     map[string]struct{}{},
 	}
 	if got := Default(); !reflect.DeepEqual(*got, want) {
@@ -83,7 +83,7 @@ fallback_company = "Catchall"
 
 [intake]
 listen = "127.0.0.1:8088"
-token  = "tok"
+token  = "tok-0123456789abcdef"
 max_body_bytes = 2048
 
 [ssh]
@@ -125,10 +125,10 @@ max_users = 50
 `)
 	want := &Config{
 		ConnectWise: ConnectWise{"na.myconnectwise.net", "mycompany", "pub", secret.New("priv"), "5c8fdc8c-4d58-4d54-9e6a-4f5bde3c5e0b", "2024.12", "Catchall"},
-		Intake:      Intake{"127.0.0.1:8088", secret.New("tok"), 2048},
-		SSH:         SSH{"[::1]:2222", "k", "ak"},
+		Intake:      Intake{Listen: "127.0.0.1:8088", Token: secret.New("tok-0123456789abcdef"), MaxBodyBytes: 2048},
+		SSH:         SSH{Listen: "[::1]:2222", HostKey: "k", AuthorizedKeys: "ak", MaxSession: Duration{24 * time.Hour}},
 		Engine:      Engine{8, 100, "reopen", Duration{DefaultCreateSearchWindow}, Duration{DefaultMaxRetryAfter}},
-		Actions:     Actions{"/usr/local/bin/act --json"},
+		Actions:     Actions{Command: "/usr/local/bin/act --json", Timeout: Duration{time.Minute}},
 		Routes: []Route{
 			{"threat", true, "Security", "New", "Priority 2 - Quick Response", "Incident", "Closed"},
 			{"ransomware_canary", false, "", "", "", "", ""},
@@ -305,7 +305,7 @@ var errCases = []errCase{
 	{"ssh.listen bad", "[ssh]\nlisten = \"localhost:-1\"\n", 2, "ssh.listen", "port"},
 	{"ssh.host_key empty", "[ssh]\nlisten = \"127.0.0.1:2222\"\nhost_key = \"\"\n", 3, "ssh.host_key", "required when ssh.listen is set"},
 	{"ssh.authorized_keys empty", "[ssh]\nlisten = \"127.0.0.1:2222\"\nauthorized_keys = \" \"\n", 3, "ssh.authorized_keys", "required"},
-	{"ssh.listen same as intake", "[intake]\nlisten = \":8088\"\ntoken = \"t\"\n[ssh]\nlisten = \":8088\"\n", 5, "ssh.listen", "also intake.listen"},
+	{"ssh.listen same as intake", "[intake]\nlisten = \"127.0.0.1:8088\"\ntoken = \"t0123456789abcdef\"\n[ssh]\nlisten = \"127.0.0.1:8088\"\n", 5, "ssh.listen", "also intake.listen"},
 	{"workers 0", "[engine]\nworkers = 0\n", 2, "engine.workers", "between 1 and 64, not 0"},
 	{"workers 65", "[engine]\nworkers = 65\n", 2, "engine.workers", "not 65"},
 	{"rpm 0", "[engine]\nmax_requests_per_minute = 0\n", 2, "engine.max_requests_per_minute", "between 1 and 10000"},
@@ -414,12 +414,12 @@ func TestEnvOverride(t *testing.T) {
 	}
 	c, err := parse(file, []byte(text), envMap(map[string]string{
 		EnvPrivateKey:  "from-env",
-		EnvIntakeToken: "env-token",
+		EnvIntakeToken: "env-token-0123456789",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ConnectWise.PrivateKey.Reveal() != "from-env" || c.Intake.Token.Reveal() != "env-token" {
+	if c.ConnectWise.PrivateKey.Reveal() != "from-env" || c.Intake.Token.Reveal() != "env-token-0123456789" {
 		t.Errorf("env did not win: %q %q", c.ConnectWise.PrivateKey.Reveal(), c.Intake.Token.Reveal())
 	}
 	if !c.IsSet("intake", "token") || !c.IsSet("connectwise", "private_key") {
@@ -451,11 +451,11 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, []byte("[engine]\nworkers = 9\n[intake]\nlisten = \"127.0.0.1:0\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := load(path, envMap(map[string]string{EnvIntakeToken: "t"}))
+	c, err := load(path, envMap(map[string]string{EnvIntakeToken: "t-0123456789abcdef"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.File != path || c.Engine.Workers != 9 || c.Intake.Token.Reveal() != "t" {
+	if c.File != path || c.Engine.Workers != 9 || c.Intake.Token.Reveal() != "t-0123456789abcdef" {
 		t.Errorf("got %+v", c)
 	}
 	if _, err := load(path, envMap(nil)); err == nil || !strings.HasPrefix(err.Error(), path+":3: intake.token: ") {

@@ -34,6 +34,10 @@ func schemaKeys(t reflect.Type, prefix string) []string {
 		case reflect.Struct:
 			keys = append(keys, schemaKeys(f.typ, k)...)
 		case reflect.Slice:
+			if f.typ.Elem().Kind() == reflect.String {
+				keys = append(keys, k)
+				continue
+			}
 			keys = append(keys, schemaKeys(f.typ.Elem(), k+"[0]")...)
 		default:
 			keys = append(keys, k)
@@ -74,7 +78,10 @@ func TestExampleFile(t *testing.T) {
 
 	// The single-valued sections hold exactly the defaults.
 	d := Default()
-	if c.ConnectWise != d.ConnectWise || c.Intake != d.Intake || c.SSH != d.SSH || c.Engine != d.Engine || c.Actions != d.Actions {
+	if len(c.Actions.AllowedMembers)+len(c.Actions.PassEnv) == 0 { // [] in the file, nil by default
+		c.Actions.AllowedMembers, c.Actions.PassEnv = nil, nil
+	}
+	if c.ConnectWise != d.ConnectWise || c.Intake != d.Intake || c.SSH != d.SSH || c.Engine != d.Engine || !reflect.DeepEqual(c.Actions, d.Actions) {
 		t.Errorf("example values differ from Default():\nexample %+v %+v %+v %+v %+v\ndefault %+v %+v %+v %+v %+v",
 			c.ConnectWise, c.Intake, c.SSH, c.Engine, c.Actions, d.ConnectWise, d.Intake, d.SSH, d.Engine, d.Actions)
 	}

@@ -139,6 +139,19 @@ func (c *checker) value(v any, t reflect.Type, p kpath, name string) {
 		}
 		c.table(m, t, p)
 	case reflect.Slice:
+		if t.Elem().Kind() == reflect.String { // an array of strings
+			a, ok := v.([]any)
+			if !ok {
+				c.errorf(p, "must be an array of strings ([\"...\"]), not %s", typeName(v))
+				return
+			}
+			for i, it := range a {
+				if _, ok := it.(string); !ok {
+					c.errorf(p.index(i), "must be a string, not %s", typeName(it))
+				}
+			}
+			return
+		}
 		var items []any
 		switch a := v.(type) {
 		case []map[string]any:

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -50,6 +51,25 @@ func (v *validator) config(c *Config) {
 	if in.Listen != "" && in.Token.IsZero() {
 		v.errorf("intake.token", "required when intake.listen is set: set token here or the environment variable %s", EnvIntakeToken)
 	}
+	if n := len(in.Token.Reveal()); n > 0 && n < MinTokenLength {
+		msg := fmt.Sprintf("is %d characters; use at least %d (a random one, e.g. this freshly generated %s)", n, MinTokenLength, GenerateToken())
+		if env, ok := v.fromEnv["intake.token"]; ok {
+			v.errs = append(v.errs, &Error{File: v.file, Key: "intake.token", Msg: "from environment variable " + env + ": " + msg})
+		} else {
+			v.errorf("intake.token", "%s", msg)
+		}
+	}
+	v.text("intake.cert_file", in.CertFile)
+	v.text("intake.key_file", in.KeyFile)
+	switch {
+	case in.CertFile != "" && in.KeyFile == "":
+		v.errorf("intake.cert_file", "needs intake.key_file too (the certificate's private key, PEM)")
+	case in.KeyFile != "" && in.CertFile == "":
+		v.errorf("intake.key_file", "needs intake.cert_file too (the certificate chain, PEM)")
+	}
+	if in.Listen != "" && !in.TLS() && !in.AllowPlainHTTP && !isLoopbackListen(in.Listen) {
+		v.errorf("intake.listen", "%q is reachable from the network, but the intake has no TLS: the bearer token would cross it in clear. Set cert_file and key_file, listen on 127.0.0.1 behind a TLS proxy, or set allow_plain_http = true", in.Listen)
+	}
 	if in.MaxBodyBytes < MinMaxBodyBytes || in.MaxBodyBytes > MaxMaxBodyBytes {
 		v.errorf("intake.max_body_bytes", "must be between %d (1 KiB) and %d (64 MiB), not %d", MinMaxBodyBytes, MaxMaxBodyBytes, in.MaxBodyBytes)
 	}
@@ -64,6 +84,9 @@ func (v *validator) config(c *Config) {
 		}
 		if strings.TrimSpace(ssh.AuthorizedKeys) == "" {
 			v.errorf("ssh.authorized_keys", "required when ssh.listen is set")
+		}
+		if d := ssh.MaxSession.Duration; d < 0 || d > 0 && d < time.Minute {
+			v.errorf("ssh.max_session", "must be a minute or more, like \"8h\", or \"0s\" for no limit, not %s", d)
 		}
 		if ssh.Listen == in.Listen {
 			v.errorf("ssh.listen", "%q is also intake.listen", ssh.Listen)
@@ -83,12 +106,34 @@ func (v *validator) config(c *Config) {
 	v.within("engine.create_search_window", e.CreateSearchWindow, time.Minute, 24*time.Hour)
 	v.within("engine.max_retry_after", e.MaxRetryAfter, time.Second, time.Hour)
 
-	v.text("actions.command", c.Actions.Command)
+	v.actions(c.Actions)
 
 	v.routes(c.Routes)
 	v.products(c.Products)
 	v.workspaces(c.Workspaces)
 }
+
+func (v *validator) actions(a Actions) {
+	v.text("actions.command", a.Command)
+	v.within("actions.timeout", a.Timeout, MinActionTimeout, MaxActionTimeout)
+	for i, m := range a.AllowedMembers {
+		k := fmt.Sprintf("actions.allowed_members[%d]", i)
+		if v.required(k, m, "a ConnectWise member identifier") && strings.TrimSpace(m) != m {
+			v.errorf(k, "%q has leading or trailing white space", m)
+		}
+	}
+	for i, n := range a.PassEnv {
+		k := fmt.Sprintf("actions.pass_env[%d]", i)
+		switch {
+		case !envNameRE.MatchString(n):
+			v.errorf(k, "%q is not an environment variable name", n)
+		case strings.HasPrefix(strings.ToUpper(n), "CWBRIDGE_"):
+			v.errorf(k, "%s is cwbridge's own variable and may hold a secret; it is never passed to the action", n)
+		}
+	}
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (v *validator) routes(rs []Route) {
 	first := map[string]string{} // alert type -> key of its first route
@@ -208,6 +253,21 @@ func (v *validator) secret(key string, s Secret) {
 
 func isControl(r rune) bool { return r != '\t' && unicode.IsControl(r) }
 
+// isLoopbackListen reports whether a listen address only takes
+// connections from this host: a loopback IP or "localhost". An empty host
+// means all interfaces.
+func isLoopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // listen checks a listen address: "" (off) or host:port with a numeric port
 // (0 picks a free one); an empty host means all interfaces.
 func (v *validator) listen(key, addr string) {
@@ -231,18 +291,34 @@ func (v *validator) listen(key, addr string) {
 // parseSite is cwclient.ParseSite, which the client itself uses, so the
 // config accepts exactly the sites that can be connected to.
 func parseSite(site string) (*url.URL, error) {
+	var msg string
 	if strings.TrimSpace(site) != site {
-		return nil, fmt.Errorf("%q has leading or trailing white space", site)
-	}
-	s, err := cwclient.ParseSite(site)
-	if err != nil {
+		msg = fmt.Sprintf("%q has leading or trailing white space", site)
+	} else if s, err := cwclient.ParseSite(site); err == nil {
+		return &url.URL{Scheme: s.Scheme, Host: s.Host}, nil
+	} else {
+		msg = err.Error()
 		var ce *cwclient.Error
 		if errors.As(err, &ce) {
-			return nil, errors.New(strings.TrimPrefix(ce.Message, "site "))
+			msg = strings.TrimPrefix(ce.Message, "site ")
 		}
-		return nil, err
 	}
-	return &url.URL{Scheme: s.Scheme, Host: s.Host}, nil
+	// Quote the value only when it looks like an address: a key pasted
+	// into site, or a password in user info, must not be echoed.
+	if !looksLikeSite(site) {
+		msg = strings.ReplaceAll(msg, strconv.Quote(site), "(the value, not shown: it does not look like a host name and may be a secret)")
+		msg = strings.ReplaceAll(msg, site, Mask)
+	}
+	return nil, errors.New(msg)
+}
+
+// looksLikeSite: a dotted name, host:port, localhost or a URL, with no
+// user info.
+func looksLikeSite(s string) bool {
+	if strings.Contains(s, "@") || len(s) > 200 {
+		return false
+	}
+	return strings.ContainsAny(s, ".:") || strings.EqualFold(s, "localhost")
 }
 
 func checkSite(site string) error {

@@ -1,24 +1,20 @@
 package engine
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/internal/textsafe"
 	"github.com/cwbridge/cwbridge/storage"
 )
 
 const (
-	// actionTimeout bounds one run of the action command.
-	actionTimeout = 2 * time.Minute
 	// actionWatch is how long after closing a ticket its notes are watched.
 	actionWatch = 7 * 24 * time.Hour
 	// maxOutput bounds the command output quoted on the ticket.
@@ -133,6 +129,22 @@ type ActionRequest struct {
 	User        string `json:"user,omitempty"`
 	Device      string `json:"device,omitempty"`
 	Note        string `json:"note"`
+	// Member is the ConnectWise member who wrote the note (its createdBy),
+	// for the command's own checks and audit.
+	Member string `json:"member"`
+}
+
+// memberAllowed applies [actions] allowed_members (empty: anyone).
+func memberAllowed(allowed []string, member string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	for _, m := range allowed {
+		if strings.EqualFold(m, member) {
+			return true
+		}
+	}
+	return false
 }
 
 // errRescheduled tells settle the item already recorded its own retry.
@@ -177,9 +189,15 @@ func (a *actionPoller) process(ctx context.Context, it storage.OutboxItem, ak *a
 			return nil // the note was deleted before we got to it
 		}
 		action, _ := ParseAction(notes[0].Text)
-		req := ActionRequest{Action: action, Ticket: ticketID, Note: notes[0].Text}
+		req := ActionRequest{Action: action, Ticket: ticketID, Note: notes[0].Text, Member: notes[0].CreatedBy}
 		if k, ok := a.keyOf(ticketID); ok {
 			req.IncidentKey, req.User, req.Device = k.Key, k.LastUser, k.LastDevice
+		}
+		if !memberAllowed(a.e.o.Config.Actions.AllowedMembers, req.Member) {
+			outcome = fmt.Sprintf("%s was not run: ConnectWise member %q is not in cwbridge's [actions] allowed_members",
+				action, textsafe.OneLine(req.Member))
+			a.e.log.Warn("action refused: member not allowed", "action", action, "ticket", ticketID, "member", textsafe.OneLine(req.Member))
+			break
 		}
 		// A note's command runs once in its life, even when an admin
 		// retries its failed item (which carries no marker any more).
@@ -229,38 +247,4 @@ func (a *actionPoller) process(ctx context.Context, it storage.OutboxItem, ak *a
 func (a *actionPoller) keyOf(ticketID int) (storage.IncidentKey, bool) {
 	k, err := a.e.store.IncidentKeyByTicket(ticketID)
 	return k, err == nil
-}
-
-// runCommand executes the configured command with the request on stdin and
-// describes what happened.
-func (a *actionPoller) runCommand(ctx context.Context, req ActionRequest) string {
-	cmdline := strings.TrimSpace(a.e.o.Config.Actions.Command)
-	if cmdline == "" {
-		return fmt.Sprintf("%s was not run: no [actions] command is configured in cwbridge", req.Action)
-	}
-	ctx, cancel := context.WithTimeout(ctx, actionTimeout)
-	defer cancel()
-	in, _ := json.Marshal(req)
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", cmdline)
-	cmd.Stdin = bytes.NewReader(in)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	text := strings.TrimSpace(out.String())
-	if len(text) > maxOutput {
-		text = text[:maxOutput] + "…"
-	}
-	var verdict string
-	switch {
-	case err == nil:
-		verdict = req.Action + ": done"
-	case ctx.Err() != nil:
-		verdict = fmt.Sprintf("%s: failed (no answer within %s)", req.Action, actionTimeout)
-	default:
-		verdict = fmt.Sprintf("%s: failed (%v)", req.Action, err)
-	}
-	if text != "" {
-		verdict += "\n\n" + text
-	}
-	return verdict
 }

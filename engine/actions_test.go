@@ -128,7 +128,7 @@ func TestActionRunsOnce(t *testing.T) {
 		t.Fatalf("%d runs: %+v", len(runs), runs)
 	}
 	want := ActionRequest{Action: "Block User", Ticket: ticket, IncidentKey: scopedKey("acme", "ka"), User: "ann@acme.test", Device: "PC-7",
-		Note: "Block User\nann clicked the phishing link"}
+		Note: "Block User\nann clicked the phishing link", Member: "cwbridgeapi"}
 	if runs[0] != want {
 		t.Fatalf("command input %+v, want %+v", runs[0], want)
 	}

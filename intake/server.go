@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/internal/connlimit"
 	"github.com/cwbridge/cwbridge/storage"
 )
 
@@ -49,6 +51,8 @@ type Options struct {
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// TLS, when set, makes Serve speak HTTPS ([intake] cert_file, key_file).
+	TLS *tls.Config
 }
 
 // Health is the state /healthz reports besides the queue.
@@ -134,14 +138,30 @@ const (
 	idleTimeout       = 120 * time.Second
 	maxHeaderBytes    = 64 << 10
 	shutdownTimeout   = 5 * time.Second
+	// Connection caps (internal/connlimit): past them the oldest connection
+	// not inside a request (silent, or idle between requests) is closed to
+	// make room, so idle connections cannot keep callers out.
+	MaxConns      = 1024
+	MaxConnsPerIP = 512
 )
 
 // Serve serves the intake on ln until ctx ends, then shuts down gracefully:
 // requests in flight (an accept waiting for its fsync) get up to 5s to
 // finish. It returns nil after a shutdown ctx asked for.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	lim := connlimit.Wrap(ln, connlimit.Limits{Total: MaxConns, PerIP: MaxConnsPerIP})
+	ln = lim
+	if s.o.TLS != nil {
+		ln = tls.NewListener(lim, s.o.TLS)
+	}
 	hs := &http.Server{
-		Handler:           s.h,
+		// A connection inside a request is not evicted; between requests
+		// (and before its first byte) it may be.
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			lim.Settle(r.RemoteAddr)
+			defer lim.Unsettle(r.RemoteAddr)
+			s.h.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

@@ -100,8 +100,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("storage: create data dir: %w", err)
 	}
+	if err := tightenDir(dir); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
+	db, err := openBolt(path, &bolt.Options{
 		Timeout:      opts.LockTimeout,
 		FreelistType: bolt.FreelistMapType,
 		NoStatistics: true, // saves a mutex per read tx; we never read bbolt stats
@@ -116,20 +119,32 @@ func Open(dir string, opts Options) (*Store, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		_ = os.Chmod(path, 0o600)
 	}
-	if err := db.Update(initSchema); err != nil && !errors.Is(err, errSkip) {
+	// The first transactions read the root pages; a damaged file fails
+	// here, behind the guard, rather than later in some request.
+	if err := checkDB(db, path); err != nil {
 		_ = db.Close()
+		return nil, err
+	}
+	if err := guarded(path, func() error { return db.Update(initSchema) }); err != nil && !errors.Is(err, errSkip) {
+		_ = db.Close()
+		var de *DamagedError
+		if errors.As(err, &de) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("storage: %s: %w", path, err)
 	}
 	s := &Store{db: db, dir: dir, path: path, opts: opts, enq: make(chan *enqueueReq, 256), committerDone: make(chan struct{})}
-	if err := db.View(func(tx *bolt.Tx) error {
-		n, err := readCounter(tx, keyOutboxPending)
-		s.pending.Store(int64(n))
-		if err != nil {
+	if err := guarded(path, func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			n, err := readCounter(tx, keyOutboxPending)
+			s.pending.Store(int64(n))
+			if err != nil {
+				return err
+			}
+			n, err = readCounter(tx, keyOutboxFailed)
+			s.failed.Store(int64(n))
 			return err
-		}
-		n, err = readCounter(tx, keyOutboxFailed)
-		s.failed.Store(int64(n))
-		return err
+		})
 	}); err != nil {
 		_ = db.Close()
 		return nil, err

@@ -164,3 +164,33 @@ func TestCWSimServesAndPrintsConfig(t *testing.T) {
 		}
 	}
 }
+
+// A damaged database file stops the command with one clear line and exit
+// 1: no panic, no stack trace.
+func TestDamagedDatabaseExits1WithOneLine(t *testing.T) {
+	_, cfg := simConfig(t, "")
+	data := t.TempDir()
+	db := filepath.Join(data, "cwbridge.db")
+	if err := os.WriteFile(db, []byte(strings.Repeat("garbage!", 4096)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "serve", "--config", cfg, "--data", data)
+	if code != exitFail {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, db) || !strings.Contains(errs, "restore it from a backup") {
+		t.Fatalf("stderr:\n%s", errs)
+	}
+}
+
+// An intake certificate that cannot be loaded stops serve with the files
+// named; config warnings are logged.
+func TestServeIntakeTLSFilesNamed(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "missing-cert.pem"), filepath.Join(dir, "missing-key.pem")
+	_, cfg := simConfig(t, "\n[intake]\nlisten = \"127.0.0.1:0\"\ntoken = \"0123456789abcdef-tls\"\ncert_file = \""+cert+"\"\nkey_file = \""+key+"\"\n")
+	code, out, errs := runCmd(t, "serve", "--config", cfg, "--data", filepath.Join(dir, "data"))
+	if code != exitFail || !strings.Contains(errs, cert) || !strings.Contains(errs, key) {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+}

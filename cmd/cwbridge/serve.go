@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -90,6 +91,9 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		return exitCode(err)
 	}
 	defer st.Close()
+	for _, w := range cfg.Warnings {
+		log.Warn("config: " + w)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -145,8 +149,16 @@ func startIntake(bg *background, cfg *config.Config, st *storage.Store, eng *eng
 	if err != nil || tok.IsZero() {
 		return fmt.Errorf("no intake token: set [intake] token or %s", config.EnvIntakeToken)
 	}
+	var tlsConf *tls.Config
+	if cfg.Intake.TLS() {
+		cert, err := tls.LoadX509KeyPair(cfg.Intake.CertFile, cfg.Intake.KeyFile)
+		if err != nil {
+			return fmt.Errorf("[intake] cert_file %s / key_file %s: %v", cfg.Intake.CertFile, cfg.Intake.KeyFile, err)
+		}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	srv, err := intake.New(intake.Options{
-		Store: st, Token: tok, MaxBodyBytes: cfg.Intake.MaxBodyBytes,
+		Store: st, Token: tok, MaxBodyBytes: cfg.Intake.MaxBodyBytes, TLS: tlsConf,
 		Health: func() intake.Health {
 			h := eng.Health()
 			return intake.Health{ConnectWise: h.ConnectWise, Failed: h.Failed, ErrorRate: h.ErrorRate, ThrottledUntil: h.ThrottledUntil}
@@ -160,7 +172,7 @@ func startIntake(bg *background, cfg *config.Config, st *storage.Store, eng *eng
 	if err != nil {
 		return err
 	}
-	log.Info("intake listening", "addr", ln.Addr().String())
+	log.Info("intake listening", "addr", ln.Addr().String(), "tls", tlsConf != nil)
 	bg.goRun(func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 	return nil
 }

@@ -135,7 +135,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 	defer srv.Close()
 	addr := freePort(t)
 	base := "http://" + addr
-	const token = "kill-test-token"
+	const token = "kill-test-token-0123"
 	cfg := filepath.Join(t.TempDir(), "cwbridge.toml")
 	block := replaceSite(sim.TOMLBlock(), srv.URL)
 	if err := os.WriteFile(cfg, []byte(block+fmt.Sprintf("\n[intake]\nlisten = %q\ntoken = %q\n", addr, token)+serveRoutes), 0o600); err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -21,16 +20,47 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/internal/authkeys"
+	"github.com/cwbridge/cwbridge/internal/connlimit"
 )
 
 // sshSessionModel builds the TUI for one SSH session; each session gets its
 // own model (no shared UI state), over the process's one store and engine.
 type sshSessionModel func(s ssh.Session) (tea.Model, []tea.ProgramOption)
 
+// SSH connection discipline. A connection has sshHandshakeTimeout to
+// finish the key exchange and log in; until it has logged in and opened a
+// session it is evictable (internal/connlimit): past sshMaxConns in all,
+// sshMaxPerIP from one address or sshMaxUnauthenticated not logged in, the
+// oldest such connection (of the busiest address) is closed to make room,
+// so silent connections cannot keep a technician out.
+const (
+	sshHandshakeTimeout   = 20 * time.Second
+	sshIdleTimeout        = 30 * time.Minute
+	sshMaxConns           = 256
+	sshMaxPerIP           = 64
+	sshMaxUnauthenticated = 32
+)
+
+// sshServer is the SSH server and, once serving, its limited listener.
+type sshServer struct {
+	*ssh.Server
+	lim atomic.Pointer[connlimit.Listener]
+}
+
+// Serve serves ln under the connection limits.
+func (s *sshServer) Serve(ln net.Listener) error {
+	l := connlimit.Wrap(ln, connlimit.Limits{Total: sshMaxConns, PerIP: sshMaxPerIP, Unsettled: sshMaxUnauthenticated})
+	s.lim.Store(l)
+	return s.Server.Serve(l)
+}
+
 // newSSHServer builds the technicians' SSH server: host key created 0600
-// when missing, only the keys in authorized_keys get in, a PTY is required.
-func newSSHServer(c config.SSH, log *slog.Logger, model sshSessionModel) (*ssh.Server, error) {
-	if err := checkAuthorizedKeys(c.AuthorizedKeys); err != nil {
+// when missing, only the keys in authorized_keys get in (read by
+// internal/authkeys, options honoured), a PTY is required.
+func newSSHServer(c config.SSH, log *slog.Logger, model sshSessionModel) (*sshServer, error) {
+	keys, err := authkeys.NewReader(c.AuthorizedKeys, log, time.Now)
+	if err != nil {
 		return nil, err
 	}
 	if dir := filepath.Dir(c.HostKey); dir != "" {
@@ -38,11 +68,16 @@ func newSSHServer(c config.SSH, log *slog.Logger, model sshSessionModel) (*ssh.S
 			return nil, fmt.Errorf("ssh host key directory: %w", err)
 		}
 	}
+	s := &sshServer{}
 	srv, err := wish.NewServer(
 		wish.WithAddress(c.Listen),
 		wish.WithHostKeyPath(c.HostKey),
-		wish.WithAuthorizedKeys(c.AuthorizedKeys),
-		wish.WithIdleTimeout(30*time.Minute),
+		wish.WithPublicKeyAuth(func(ctx ssh.Context, key ssh.PublicKey) bool {
+			_, ok := keys.Allow(key, ctx.RemoteAddr())
+			return ok
+		}),
+		wish.WithIdleTimeout(sshIdleTimeout),
+		wish.WithMaxTimeout(c.MaxSession.Duration),
 		// Listed last runs first: log, require a PTY, then the TUI; all
 		// inside a panic guard so one session cannot take the server down.
 		wish.WithMiddleware(rm.MiddlewareWithLogger(sshLogger{log},
@@ -57,38 +92,24 @@ func newSSHServer(c config.SSH, log *slog.Logger, model sshSessionModel) (*ssh.S
 	if err != nil {
 		return nil, fmt.Errorf("ssh: %w", err)
 	}
+	srv.HandshakeTimeout = sshHandshakeTimeout
+	// A connection that logged in and opens a session has proven itself:
+	// it is no longer evicted to make room for new ones.
+	srv.ChannelHandlers = map[string]ssh.ChannelHandler{
+		"session": func(srv *ssh.Server, conn *gossh.ServerConn, ch gossh.NewChannel, ctx ssh.Context) {
+			if l := s.lim.Load(); l != nil {
+				l.Settle(ctx.RemoteAddr().String())
+			}
+			ssh.DefaultSessionHandler(srv, conn, ch, ctx)
+		},
+	}
 	if st, err := os.Stat(c.HostKey); err == nil && st.Mode().Perm()&0o077 != 0 {
 		if err := os.Chmod(c.HostKey, 0o600); err != nil {
 			return nil, fmt.Errorf("ssh host key %s: %w", c.HostKey, err)
 		}
 	}
-	return srv, nil
-}
-
-// checkAuthorizedKeys validates the file up front: wish rejects every key
-// when any line fails to parse, which would lock everyone out silently.
-func checkAuthorizedKeys(path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("[ssh] authorized_keys %s: %w (only the keys listed there get in)", path, err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	line, keys := 0, 0
-	for sc.Scan() {
-		line++
-		l := bytes.TrimSpace(sc.Bytes())
-		if len(l) == 0 || l[0] == '#' {
-			continue
-		}
-		if _, _, _, _, err := gossh.ParseAuthorizedKey(l); err != nil {
-			return fmt.Errorf("%s:%d: not an SSH public key: %v", path, line, err)
-		}
-		keys++
-	}
-	if keys == 0 {
-		return fmt.Errorf("[ssh] authorized_keys %s lists no keys: nobody could log in", path)
-	}
-	return nil
+	s.Server = srv
+	return s, nil
 }
 
 func logSessions(log *slog.Logger) wish.Middleware {
@@ -113,7 +134,7 @@ type sshLogger struct{ l *slog.Logger }
 func (s sshLogger) Printf(format string, v ...any) { s.l.Error(fmt.Sprintf(format, v...)) }
 
 // serveSSH runs srv on its listener until ctx ends.
-func serveSSH(ctx context.Context, srv *ssh.Server, ln net.Listener) error {
+func serveSSH(ctx context.Context, srv *sshServer, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

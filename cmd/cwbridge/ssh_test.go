@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,17 +49,33 @@ func newKey(t *testing.T) gossh.Signer {
 
 func sshTestServer(t *testing.T, allowed gossh.Signer) (string, config.SSH) {
 	t.Helper()
+	addr, c, _ := sshTestServerWith(t, "# technicians\n"+string(gossh.MarshalAuthorizedKey(allowed.PublicKey())), slog.New(slog.DiscardHandler))
+	return addr, c
+}
+
+// sshTestServerWith serves the SSH server on loopback with the given
+// authorized_keys content, through the same limited listener serve uses.
+func sshTestServerWith(t *testing.T, authorizedKeys string, log *slog.Logger) (string, config.SSH, *sshServer) {
+	t.Helper()
 	dir := t.TempDir()
 	ak := filepath.Join(dir, "authorized_keys")
-	os.WriteFile(ak, append([]byte("# technicians\n"), gossh.MarshalAuthorizedKey(allowed.PublicKey())...), 0o600)
+	os.WriteFile(ak, []byte(authorizedKeys), 0o600)
 	c := config.SSH{Listen: "127.0.0.1:0", HostKey: filepath.Join(dir, "keys", "host_ed25519"), AuthorizedKeys: ak}
-	srv, err := newSSHServer(c, slog.New(slog.DiscardHandler), func(ssh.Session) (tea.Model, []tea.ProgramOption) {
+	srv, err := newSSHServer(c, log, func(ssh.Session) (tea.Model, []tea.ProgramOption) {
 		return hello{}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testsession.Listen(t, srv), c
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); serveSSH(ctx, srv, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ln.Addr().String(), c, srv
 }
 
 func clientConfig(s gossh.Signer) *gossh.ClientConfig {
@@ -126,12 +144,75 @@ func TestAuthorizedKeysChecked(t *testing.T) {
 	for name, content := range map[string]string{"empty": "# nobody\n", "garbage": "ssh-ed25519 not-base64!!\n"} {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, []byte(content), 0o600)
-		if err := checkAuthorizedKeys(p); err == nil {
+		c := config.SSH{HostKey: filepath.Join(dir, "hk"), AuthorizedKeys: p}
+		if _, err := newSSHServer(c, slog.New(slog.DiscardHandler), nil); err == nil {
 			t.Errorf("%s authorized_keys accepted", name)
 		}
 	}
-	if err := checkAuthorizedKeys(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "missing") {
+	c := config.SSH{HostKey: filepath.Join(dir, "hk"), AuthorizedKeys: filepath.Join(dir, "missing")}
+	if _, err := newSSHServer(c, slog.New(slog.DiscardHandler), nil); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// canLogIn reports whether key gets through authentication.
+func canLogIn(t *testing.T, addr string, key gossh.Signer) bool {
+	t.Helper()
+	c, err := gossh.Dial("tcp", addr, clientConfig(key))
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// The options in authorized_keys are honoured the OpenSSH way, an
+// indented comment is a comment, and a refused key is logged with why.
+func TestSSHKeyOptionsHonoured(t *testing.T) {
+	keys := map[string]gossh.Signer{}
+	var ak strings.Builder
+	ak.WriteString("   # indented comment: was a lock-out\n\n")
+	for _, opt := range []string{``, `restrict`, `from="127.0.0.0/8"`, `from="10.9.9.9"`, `no-pty`, `command="/bin/sh"`, `expiry-time="20000101"`, `from="!127.0.0.1,*"`} {
+		k := newKey(t)
+		keys[opt] = k
+		if opt != "" {
+			ak.WriteString(opt + " ")
+		}
+		ak.Write(gossh.MarshalAuthorizedKey(k.PublicKey()))
+	}
+	logs := &lockedBuffer{}
+	addr, _, _ := sshTestServerWith(t, ak.String(), slog.New(slog.NewTextHandler(logs, nil)))
+	for opt, want := range map[string]bool{``: true, `restrict`: true, `from="127.0.0.0/8"`: true,
+		`from="10.9.9.9"`: false, `no-pty`: false, `command="/bin/sh"`: false, `expiry-time="20000101"`: false, `from="!127.0.0.1,*"`: false} {
+		if got := canLogIn(t, addr, keys[opt]); got != want {
+			t.Errorf("key with %q: logged in %v, want %v", opt, got, want)
+		}
+	}
+	for _, why := range []string{"no-pty, and the cwbridge TUI needs a PTY", "command=, and cwbridge runs no command", "expired", "from= list"} {
+		if !strings.Contains(logs.String(), why) {
+			t.Errorf("no log line saying %q:\n%s", why, logs.String())
+		}
+	}
+}
+
+// A malformed line added while the server runs is skipped with an ERROR
+// naming file and line; the keys after it still get in.
+func TestSSHBadLineAddedAtRuntime(t *testing.T) {
+	a, b := newKey(t), newKey(t)
+	logs := &lockedBuffer{}
+	addr, c, _ := sshTestServerWith(t, string(gossh.MarshalAuthorizedKey(a.PublicKey())), slog.New(slog.NewTextHandler(logs, nil)))
+	if !canLogIn(t, addr, a) || canLogIn(t, addr, b) {
+		t.Fatal("before the edit")
+	}
+	edited := string(gossh.MarshalAuthorizedKey(a.PublicKey())) + "this is not a key\n" + string(gossh.MarshalAuthorizedKey(b.PublicKey()))
+	if err := os.WriteFile(c.AuthorizedKeys, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !canLogIn(t, addr, b) || !canLogIn(t, addr, a) {
+		t.Fatalf("a bad line locked keys out; logs:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "file="+c.AuthorizedKeys+" line=2") {
+		t.Fatalf("logs:\n%s", logs.String())
 	}
 }
 
@@ -152,4 +233,20 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// The server carries the handshake timeout and the configured maximum
+// session time.
+func TestSSHTimeoutsWired(t *testing.T) {
+	dir := t.TempDir()
+	ak := filepath.Join(dir, "authorized_keys")
+	os.WriteFile(ak, gossh.MarshalAuthorizedKey(newKey(t).PublicKey()), 0o600)
+	c := config.SSH{Listen: "127.0.0.1:0", HostKey: filepath.Join(dir, "hk"), AuthorizedKeys: ak, MaxSession: config.Duration{Duration: 2 * time.Hour}}
+	srv, err := newSSHServer(c, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.HandshakeTimeout != sshHandshakeTimeout || srv.MaxTimeout != 2*time.Hour || srv.IdleTimeout != sshIdleTimeout {
+		t.Fatalf("handshake %v, max %v, idle %v", srv.HandshakeTimeout, srv.MaxTimeout, srv.IdleTimeout)
+	}
 }

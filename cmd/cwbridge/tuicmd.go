@@ -34,6 +34,9 @@ func runTUI(ctx context.Context, e *env, args []string) int {
 	if logf != nil {
 		defer logf.Close()
 	}
+	for _, w := range cfg.Warnings {
+		log.Warn("config: " + w)
+	}
 	eng, err := engine.New(engine.Options{Store: st, Config: cfg, Logger: log})
 	if err != nil {
 		fmt.Fprintf(e.stderr, "cwbridge: %v\n", err)

@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/internal/textsafe"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 	"github.com/cwbridge/cwbridge/tui/widget"
@@ -87,7 +88,7 @@ func (d *detail) view(c *common.Common, w, h int) string {
 	var b strings.Builder
 	row := func(k, v string) {
 		if v != "" {
-			b.WriteString(st.Label.Render(widget.Fit(k, 10)) + " " + widget.Trunc(v, w-11) + "\n")
+			b.WriteString(st.Label.Render(widget.Fit(k, 10)) + " " + widget.Trunc(textsafe.OneLine(v), w-11) + "\n")
 		}
 	}
 	ev := d.ev
@@ -141,14 +142,14 @@ func (d *detail) view(c *common.Common, w, h int) string {
 			case n.InternalAnalysisFlag:
 				flag = "internal"
 			}
-			b.WriteString(st.Muted.Render(when+flag+": ") + widget.Trunc(strings.Join(strings.Fields(n.Text), " "), w-len(when)-len(flag)-2) + "\n")
+			b.WriteString(st.Muted.Render(when+flag+": ") + widget.Trunc(strings.Join(strings.Fields(textsafe.OneLine(n.Text)), " "), w-len(when)-len(flag)-2) + "\n")
 		}
 	}
 	if len(d.history) > 1 {
 		b.WriteString("\n" + st.Subtitle.Render("This incident key") + "\n")
 		for i := len(d.history) - 1; i >= 0; i-- {
 			e := d.history[i]
-			b.WriteString(st.Muted.Render(e.Time.In(timeZone(c)).Format("15:04:05")+" ") + widget.Trunc(string(e.Kind)+" "+e.Message, w-9) + "\n")
+			b.WriteString(st.Muted.Render(e.Time.In(timeZone(c)).Format("15:04:05")+" ") + widget.Trunc(string(e.Kind)+" "+textsafe.OneLine(e.Message), w-9) + "\n")
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

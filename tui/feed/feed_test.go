@@ -150,3 +150,36 @@ func BenchmarkAppendWhileShowing10k(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// Action output and ConnectWise note text reach the screen as one line
+// each, without their escape sequences: a multi-line message keeps the
+// table one row per event, and colour codes are not interpreted.
+func TestHostileTextIsHarmless(t *testing.T) {
+	st := tu.Store(t)
+	m := newPage(t, st)
+	m.SetEvents([]storage.FeedEvent{
+		{Seq: 1, Time: tu.Clock, Kind: storage.FeedAction, TicketID: 250001, Company: "acme", Message: "Block User: done\n\nline one\nline two\x1b[31m RED\x1b[0m"},
+		{Seq: 2, Time: tu.Clock, Kind: storage.FeedNoted, TicketID: 250002, Company: "acme", Message: "second \u202eevent\x1b]0;title\x07"},
+	})
+	raw := m.View()
+	for _, bad := range []string{"\x1b[31m", "\x1b]0;", "\u202e"} {
+		if strings.Contains(raw, bad) {
+			t.Fatalf("the view carries %q from a message", bad)
+		}
+	}
+	s := screen(m)
+	var rows []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, "#25000") {
+			rows = append(rows, l)
+		}
+	}
+	if len(rows) != 2 || !strings.Contains(rows[0]+rows[1], "Block User: done ⏎ line one") {
+		t.Fatalf("want one row per event:\n%s", s)
+	}
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "line two") {
+			t.Fatalf("a message line broke out of its row:\n%s", s)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/cwbridge/cwbridge/internal/textsafe"
 )
 
 // Fit truncates s to w cells (with …) and pads it to exactly w.
@@ -67,7 +69,9 @@ func Row(cells []string, widths []int) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(Fit(c, widths[i]))
+		// Cells hold data from outside (ConnectWise names, notes, action
+		// output, errors): one line each, no control sequences.
+		b.WriteString(Fit(textsafe.OneLine(c), widths[i]))
 	}
 	return b.String()
 }
