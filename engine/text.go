@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/cwbridge/cwbridge/internal/textsafe"
 	"github.com/cwbridge/cwbridge/storage"
 )
 
@@ -88,7 +89,7 @@ func truncate(s string, n int) string {
 	return s
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+func oneLine(s string) string { return textsafe.Line(s) }
 
 // Description is the ticket's first note: what happened and what the
 // technician can do about it.

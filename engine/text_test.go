@@ -21,6 +21,7 @@ func TestSummaryFits(t *testing.T) {
 		wantCompany               bool
 	}{
 		{"short", "high", "Malware on PC-7", "Acme Dental", "[HIGH] Malware on PC-7 — Acme Dental", true},
+		{"untidy title", "high", "Malware\non\tPC-7 \x1b[31mnow\x1b[0m\u202e", "Acme", "[HIGH] Malware on PC-7 now\uFFFD — Acme", true},
 		{"default severity", "", "x", "", "[MEDIUM] x", false},
 		{"long title", "critical", long, "Acme", "[CRITICAL] Malware detected", true},
 		{"long company", "low", "Phishing mail", strings.Repeat("Company ", 20), "[LOW] Phishing mail", false},

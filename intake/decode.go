@@ -404,6 +404,11 @@ func (p *parser) str() (string, string) {
 			if !escaped {
 				return string(inner), ""
 			}
+			if loneSurrogate(inner) {
+				// encoding/json would quietly make it U+FFFD; it is no
+				// more text than invalid UTF-8 is.
+				return "", "not valid UTF-8 (a lone surrogate escape)"
+			}
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil {
 				return "", "invalid escape in string"
@@ -419,6 +424,41 @@ func (p *parser) str() (string, string) {
 		}
 	}
 	return "", "unterminated string"
+}
+
+// loneSurrogate reports a \uD800–\uDFFF escape that is not a high
+// surrogate followed at once by a low one.
+func loneSurrogate(b []byte) bool {
+	hex := func(i int) (rune, bool) {
+		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+		return rune(v), err == nil
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		r, ok := hex(i)
+		if !ok {
+			i++ // another escape: skip its letter (it may be a backslash)
+			continue
+		}
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true // a low surrogate with no high one before it
+		case r >= 0xD800 && r <= 0xDBFF:
+			lo, ok := hex(i + 6)
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 11
+		default:
+			i += 5
+		}
+	}
+	return false
 }
 
 // unknownFieldMsg refuses a field, suggesting the one probably meant, so a

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +77,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"object", obj(`,"device":{}`), "device", "must be a string, not an object"},
 		{"bool", `{"id":true}`, "id", "must be a string, not a boolean"},
 		{"title too long", `{"id":"e","type":"threat","company":"acme","title":"` + strings.Repeat("é", 501) + `"}`, "title", "longer than 500 characters"},
-		{"control char", `{"id":"e","type":"threat","company":"acme","title":"a\u0007b"}`, "title", "control character"},
+		{"control char in id", `{"id":"e\u0007","type":"threat","company":"acme","title":"ab"}`, "id", "control character"},
+		{"control char in key", obj(`,"key":"k\n1"`), "key", "control character"},
+		{"lone surrogate", `{"id":"e","type":"threat","company":"acme","title":"a\ud800b"}`, "title", "lone surrogate"},
+		{"lone low surrogate", `{"id":"e","type":"threat","company":"acme","title":"\udc00"}`, "title", "lone surrogate"},
+		{"high then not low", `{"id":"e","type":"threat","company":"acme","title":"\ud83d\u0041"}`, "title", "lone surrogate"},
+		{"title only white space", `{"id":"e","type":"threat","company":"acme","title":"\n\t"}`, "title", "required"},
 		{"invalid utf8", "{\"id\":\"e\xff\",\"type\":\"threat\",\"company\":\"acme\",\"title\":\"T\"}", "id", "UTF-8"},
 		{"malformed", `{"id":"e",`, "", "malformed JSON"},
 		{"malformed value", `{"id":nope}`, "id", "malformed JSON"},
@@ -93,6 +99,39 @@ func TestDecodeErrors(t *testing.T) {
 		if err.Index != 0 || err.Field != tc.field || !strings.Contains(err.Msg, tc.substr) {
 			t.Errorf("%s: got index %d field %q msg %q; want field %q msg ~%q", tc.name, err.Index, err.Field, err.Msg, tc.field, tc.substr)
 		}
+	}
+}
+
+// TestUntidyTextIsNormalised: a line break or a tab in a title (and the
+// other display fields) is not an error: it becomes a space, so the other
+// items of its batch are not refused with it. What could fool a reader (an
+// escape sequence, a bidi override) does not reach the ticket.
+func TestUntidyTextIsNormalised(t *testing.T) {
+	var b strings.Builder
+	for i := range 25 {
+		title := "Malware on PC-7"
+		if i == 12 {
+			title = `Malware\non\tPC-7 \u001b[31mred\u001b[0m invoice\u202efdp.exe`
+		}
+		fmt.Fprintf(&b, `{"id":"n%d","type":"threat","company":"acme","title":"%s","user":"ann\r\n","description":"line 1\r\nline 2\u001b]0;pwned\u0007"}`+"\n", i, title)
+	}
+	incs, err := Decode("application/x-ndjson", []byte(b.String()))
+	if err != nil {
+		t.Fatalf("batch refused: %+v", err)
+	}
+	if len(incs) != 25 {
+		t.Fatalf("%d incidents, want 25", len(incs))
+	}
+	got := incs[12]
+	if got.Title != "Malware on PC-7 red invoice\uFFFDfdp.exe" || got.User != "ann" || got.Description != "line 1\nline 2" {
+		t.Fatalf("normalised to title %q user %q description %q", got.Title, got.User, got.Description)
+	}
+	if got.Key != DefaultKey("acme", "threat", got.Title) {
+		t.Fatalf("default key %q is not built from the tidied title", got.Key)
+	}
+	// Surrogate pairs that make a real character are fine.
+	if incs, err := Decode("application/json", []byte(`{"id":"e","type":"threat","company":"acme","title":"\ud83d\ude00 ok"}`)); err != nil || incs[0].Title != "😀 ok" {
+		t.Fatalf("a surrogate pair: %+v %+v", incs, err)
 	}
 }
 

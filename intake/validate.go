@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/internal/textsafe"
 	"github.com/cwbridge/cwbridge/storage"
 )
 
@@ -96,6 +97,20 @@ func validate(inc *storage.Incident, idx int) *ItemError {
 	}
 	if inc.Status == "" {
 		inc.Status = defaultStatus
+	}
+	// Display text that is merely untidy is tidied, not refused (a line
+	// break in a title would otherwise refuse the whole batch): white space
+	// becomes one space, escape sequences go, other control and bidi
+	// characters become U+FFFD. Ids, workspaces and keys are identities and
+	// stay checked as sent.
+	inc.Title = textsafe.Line(inc.Title)
+	inc.User, inc.Device, inc.Domain = textsafe.Line(inc.User), textsafe.Line(inc.Device), textsafe.Line(inc.Domain)
+	for i, r := range inc.Reasons {
+		inc.Reasons[i] = textsafe.Line(r)
+	}
+	inc.Description = textsafe.Clean(inc.Description)
+	if inc.Title == "" {
+		return bad("title", "required (it held only white space or control characters)")
 	}
 	if inc.Key == "" {
 		inc.Key = DefaultKey(inc.Company, inc.Type, inc.Title)

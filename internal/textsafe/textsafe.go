@@ -76,6 +76,17 @@ func OneLine(s string) string {
 	return b.String()
 }
 
+// Line is Clean for a one-line field taken in (an incident's title): line
+// breaks, tabs and every other run of white space become one space, with
+// none at either end. Unlike OneLine it marks nothing: what was a line
+// break in a title was untidiness, not meaning. Line(Line(s)) == Line(s).
+func Line(s string) string {
+	if isPlainLine(s) && !strings.Contains(s, "  ") {
+		return s
+	}
+	return strings.Join(strings.Fields(Clean(s)), " ")
+}
+
 // isPlainLine: printable ASCII, no space at either end.
 func isPlainLine(s string) bool {
 	if s == "" {

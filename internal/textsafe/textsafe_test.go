@@ -3,6 +3,7 @@ package textsafe
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -44,6 +45,22 @@ func TestOneLine(t *testing.T) {
 	}
 }
 
+func TestLine(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"Malware on PC-7", "Malware on PC-7"},
+		{"Malware\non\tPC-7", "Malware on PC-7"},
+		{"  two\r\n\r\nlines  ", "two lines"},
+		{"red \x1b[31mtext\x1b[0m", "red text"},
+		{"invoice\u202Efdp.exe", "invoice\uFFFDfdp.exe"},
+		{"a  b", "a b"},
+		{"", ""},
+	} {
+		if got := Line(c.in); got != c.want {
+			t.Errorf("Line(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
 func FuzzClean(f *testing.F) {
 	for _, s := range []string{"\x1b[31mx", "\x1b]0;t\x07", "a\u202eb", "\x9b1m", "\r\n", "\xff"} {
 		f.Add(s)
@@ -63,6 +80,11 @@ func FuzzClean(f *testing.F) {
 		}
 		if line := OneLine(s); strings.ContainsAny(line, "\n\r\t") {
 			t.Fatalf("OneLine left a break: %q", line)
+		}
+		if line := Line(s); Line(line) != line || strings.Contains(line, "  ") || strings.ContainsFunc(line, func(r rune) bool {
+			return r != ' ' && unicode.IsSpace(r) || isControl(r)
+		}) {
+			t.Fatalf("Line(%q) = %q", s, line)
 		}
 	})
 }
