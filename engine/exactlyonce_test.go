@@ -176,3 +176,20 @@ func TestSameKeyTwoTenants(t *testing.T) {
 		t.Fatalf("action ran with %+v, want acme's user", runs)
 	}
 }
+
+// TestSlowNoteIsNotDoubled: a note that ConnectWise commits after the
+// client gave up is searched for, not posted again.
+func TestSlowNoteIsNotDoubled(t *testing.T) {
+	r := newRig(t, cwsim.Options{}, "", shortTimeout)
+	ticket := r.openTicket("n0", "kn")
+	before := len(r.notesOn(ticket))
+	r.sim.SetFaults(cwsim.Faults{SlowCommit: 700 * time.Millisecond})
+	r.submit(inc("n1", "kn", "firing"))
+	r.waitFor(20*time.Second, "the repeat's note", func() bool { return len(r.notesOn(ticket)) > before && r.store.QueueLen() == 0 })
+	r.waitFor(10*time.Second, "every post to land", func() bool {
+		return r.sim.Stats().ByRoute["POST service/tickets/{id}/notes"] == int64(len(r.notesOn(ticket))-before)
+	})
+	if got := r.notesOn(ticket)[before:]; len(got) != 1 {
+		t.Fatalf("%d notes for one repeat: %q", len(got), got)
+	}
+}

@@ -508,9 +508,12 @@ func (e *Engine) reopen(ctx context.Context, a *ack, inc storage.Incident, k sto
 // are checked first so the ticket does not get it twice. A durable marker
 // written before the first try covers the crash that leaves no retry
 // record; note texts are unique per purpose, so the text identifies it.
+// After a post that got no usable answer, the note is only searched for,
+// not posted again, for the create search window (a late commit).
 func (e *Engine) addNoteOnce(ctx context.Context, c *cwclient.Client, ticketID int, n cwclient.Note, again bool, company string) error {
 	sum := sha256.Sum256([]byte(strings.TrimSpace(n.Text)))
-	first, err := e.store.MarkNoteProcessed(fmt.Sprintf("posting:%d:%x", ticketID, sum[:12]))
+	id := fmt.Sprintf("%d:%x", ticketID, sum[:12])
+	first, err := e.store.MarkNoteProcessed("posting:" + id)
 	if err != nil {
 		return err
 	}
@@ -528,8 +531,26 @@ func (e *Engine) addNoteOnce(ctx context.Context, c *cwclient.Client, ticketID i
 				return nil
 			}
 		}
+		at, unknown, err := e.store.NoteMarkedAt("unknown:" + id)
+		if err != nil {
+			return err
+		}
+		if unknown {
+			if left := at.Add(e.o.Config.Engine.CreateSearchWindow.Duration).Sub(e.o.Now()); left > 0 {
+				return fmt.Errorf("%w: the note on ticket %d is not there yet; searching again, %s before it may be posted again",
+					errLateCommit, ticketID, left.Round(time.Second))
+			}
+			if err := e.store.ForgetNote("unknown:" + id); err != nil {
+				return err
+			}
+		}
 	}
 	_, err = c.AddNote(ctx, ticketID, n)
 	e.noteCWResult(err, company)
+	if outcomeUnknown(err) {
+		if _, merr := e.store.MarkNoteProcessed("unknown:" + id); merr != nil {
+			return merr
+		}
+	}
 	return err
 }

@@ -33,6 +33,30 @@ func (t *Tx) NoteProcessed(noteID string) (bool, error) {
 	return b.Get([]byte(noteID)) != nil, nil
 }
 
+// NoteMarkedAt returns when noteID was marked; ok is false if it was not
+// (or its time is unreadable).
+func (t *Tx) NoteMarkedAt(noteID string) (at time.Time, ok bool, err error) {
+	b, err := getBucket(t.tx, bktNotes)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	v := b.Get([]byte(noteID))
+	if v == nil {
+		return time.Time{}, false, nil
+	}
+	at, perr := time.Parse(time.RFC3339Nano, string(v))
+	return at, perr == nil, nil
+}
+
+// ForgetNote removes noteID's mark, so MarkNoteProcessed is first again.
+func (t *Tx) ForgetNote(noteID string) error {
+	b, err := getBucket(t.tx, bktNotes)
+	if err != nil {
+		return err
+	}
+	return b.Delete([]byte(noteID))
+}
+
 // PruneNotes forgets notes processed before cutoff (notes of long-closed
 // tickets cannot come back) and returns how many. Unreadable times are kept.
 func (t *Tx) PruneNotes(cutoff time.Time) (int, error) {
@@ -63,6 +87,13 @@ func (s *Store) MarkNoteProcessed(noteID string) (bool, error) {
 }
 func (s *Store) NoteProcessed(noteID string) (bool, error) {
 	return viewGet(s, func(t *Tx) (bool, error) { return t.NoteProcessed(noteID) })
+}
+func (s *Store) NoteMarkedAt(noteID string) (at time.Time, ok bool, err error) {
+	err = s.View(func(t *Tx) error { at, ok, err = t.NoteMarkedAt(noteID); return err })
+	return at, ok, err
+}
+func (s *Store) ForgetNote(noteID string) error {
+	return s.Update(func(t *Tx) error { return t.ForgetNote(noteID) })
 }
 func (s *Store) PruneNotes(cutoff time.Time) (int, error) {
 	return updateGet(s, func(t *Tx) (int, error) { return t.PruneNotes(cutoff) })
