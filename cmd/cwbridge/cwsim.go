@@ -20,6 +20,9 @@ func runCWSim(ctx context.Context, e *env, args []string) int {
 	retryAfter := fs.Duration("retry-after", time.Second, "Retry-After announced with each 429 (whole seconds)")
 	latency := fs.Duration("latency", 0, "latency added to every request")
 	lose := fs.Float64("lose-responses", 0, "fraction of writes committed but never answered (0..1)")
+	slow := fs.Duration("slow-commit", 0, "delay before every write commits; it commits even when the caller gave up")
+	broken := fs.Float64("broken-answers", 0, "fraction of writes committed but answered 2xx with {\"id\":0} (0..1)")
+	hangUp := fs.Bool("hang-up", false, "drop every connection without an answer (a proxy before a ConnectWise that is down)")
 	if code := parseFlags(e, fs, args); code >= 0 {
 		return code
 	}
@@ -51,6 +54,7 @@ func runCWSim(ctx context.Context, e *env, args []string) int {
 		Faults: cwsim.Faults{
 			Error500: *fail500, RateLimit: *fail429, RetryAfter: *retryAfter,
 			Latency: *latency, LostResponse: *lose,
+			SlowCommit: *slow, ZeroIDAnswer: *broken, HangUp: *hangUp,
 		},
 	})
 	if err := sim.Listen(*listen); err != nil {
