@@ -37,9 +37,12 @@ type Options struct {
 	// (default 30s).
 	PollInterval time.Duration
 	// ProbeInterval is how often ConnectWise is probed while forwarding is
-	// paused on a 401/403, so it resumes by itself (default 5s).
+	// paused, so it resumes by itself (default 5s); an outage's probes back
+	// off from it up to a minute.
 	ProbeInterval time.Duration
-	// MaxAttempts before an item is failed (default 8).
+	// MaxAttempts before an item is failed for a fault that is neither
+	// transient nor permanent (default 8); transient faults never fail an
+	// item, permanent ones at once.
 	MaxAttempts int
 	// RetryBase and RetryMax bound the backoff between attempts.
 	RetryBase, RetryMax time.Duration
