@@ -93,7 +93,10 @@ func (t *Tx) audit(actor, action string, p bucketPath, key, oldRaw, newRaw []byt
 	if err != nil {
 		return err
 	}
-	return b.Put(itob(e.Seq), v)
+	if err := b.Put(itob(e.Seq), v); err != nil {
+		return err
+	}
+	return t.setRevision(e.Subject, e.Seq)
 }
 
 func displayString(raw []byte, display displayFunc) string {

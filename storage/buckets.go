@@ -55,6 +55,7 @@ var (
 	bktNotes      = bucketPath{"notes"}
 	bktUsage      = bucketPath{"usage"}
 	bktAudit      = seqBucket("audit")
+	bktRevisions  = bucketPath{"revisions"}
 )
 
 // allBuckets is created at Open, parents before children.
@@ -63,7 +64,7 @@ var allBuckets = []bucketPath{
 	bktCW, bktCompanies, bktCompanyIDs, bktLookups,
 	bktRoutes, bktIncidents, bktKeys, bktTicketKeys,
 	bktOutbox, bktPending, bktFailed,
-	bktFeed, bktNotes, bktUsage, bktAudit,
+	bktFeed, bktNotes, bktUsage, bktAudit, bktRevisions,
 }
 
 // Keys inside meta/ and settings/.

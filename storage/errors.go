@@ -19,6 +19,9 @@ var (
 	// ErrInvalid is wrapped when a caller hands in a record that cannot be stored
 	// (empty key, key too long, bad enum value).
 	ErrInvalid = errors.New("storage: invalid record")
+	// ErrConflict is matched by a *ConflictError: a save made on values
+	// that someone else has changed since (see CheckRevision).
+	ErrConflict = errors.New("storage: changed by someone else")
 )
 
 // inUseError carries the data dir and matches both ErrInUse and bbolt's

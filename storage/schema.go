@@ -46,6 +46,7 @@ import (
 //	notes/       <note id>      RFC 3339 time it was processed
 //	usage/       <workspace> 0x00 <product>  Usage
 //	audit/       <seq u64 BE>   AuditEntry
+//	revisions/   <subject>      audit seq u64 BE of the subject's latest change (see revisions.go)
 //
 // v1 differed in three ways, all fixed by migrateV1toV2: outbox items sat
 // directly in outbox/ with given-up items flagged "dead":true (so peeking had

@@ -1,0 +1,91 @@
+package storage
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// A setting's revision is the sequence number of the audit entry that last
+// wrote it (revisions/<subject>). A screen notes it when it opens a form
+// and saves with CheckRevision in the same transaction, so a save made on
+// values another technician has changed since is refused, never silently
+// written over theirs. A setting never written through the audit log has
+// revision 0.
+
+// Subjects of the audited settings, as the audit log and revisions name them.
+func RouteSubject(alertType string) string { return bktRoutes.String() + "/" + alertType }
+func WorkspaceSubject(key string) string   { return bktWorkspaces.String() + "/" + key }
+func ProductSubject(key string) string     { return bktProducts.String() + "/" + key }
+func SettingSubject(setting string) string { return bktSettings.String() + "/" + setting }
+
+// Revision says who last changed a setting, when, and which fields.
+type Revision struct {
+	Seq     uint64
+	By      string
+	At      time.Time
+	Changed []string
+}
+
+// ConflictError refuses a save made on an older revision.
+type ConflictError struct {
+	Subject string
+	Want    uint64 // the revision the form was opened on
+	Now     Revision
+	Ago     time.Duration // how long ago, by the store's clock
+}
+
+func (e *ConflictError) Error() string {
+	what := strings.Join(e.Now.Changed, ", ")
+	if what == "" {
+		what = "deleted or rewritten"
+	}
+	return fmt.Sprintf("%s was changed by %s %s ago: %s", e.Subject, e.Now.By, e.Ago.Round(time.Second), what)
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Revision returns a subject's current revision (Seq 0: never audited).
+func (t *Tx) Revision(subject string) (Revision, error) {
+	b, err := getBucket(t.tx, bktRevisions)
+	if err != nil {
+		return Revision{}, err
+	}
+	v := b.Get([]byte(subject))
+	if len(v) != 8 {
+		return Revision{}, nil
+	}
+	seq := btoi(v)
+	var e AuditEntry
+	if err := getJSON(t.tx, bktAudit, v, &e); err != nil {
+		// The audit entry is unreadable: the revision still guards saves.
+		return Revision{Seq: seq}, nil
+	}
+	return Revision{Seq: seq, By: e.Actor, At: e.Time, Changed: e.Changed}, nil
+}
+
+// CheckRevision returns a *ConflictError when subject is no longer at rev.
+func (t *Tx) CheckRevision(subject string, rev uint64) error {
+	cur, err := t.Revision(subject)
+	if err != nil {
+		return err
+	}
+	if cur.Seq == rev {
+		return nil
+	}
+	return &ConflictError{Subject: subject, Want: rev, Now: cur, Ago: max(t.now.Sub(cur.At), 0)}
+}
+
+func (s *Store) Revision(subject string) (Revision, error) {
+	return viewGet(s, func(t *Tx) (Revision, error) { return t.Revision(subject) })
+}
+
+// setRevision records that audit entry seq is subject's latest change.
+func (t *Tx) setRevision(subject string, seq uint64) error {
+	b, err := getBucket(t.tx, bktRevisions)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(subject), itob(seq))
+}
