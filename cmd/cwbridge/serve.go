@@ -14,7 +14,6 @@ import (
 	"charm.land/ssh"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/engine"
@@ -181,12 +180,9 @@ func startIntake(bg *background, cfg *config.Config, st *storage.Store, eng *eng
 // and engine.
 func startSSH(bg *background, cfg *config.Config, st *storage.Store, eng *engine.Engine, log *slog.Logger) error {
 	srv, err := newSSHServer(cfg.SSH, log, func(s ssh.Session) (tea.Model, []tea.ProgramOption) {
-		actor := "ssh:" + s.User()
-		if k := s.PublicKey(); k != nil {
-			actor += "@" + gossh.FingerprintSHA256(k)
-		}
+		tech := sessionTechnician(s)
 		return tui.New(s.Context(), tui.Options{Store: st, Backend: eng, Config: cfg,
-			Actor: actor, Version: versionString()}), nil
+			Actor: tech.Actor(), Version: versionString()}), nil
 	})
 	if err != nil {
 		return err

@@ -73,7 +73,10 @@ func newSSHServer(c config.SSH, log *slog.Logger, model sshSessionModel) (*sshSe
 		wish.WithAddress(c.Listen),
 		wish.WithHostKeyPath(c.HostKey),
 		wish.WithPublicKeyAuth(func(ctx ssh.Context, key ssh.PublicKey) bool {
-			_, ok := keys.Allow(key, ctx.RemoteAddr())
+			k, ok := keys.Allow(key, ctx.RemoteAddr())
+			if ok {
+				ctx.SetValue(technicianKey{}, technician{Name: k.Name(), Viewer: k.Viewer()})
+			}
 			return ok
 		}),
 		wish.WithIdleTimeout(sshIdleTimeout),
@@ -112,18 +115,52 @@ func newSSHServer(c config.SSH, log *slog.Logger, model sshSessionModel) (*sshSe
 	return s, nil
 }
 
+// technician is who holds the key a session logged in with: the key's
+// authorized_keys comment (or its fingerprint), and whether it is read-only.
+type technician struct {
+	Name   string
+	Viewer bool
+}
+
+type technicianKey struct{}
+
+// sessionTechnician is the technician of an SSH session.
+func sessionTechnician(s ssh.Session) technician {
+	if t, ok := s.Context().Value(technicianKey{}).(technician); ok {
+		return t
+	}
+	t := technician{Name: s.User()}
+	if k := s.PublicKey(); k != nil {
+		t.Name = gossh.FingerprintSHA256(k)
+	}
+	return t
+}
+
+// Actor is the technician as the audit log names them.
+func (t technician) Actor() string { return "ssh:" + t.Name }
+
+func (t technician) role() string {
+	if t.Viewer {
+		return "viewer"
+	}
+	return "admin"
+}
+
 func logSessions(log *slog.Logger) wish.Middleware {
 	return func(next ssh.Handler) ssh.Handler {
 		return func(s ssh.Session) {
 			start := time.Now()
+			tech := sessionTechnician(s)
 			fp := ""
 			if k := s.PublicKey(); k != nil {
 				fp = gossh.FingerprintSHA256(k)
 			}
 			pty, _, _ := s.Pty()
-			log.Info("ssh session", "user", s.User(), "key", fp, "remote", s.RemoteAddr().String(), "term", pty.Term)
+			log.Info("ssh session", "technician", tech.Name, "role", tech.role(), "user", s.User(), "key", fp,
+				"remote", s.RemoteAddr().String(), "term", pty.Term)
 			next(s)
-			log.Info("ssh session ended", "user", s.User(), "remote", s.RemoteAddr().String(), "after", time.Since(start).Round(time.Second))
+			log.Info("ssh session ended", "technician", tech.Name, "remote", s.RemoteAddr().String(),
+				"after", time.Since(start).Round(time.Second))
 		}
 	}
 }

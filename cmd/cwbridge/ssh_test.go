@@ -250,3 +250,76 @@ func TestSSHTimeoutsWired(t *testing.T) {
 		t.Fatalf("handshake %v, max %v, idle %v", srv.HandshakeTimeout, srv.MaxTimeout, srv.IdleTimeout)
 	}
 }
+
+// TestSSHSessionKnowsItsTechnician: a session's actor is the key's
+// authorized_keys comment (the fingerprint when there is none), role
+// words apart, and the serve log names the technician on connect and
+// disconnect.
+func TestSSHSessionKnowsItsTechnician(t *testing.T) {
+	ann, bob := newKey(t), newKey(t)
+	dir := t.TempDir()
+	ak := filepath.Join(dir, "authorized_keys")
+	body := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(ann.PublicKey()))) + " ann@laptop\n" +
+		strings.TrimSpace(string(gossh.MarshalAuthorizedKey(bob.PublicKey()))) + " role=viewer\n"
+	if err := os.WriteFile(ak, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+	seen := make(chan technician, 2)
+	c := config.SSH{Listen: "127.0.0.1:0", HostKey: filepath.Join(dir, "hk"), AuthorizedKeys: ak}
+	srv, err := newSSHServer(c, slog.New(slog.NewTextHandler(logs, nil)), func(s ssh.Session) (tea.Model, []tea.ProgramOption) {
+		seen <- sessionTechnician(s)
+		return hello{}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); serveSSH(ctx, srv, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	for _, tc := range []struct {
+		key  gossh.Signer
+		want technician
+	}{{ann, technician{Name: "ann@laptop"}}, {bob, technician{Name: gossh.FingerprintSHA256(bob.PublicKey()), Viewer: true}}} {
+		sess, err := testsession.NewClientSession(t, ln.Addr().String(), clientConfig(tc.key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{}); err != nil {
+			t.Fatal(err)
+		}
+		in, _ := sess.StdinPipe()
+		if err := sess.Shell(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-seen:
+			if got != tc.want {
+				t.Errorf("technician %+v, want %+v", got, tc.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no session")
+		}
+		in.Write([]byte("q"))
+		sess.Wait()
+	}
+	if got := (technician{Name: "ann@laptop"}).Actor(); got != "ssh:ann@laptop" {
+		t.Errorf("actor %q", got)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), `msg="ssh session ended" technician=ann@laptop`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log does not name the technician:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "technician=ann@laptop role=admin") || !strings.Contains(logs.String(), "role=viewer") {
+		t.Fatalf("connect lines:\n%s", logs.String())
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"net"
 	"net/netip"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +49,31 @@ type Key struct {
 	Command    string    // command=
 	HasCommand bool
 	Restrict   bool
+}
+
+// ViewerWord in a key's comment makes its holder read-only (the contract:
+// "a key whose comment has the word role=viewer is read-only").
+const ViewerWord = "role=viewer"
+
+// Viewer reports whether the key is read-only.
+func (k Key) Viewer() bool {
+	return slices.Contains(strings.Fields(k.Comment), ViewerWord)
+}
+
+// Name is who the key's holder is, for the audit log and the serve log:
+// the comment without role words, or the key's fingerprint when the
+// comment says nothing else.
+func (k Key) Name() string {
+	var words []string
+	for _, w := range strings.Fields(k.Comment) {
+		if !strings.HasPrefix(w, "role=") {
+			words = append(words, w)
+		}
+	}
+	if len(words) == 0 && k.PublicKey != nil {
+		return gossh.FingerprintSHA256(k.PublicKey)
+	}
+	return strings.Join(words, " ")
 }
 
 // LineError is a line that was skipped.

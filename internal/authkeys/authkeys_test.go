@@ -218,3 +218,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestNameAndRole: the comment names the technician; the word role=viewer
+// in it makes the key read-only; no comment falls back to the fingerprint.
+func TestNameAndRole(t *testing.T) {
+	a, b, c := newPub(t), newPub(t), newPub(t)
+	data := line(a) + " ann@laptop\n" + line(b) + " bob@desk role=viewer\n" + line(c) + "\n"
+	f := Parse("ak", []byte(data), time.UTC)
+	if len(f.Keys) != 3 {
+		t.Fatalf("keys: %+v %v", f.Keys, f.Errors)
+	}
+	for i, want := range []struct {
+		name   string
+		viewer bool
+	}{{"ann@laptop", false}, {"bob@desk", true}, {gossh.FingerprintSHA256(c), false}} {
+		if k := f.Keys[i]; k.Name() != want.name || k.Viewer() != want.viewer {
+			t.Errorf("key %d: name %q viewer %v, want %q %v", i, k.Name(), k.Viewer(), want.name, want.viewer)
+		}
+	}
+}
