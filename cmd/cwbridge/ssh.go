@@ -46,6 +46,10 @@ const (
 type sshServer struct {
 	*ssh.Server
 	lim atomic.Pointer[connlimit.Listener]
+	// stopping ends when serve stops: every session's TUI quits (cleanly,
+	// so nothing logs an error) and the technician is told why.
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
 // Serve serves ln under the connection limits.
@@ -69,6 +73,7 @@ func newSSHServer(c config.SSH, log *slog.Logger, model sshSessionModel) (*sshSe
 		}
 	}
 	s := &sshServer{}
+	s.stopping, s.stop = context.WithCancel(context.Background())
 	srv, err := wish.NewServer(
 		wish.WithAddress(c.Listen),
 		wish.WithHostKeyPath(c.HostKey),
@@ -84,12 +89,15 @@ func newSSHServer(c config.SSH, log *slog.Logger, model sshSessionModel) (*sshSe
 		// Listed last runs first: log, require a PTY, then the TUI; all
 		// inside a panic guard so one session cannot take the server down.
 		wish.WithMiddleware(rm.MiddlewareWithLogger(sshLogger{log},
-			bm.Middleware(func(s ssh.Session) (tea.Model, []tea.ProgramOption) {
-				m, opts := model(s)
-				return m, append(opts, tea.WithContext(s.Context()))
+			bm.MiddlewareWithProgramHandler(func(sess ssh.Session) *tea.Program {
+				m, opts := model(sess)
+				p := tea.NewProgram(m, append(append(opts, bm.MakeOptions(sess)...), tea.WithContext(sess.Context()))...)
+				quit := context.AfterFunc(s.stopping, p.Quit)
+				context.AfterFunc(sess.Context(), func() { quit() })
+				return p
 			}),
 			activeterm.Middleware(),
-			logSessions(log),
+			logSessions(log, s.stopping),
 		)),
 	)
 	if err != nil {
@@ -146,7 +154,10 @@ func (t technician) role() string {
 	return "admin"
 }
 
-func logSessions(log *slog.Logger) wish.Middleware {
+// goodbye is what a technician's terminal shows when serve stops.
+const goodbye = "cwbridge is stopping (the server is shutting down): goodbye."
+
+func logSessions(log *slog.Logger, stopping context.Context) wish.Middleware {
 	return func(next ssh.Handler) ssh.Handler {
 		return func(s ssh.Session) {
 			start := time.Now()
@@ -159,8 +170,13 @@ func logSessions(log *slog.Logger) wish.Middleware {
 			log.Info("ssh session", "technician", tech.Name, "role", tech.role(), "user", s.User(), "key", fp,
 				"remote", s.RemoteAddr().String(), "term", pty.Term)
 			next(s)
+			why := "quit"
+			if stopping.Err() != nil {
+				why = "server stopping"
+				fmt.Fprint(s, "\r\n"+goodbye+"\r\n")
+			}
 			log.Info("ssh session ended", "technician", tech.Name, "remote", s.RemoteAddr().String(),
-				"after", time.Since(start).Round(time.Second))
+				"after", time.Since(start).Round(time.Second), "why", why)
 		}
 	}
 }
@@ -179,6 +195,7 @@ func serveSSH(ctx context.Context, srv *sshServer, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	srv.stop() // every TUI quits and says goodbye; then the connections close
 	sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, ssh.ErrServerClosed) {

@@ -323,3 +323,63 @@ func TestSSHSessionKnowsItsTechnician(t *testing.T) {
 		t.Fatalf("connect lines:\n%s", logs.String())
 	}
 }
+
+// TestSSHStopSaysGoodbye: when serve stops, a technician's session ends
+// with a one-line goodbye, and the log has no ERROR for it.
+func TestSSHStopSaysGoodbye(t *testing.T) {
+	key := newKey(t)
+	logs := &lockedBuffer{}
+	dir := t.TempDir()
+	ak := filepath.Join(dir, "authorized_keys")
+	os.WriteFile(ak, gossh.MarshalAuthorizedKey(key.PublicKey()), 0o600)
+	c := config.SSH{Listen: "127.0.0.1:0", HostKey: filepath.Join(dir, "hk"), AuthorizedKeys: ak}
+	srv, err := newSSHServer(c, slog.New(slog.NewTextHandler(logs, nil)), func(ssh.Session) (tea.Model, []tea.ProgramOption) {
+		return hello{}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); serveSSH(ctx, srv, ln) }()
+	defer func() { cancel(); <-done }()
+
+	sess, err := testsession.NewClientSession(t, ln.Addr().String(), clientConfig(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm", 24, 80, gossh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	out := &lockedBuffer{}
+	sess.Stdout = out
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "hello from cwbridge") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no TUI: %q", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	ended := make(chan error, 1)
+	go func() { ended <- sess.Wait() }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session outlived the server")
+	}
+	<-done
+	if !strings.Contains(out.String(), goodbye) {
+		t.Fatalf("no goodbye on the terminal: %q", out.String())
+	}
+	if strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), `why="server stopping"`) {
+		t.Fatalf("log:\n%s", logs.String())
+	}
+}
