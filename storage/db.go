@@ -80,7 +80,6 @@ type Store struct {
 	closed bool
 
 	pending atomic.Int64 // mirror of meta/outbox_pending, for QueueLen
-	failed  atomic.Int64 // mirror of meta/outbox_failed, for FailedLen
 	writes  atomic.Int64 // write transactions run (committed or not), for Stats
 
 	enq           chan *enqueueReq
@@ -138,11 +137,6 @@ func Open(dir string, opts Options) (*Store, error) {
 		return db.View(func(tx *bolt.Tx) error {
 			n, err := readCounter(tx, keyOutboxPending)
 			s.pending.Store(int64(n))
-			if err != nil {
-				return err
-			}
-			n, err = readCounter(tx, keyOutboxFailed)
-			s.failed.Store(int64(n))
 			return err
 		})
 	}); err != nil {
@@ -240,9 +234,6 @@ func (s *Store) Stats() Stats { return Stats{WriteTxs: s.writes.Load()} }
 func (s *Store) afterCommit(t *Tx) {
 	if t.pendingDelta != 0 {
 		s.pending.Add(t.pendingDelta)
-	}
-	if t.failedDelta != 0 {
-		s.failed.Add(t.failedDelta)
 	}
 	if len(t.changes) > 0 {
 		s.hub.publish(t.changes)

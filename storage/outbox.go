@@ -252,9 +252,14 @@ func (t *Tx) DiscardFailed(seq uint64) error {
 // in step with every commit, so it costs nothing.
 func (s *Store) QueueLen() int { return int(s.pending.Load()) }
 
-// FailedLen is the number of failed outbox items, from a counter like
-// QueueLen's: health reads it every second without decoding the list.
-func (s *Store) FailedLen() int { return int(s.failed.Load()) }
+// FailedLen is the number of failed outbox items: meta/outbox_failed,
+// read in a transaction of its own, so it agrees with what a reader sees
+// committed (an incident marked failed is counted), without decoding the
+// failed list.
+func (s *Store) FailedLen() int {
+	n, _ := viewGet(s, func(t *Tx) (uint64, error) { return readCounter(t.tx, keyOutboxFailed) })
+	return int(n)
+}
 
 func (s *Store) Enqueue(kind OutboxKind, ref string) (uint64, error) {
 	return updateGet(s, func(t *Tx) (uint64, error) { return t.Enqueue(kind, ref) })
