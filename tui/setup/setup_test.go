@@ -3,6 +3,7 @@ package setup
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -239,14 +240,23 @@ func TestWizardStartsFromStoredConnection(t *testing.T) {
 }
 
 // The wizard's ConnectWise commands run beside Update: they take what they
-// need up front instead of reading the fields the user may be typing into
-// (go test -race catches a regression).
+// need up front instead of reading the fields the user may be typing into.
+// The fields change before the commands run, so a command that reads them
+// late sees the wrong site (and go test -race sees the race as well).
 func TestWizardCommandsDoNotReadFields(t *testing.T) {
+	var mu sync.Mutex
+	var sites []string
 	c := tu.Common(tu.Store(t), nil)
-	c.NewClient = func(storage.Connection) (*cwclient.Client, error) { return nil, errors.New("offline") }
+	c.NewClient = func(conn storage.Connection) (*cwclient.Client, error) {
+		mu.Lock()
+		sites = append(sites, conn.Site)
+		mu.Unlock()
+		return nil, errors.New("offline")
+	}
 	wz := newWizard(c)
-	wz.load(storage.Onboarding{}, nil, storage.AgreementType{})
+	wz.load(storage.Onboarding{Draft: storage.Connection{Site: "before.example.com"}}, nil, storage.AgreementType{})
 	cmds := []tea.Cmd{wz.loadAgreementTypes(), wz.openCatalog()}
+	wz.fields[fSite].SetValue("after.example.com")
 	done := make(chan tea.Msg, len(cmds))
 	for _, cmd := range cmds {
 		go func() { done <- cmd() }()
@@ -254,5 +264,15 @@ func TestWizardCommandsDoNotReadFields(t *testing.T) {
 	wz.fields[fSite].Update(tu.Key("x"))
 	for range cmds {
 		<-done
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sites) != len(cmds) {
+		t.Fatalf("%d clients built, want %d", len(sites), len(cmds))
+	}
+	for _, s := range sites {
+		if s != "before.example.com" {
+			t.Errorf("a command read the site field when it ran (%q), not when it was made", s)
+		}
 	}
 }

@@ -2,11 +2,15 @@ package setup
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
@@ -273,4 +277,110 @@ func (wz *wizard) focusField(i int) tea.Cmd {
 	}
 	wz.focus = i
 	return wz.fields[i].Focus()
+}
+
+// update hands async results to the step that asked for them and keys to
+// the current step.
+func (wz *wizard) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case persistedMsg:
+		if msg.err != nil {
+			wz.status = "could not save progress: " + msg.err.Error()
+		} else {
+			wz.persisted = msg.snap
+		}
+		return nil
+	case spinner.TickMsg:
+		return wz.onSpinner(msg)
+	case verifyProgressMsg:
+		return wz.onVerifyProgress(msg)
+	case verifyDoneMsg:
+		return wz.onVerifyDone(msg)
+	case agTypesMsg:
+		return wz.onAgTypes(msg)
+	case catalogMsg:
+		return wz.onCatalog(msg)
+	case savedMsg:
+		return wz.onSaved(msg)
+	case tea.KeyPressMsg:
+		return wz.key(msg)
+	}
+	return nil
+}
+
+func (wz *wizard) key(k tea.KeyPressMsg) tea.Cmd {
+	switch wz.step {
+	case stepCredentials:
+		return wz.keyCredentials(k)
+	case stepVerify:
+		return wz.keyVerify(k)
+	case stepAgreement:
+		return wz.keyAgreement(k)
+	case stepProducts:
+		return wz.keyProducts(k)
+	case stepSummary:
+		return wz.keySummary(k)
+	}
+	return nil
+}
+
+const labelWidth = 12
+
+func (wz *wizard) view() string {
+	var b strings.Builder
+	b.WriteString(wz.stepIndicator() + "\n\n")
+	switch wz.step {
+	case stepCredentials:
+		b.WriteString(wz.credentialsView())
+	case stepVerify:
+		b.WriteString(wz.verifyView())
+	case stepAgreement:
+		b.WriteString(wz.agreementView())
+	case stepProducts:
+		b.WriteString(wz.productsView())
+	case stepSummary:
+		b.WriteString(wz.summaryView())
+	}
+	if wz.status != "" {
+		b.WriteString("\n\n" + wz.c.Styles.Warn.Render(wz.status))
+	}
+	return b.String()
+}
+
+func (wz *wizard) stepIndicator() string {
+	st := wz.c.Styles
+	parts := make([]string, numSteps)
+	for i := range numSteps {
+		label := fmt.Sprintf("%d %s", i+1, stepTitles[i])
+		switch {
+		case i == wz.step:
+			parts[i] = st.TabActive.Render(label)
+		case i < wz.step:
+			parts[i] = st.OK.Render("✓ " + stepTitles[i])
+		default:
+			parts[i] = st.Muted.Render(label)
+		}
+	}
+	return strings.Join(parts, st.Muted.Render(" › "))
+}
+
+func wrap(s string, w int) string {
+	if w <= 10 {
+		return s
+	}
+	return lipgloss.NewStyle().Width(w).Render(s)
+}
+
+func indent(s string, n int) string {
+	pad := strings.Repeat(" ", n)
+	return pad + strings.ReplaceAll(s, "\n", "\n"+pad)
+}
+
+// errText is an error for the screen: cwclient errors never hold keys.
+func errText(err error) string {
+	var e *cwclient.Error
+	if errors.As(err, &e) && e.Message != "" && e.Kind == cwclient.KindConfig {
+		return e.Message
+	}
+	return fmt.Sprint(err)
 }
