@@ -276,3 +276,53 @@ func TestWizardCommandsDoNotReadFields(t *testing.T) {
 		}
 	}
 }
+
+// A re-run wizard never holds the stored private key in a field: the field
+// starts empty (shown as set), ctrl+r reveals only what is typed, an
+// untouched field keeps the stored key on save and typing replaces it.
+func TestStoredKeyIsWriteOnly(t *testing.T) {
+	s := sim(t)
+	cr := s.Credentials()
+	st := tu.Store(t)
+	if err := st.SetConnection("t", storage.Connection{Site: cr.Site, CompanyID: cr.CompanyID, PublicKey: cr.PublicKey,
+		PrivateKey: storage.NewSecret(cr.PrivateKey), ClientID: cr.ClientID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetOnboarding(storage.Onboarding{Step: "done"}); err != nil {
+		t.Fatal(err)
+	}
+	m, d, _ := newPage(t, st, Options{})
+	d.Press("w")
+	if !m.InWizard() {
+		t.Fatal("w did not open the wizard")
+	}
+	if got := m.wz.fields[fPrivate].Raw(); got != "" {
+		t.Fatalf("the private key field holds %d characters of the stored key", len(got))
+	}
+	d.Press("down", "down", "down", "ctrl+r")
+	if strings.Contains(screen(m), cr.PrivateKey) || !strings.Contains(screen(m), storage.Mask+" (stored)") {
+		t.Fatalf("want the key shown as stored, never revealed:\n%s", screen(m))
+	}
+	d.Type("typed-now")
+	if !strings.Contains(screen(m), "typed-now") {
+		t.Fatalf("ctrl+r does not reveal what is typed:\n%s", screen(m))
+	}
+	if m.wz.draft().PrivateKey.Reveal() != "typed-now" {
+		t.Fatal("typing does not replace the stored key")
+	}
+	for range len("typed-now") {
+		d.Press("backspace")
+	}
+	d.Press("enter", "enter") // client ID, then submit: verifies with the stored key
+	if !m.wz.verified() {
+		t.Fatalf("the stored key was not used to verify:\n%s", screen(m))
+	}
+	d.Press("enter", "enter", "n", "enter") // agreement, products, summary, save
+	if m.InWizard() {
+		t.Fatalf("not saved:\n%s", screen(m))
+	}
+	conn, err := st.Connection()
+	if err != nil || conn.PrivateKey.Reveal() != cr.PrivateKey {
+		t.Fatalf("the untouched field did not keep the stored key: %v", err)
+	}
+}

@@ -64,6 +64,10 @@ type wizard struct {
 	focus    int
 	apiVer   string
 	fallback string
+	// storedKey is the private key already saved (or in saved progress).
+	// It is write-only: the field starts empty and shows it as set; an
+	// empty field keeps it, typing replaces it, nothing ever reveals it.
+	storedKey storage.Secret
 
 	// verify
 	run        int // bumps per verify run; stale progress is dropped
@@ -109,7 +113,12 @@ func newWizard(c *common.Common) *wizard {
 	wz.fields[fCompany] = widget.NewField("Company ID", "mycompany", validCompanyID)
 	wz.fields[fCompany].Hint = "the company you type on the ConnectWise login page"
 	wz.fields[fPublic] = widget.NewField("Public key", "from System > Members > API Members", validPublicKey)
-	wz.fields[fPrivate] = widget.NewSecretField("Private key", "shown once when the key is made", validPrivateKey)
+	wz.fields[fPrivate] = widget.NewSecretField("Private key", "shown once when the key is made", func(s string) error {
+		if s == "" && wz.hasStoredKey() {
+			return nil
+		}
+		return validPrivateKey(s)
+	})
 	wz.fields[fPrivate].Hint = "ctrl+r shows or hides what you type"
 	wz.fields[fClient] = widget.NewField("Client ID", "GUID from developer.connectwise.com", validClientID)
 	for i := range wz.pfields {
@@ -125,7 +134,11 @@ func (wz *wizard) load(o storage.Onboarding, stored []storage.ProductMapping, ag
 	wz.fields[fSite].SetValue(d.Site)
 	wz.fields[fCompany].SetValue(d.CompanyID)
 	wz.fields[fPublic].SetValue(d.PublicKey)
-	wz.fields[fPrivate].SetValue(d.PrivateKey.Reveal())
+	wz.storedKey = d.PrivateKey
+	if wz.hasStoredKey() {
+		wz.fields[fPrivate].SetPlaceholder(storage.Mask + " (stored)")
+		wz.fields[fPrivate].Hint = "leave empty to keep the stored key, or type a new one; ctrl+r shows or hides what you type"
+	}
 	wz.fields[fClient].SetValue(d.ClientID)
 	wz.apiVer, wz.fallback = d.APIVersion, d.FallbackCompany
 	wz.values = map[string]string{}
@@ -147,15 +160,22 @@ func (wz *wizard) load(o storage.Onboarding, stored []storage.ProductMapping, ag
 	wz.persisted = wz.snapshot()
 }
 
-// draft is the connection as typed.
+func (wz *wizard) hasStoredKey() bool { return wz.storedKey.Reveal() != "" }
+
+// draft is the connection as typed; an empty private key field keeps the
+// stored key.
 func (wz *wizard) draft() storage.Connection {
 	api := wz.apiVer
 	if api == "" {
 		api = cwclient.DefaultAPIVersion
 	}
+	pk := storage.NewSecret(wz.fields[fPrivate].Value())
+	if wz.fields[fPrivate].Value() == "" {
+		pk = wz.storedKey
+	}
 	return storage.Connection{
 		Site: wz.fields[fSite].Value(), CompanyID: wz.fields[fCompany].Value(),
-		PublicKey: wz.fields[fPublic].Value(), PrivateKey: storage.NewSecret(wz.fields[fPrivate].Value()),
+		PublicKey: wz.fields[fPublic].Value(), PrivateKey: pk,
 		ClientID: wz.fields[fClient].Value(), APIVersion: api, FallbackCompany: wz.fallback,
 	}
 }

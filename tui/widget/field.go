@@ -47,6 +47,9 @@ func NewSecretField(label, placeholder string, validate func(string) error) Fiel
 func (f *Field) Value() string     { return strings.TrimSpace(f.input.Value()) }
 func (f *Field) Raw() string       { return f.input.Value() }
 func (f *Field) SetValue(v string) { f.input.SetValue(v) }
+
+// SetPlaceholder changes what an empty field shows.
+func (f *Field) SetPlaceholder(p string) { f.input.Placeholder = p }
 func (f *Field) SetWidth(w int)    { f.input.SetWidth(max(w, 4)) }
 func (f *Field) Blur()             { f.input.Blur() }
 func (f *Field) Focus() tea.Cmd    { return f.input.Focus() }
