@@ -88,6 +88,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case tea.KeyPressMsg:
 		return a, a.key(msg)
+	case tea.PasteMsg:
+		// Text for the focused field of the page on screen, not for all.
+		return a, a.pages[a.active].Update(msg)
 	}
 	return a, tea.Batch(a.broadcast(msg)...)
 }

@@ -147,6 +147,14 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.loadRoutes()
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.PasteMsg:
+		// Only pickers take text here: paste filters them.
+		switch {
+		case m.wsPick != nil:
+			return m.wsPick.Update(msg)
+		case m.edit != nil && m.edit.picker != nil:
+			return m.edit.picker.Update(msg)
+		}
 	}
 	return nil
 }

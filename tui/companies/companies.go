@@ -216,8 +216,31 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.loadWorkspaces()
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.PasteMsg:
+		return m.paste(msg)
 	}
 	return nil
+}
+
+// paste puts pasted text into the open form or the filter.
+func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
+	switch {
+	case m.form != nil:
+		return m.form.update(msg)
+	case m.filtering:
+		return m.typeFilter(msg)
+	}
+	return nil
+}
+
+func (m *Model) typeFilter(msg tea.Msg) tea.Cmd {
+	before := m.filter.Raw()
+	cmd := m.filter.Update(msg)
+	if m.filter.Raw() != before {
+		m.cursor, m.offset = 0, 0
+		m.applyFilter()
+	}
+	return cmd
 }
 
 func (m *Model) setRows(rows []storage.Company) {
@@ -285,13 +308,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			m.filter.Blur()
 			return nil
 		}
-		before := m.filter.Raw()
-		cmd := m.filter.Update(k)
-		if m.filter.Raw() != before {
-			m.cursor, m.offset = 0, 0
-			m.applyFilter()
-		}
-		return cmd
+		return m.typeFilter(k)
 	}
 	switch k.String() {
 	case "left", "right", "w":

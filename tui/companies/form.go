@@ -229,6 +229,12 @@ type savedMsg struct {
 }
 
 func (f *form) update(msg tea.Msg) tea.Cmd {
+	if pm, ok := msg.(tea.PasteMsg); ok {
+		if f.picker != nil {
+			return f.picker.Update(pm)
+		}
+		return f.typeInto(pm)
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
@@ -267,13 +273,18 @@ func (f *form) update(msg tea.Msg) tea.Cmd {
 		}
 		return f.focus(f.row + 1)
 	}
+	return f.typeInto(k)
+}
+
+// typeInto passes typed or pasted text to the focused field.
+func (f *form) typeInto(msg tea.Msg) tea.Cmd {
 	switch f.row {
 	case rowKey:
-		return f.key.Update(k)
+		return f.key.Update(msg)
 	case rowServer:
-		return f.server.Update(k)
+		return f.server.Update(msg)
 	case rowMaxUsers:
-		return f.maxUsers.Update(k)
+		return f.maxUsers.Update(msg)
 	}
 	return nil
 }

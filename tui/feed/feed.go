@@ -100,8 +100,20 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.PasteMsg:
+		if m.filtering {
+			return m.typeFilter(msg)
+		}
 	}
 	return nil
+}
+
+// typeFilter passes typed or pasted text to the company filter.
+func (m *Model) typeFilter(msg tea.Msg) tea.Cmd {
+	cmd := m.company.Update(msg)
+	m.cursor, m.detail = 0, false
+	m.refilter()
+	return cmd
 }
 
 // Append adds new events. The view stays on the selected event: at the
@@ -171,10 +183,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			m.refilter()
 			return nil
 		}
-		cmd := m.company.Update(k)
-		m.cursor, m.detail = 0, false
-		m.refilter()
-		return cmd
+		return m.typeFilter(k)
 	}
 	if m.detail && k.String() == "esc" {
 		m.detail = false

@@ -324,6 +324,24 @@ func (wz *wizard) update(msg tea.Msg) tea.Cmd {
 		return wz.onSaved(msg)
 	case tea.KeyPressMsg:
 		return wz.key(msg)
+	case tea.PasteMsg:
+		return wz.paste(msg)
+	}
+	return nil
+}
+
+// paste puts pasted text into whatever has focus (a key is pasted far more
+// often than typed).
+func (wz *wizard) paste(msg tea.PasteMsg) tea.Cmd {
+	switch {
+	case wz.step == stepCredentials:
+		return wz.fields[wz.focus].Update(msg)
+	case wz.step == stepAgreement && wz.agLoaded:
+		return wz.agPicker.Update(msg)
+	case wz.step == stepProducts && wz.catPicker != nil:
+		return wz.catPicker.Update(msg)
+	case wz.step == stepProducts && wz.editing:
+		return wz.pfields[wz.editField].Update(msg)
 	}
 	return nil
 }

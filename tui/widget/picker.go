@@ -123,8 +123,11 @@ func (p *Picker) refilter() {
 	p.cursor = min(p.cursor, max(0, len(p.shown)-1))
 }
 
-// Update handles a key.
+// Update handles a key, or a paste into the filter.
 func (p *Picker) Update(msg tea.Msg) tea.Cmd {
+	if pm, ok := msg.(tea.PasteMsg); ok {
+		return p.typeFilter(pm)
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
@@ -145,15 +148,20 @@ func (p *Picker) Update(msg tea.Msg) tea.Cmd {
 	case k.String() == "esc":
 		p.cancel = true
 	default:
-		before := p.filter.Raw()
-		cmd := p.filter.Update(msg)
-		if p.filter.Raw() != before {
-			p.cursor = 0
-			p.refilter()
-		}
-		return cmd
+		return p.typeFilter(msg)
 	}
 	return nil
+}
+
+// typeFilter passes typed or pasted text to the filter.
+func (p *Picker) typeFilter(msg tea.Msg) tea.Cmd {
+	before := p.filter.Raw()
+	cmd := p.filter.Update(msg)
+	if p.filter.Raw() != before {
+		p.cursor = 0
+		p.refilter()
+	}
+	return cmd
 }
 
 func (p *Picker) listHeight() int { return max(1, p.height-3) }
