@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -104,6 +105,9 @@ func (a *App) broadcast(msg tea.Msg) []tea.Cmd {
 }
 
 func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
+	if esc, rest, ok := splitAlt(k); ok {
+		return tea.Batch(a.key(esc), a.key(rest))
+	}
 	if a.confirm {
 		a.confirm = false
 		if k.String() == "y" || k.String() == "Y" {
@@ -137,6 +141,25 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 	}
 	return page.Update(k)
+}
+
+// splitAlt undoes the terminal's esc+key merge. Esc is a lone ESC byte;
+// when the next key follows within the reader's escape timeout (through
+// tmux or ssh the two often arrive together) Bubble Tea reads both as one
+// alt+key. No binding uses alt, so it is esc, then the key, at once.
+func splitAlt(k tea.KeyPressMsg) (esc, rest tea.KeyPressMsg, ok bool) {
+	if k.Mod&tea.ModAlt == 0 {
+		return k, k, false
+	}
+	rest = tea.KeyPressMsg{Code: k.Code, ShiftedCode: k.ShiftedCode, BaseCode: k.BaseCode, Mod: k.Mod &^ tea.ModAlt}
+	if rest.Mod&^tea.ModShift == 0 && unicode.IsPrint(k.Code) {
+		r := k.Code
+		if rest.Mod&tea.ModShift != 0 && k.ShiftedCode != 0 {
+			r = k.ShiftedCode
+		}
+		rest.Text = string(r)
+	}
+	return tea.KeyPressMsg{Code: tea.KeyEscape}, rest, true
 }
 
 func (a *App) switchTo(p common.PageID) {

@@ -23,6 +23,7 @@ type Model struct {
 	loaded bool
 	err    string
 	wz     *wizard // nil: overview
+	rerun  bool    // the wizard was opened from the overview: esc on step 1 returns there
 
 	conn     storage.Connection
 	hasConn  bool
@@ -111,6 +112,9 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.load()
 	}
 	if m.wz != nil {
+		if k, ok := msg.(tea.KeyPressMsg); ok && m.rerun && m.wz.step == stepCredentials && key.Matches(k, keyLeave) {
+			return m.leaveWizard()
+		}
 		return m.wz.update(msg)
 	}
 	if k, ok := msg.(tea.KeyPressMsg); ok && m.loaded {
@@ -122,10 +126,20 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// leaveWizard closes a re-run wizard; nothing of it was saved.
+func (m *Model) leaveWizard() tea.Cmd {
+	if m.wz.cancel != nil {
+		m.wz.cancel()
+	}
+	m.wz, m.rerun = nil, false
+	return m.load()
+}
+
 // startWizard opens the wizard: resuming stored progress, or (rerun) from
 // the saved settings.
 func (m *Model) startWizard(rerun bool) tea.Cmd {
 	wz := newWizard(m.c)
+	wz.rerun = rerun
 	o := m.ob
 	if rerun || o.Step == "done" {
 		o = storage.Onboarding{Step: stepNames[stepCredentials], Draft: m.conn}
@@ -142,7 +156,7 @@ func (m *Model) startWizard(rerun bool) tea.Cmd {
 	}
 	wz.load(o, m.mappings, m.agType)
 	wz.setSize(m.w, m.h)
-	m.wz = wz
+	m.wz, m.rerun = wz, rerun
 	var cmds []tea.Cmd
 	if wz.step == stepCredentials {
 		cmds = append(cmds, wz.focusField(0))
@@ -234,6 +248,7 @@ var (
 	keyEdit   = common.K("enter", "edit / pick", "enter")
 	keySave   = common.K("enter", "save", "enter")
 	keyType   = common.K("type", "filter", "")
+	keyLeave  = common.K("esc", "back to the summary", "esc")
 )
 
 func (m *Model) ShortHelp() []key.Binding {
@@ -242,6 +257,9 @@ func (m *Model) ShortHelp() []key.Binding {
 	}
 	switch m.wz.step {
 	case stepCredentials:
+		if m.rerun {
+			return []key.Binding{keyField, keyNext, keyReveal, keyLeave}
+		}
 		return []key.Binding{keyField, keyNext, keyReveal}
 	case stepVerify:
 		return []key.Binding{keyNext, keyRetry, keyBack}

@@ -326,3 +326,39 @@ func TestStoredKeyIsWriteOnly(t *testing.T) {
 		t.Fatalf("the untouched field did not keep the stored key: %v", err)
 	}
 }
+
+// esc on the first step of a re-run wizard returns to the summary, and a
+// re-run left midway changes nothing stored (setup stays finished).
+func TestRerunWizardEscReturnsToSummary(t *testing.T) {
+	s := sim(t)
+	cr := s.Credentials()
+	st := tu.Store(t)
+	tu.Connect(t, st, s)
+	if err := st.SetOnboarding(storage.Onboarding{Step: "done"}); err != nil {
+		t.Fatal(err)
+	}
+	m, d, _ := newPage(t, st, Options{})
+	if m.InWizard() {
+		t.Fatal("a finished setup opened the wizard")
+	}
+	d.Press("w")
+	d.Press("enter", "enter", "enter", "enter", "enter") // submit: verify
+	if m.wz.step != stepVerify {
+		t.Fatalf("want verify:\n%s", screen(m))
+	}
+	if o, _ := st.Onboarding(); o.Step != "done" {
+		t.Fatalf("a re-run marked the finished setup %q", o.Step)
+	}
+	d.Press("esc") // back to the credentials
+	d.Press("3")   // typed into the site field
+	d.Press("esc") // leaves the wizard
+	if m.InWizard() || !strings.Contains(screen(m), "Setup complete") {
+		t.Fatalf("esc on step 1 of a re-run did not return to the summary:\n%s", screen(m))
+	}
+	if conn, _ := st.Connection(); conn.Site != cr.Site {
+		t.Fatalf("leaving the wizard changed the site to %q", conn.Site)
+	}
+	if o, _ := st.Onboarding(); o.Step != "done" {
+		t.Fatalf("leaving the wizard left onboarding at %q", o.Step)
+	}
+}

@@ -100,6 +100,11 @@ type wizard struct {
 	saving  bool
 	saveErr string
 
+	// rerun: the setup is finished and this run changes it. Progress is
+	// not saved on the way (the finished record stays "done"); leaving
+	// midway keeps the settings as they were.
+	rerun bool
+
 	values    map[string]string
 	persisted string // fingerprint of what storage holds, for Dirty
 	status    string
@@ -228,6 +233,9 @@ type persistedMsg struct {
 
 // persist saves progress in a command; the snapshot marks it clean.
 func (wz *wizard) persist() tea.Cmd {
+	if wz.rerun {
+		return nil
+	}
 	o := wz.onboarding()
 	snap := wz.snapshot()
 	st := wz.c.Store
