@@ -43,6 +43,7 @@ func (m *Model) openDetail() tea.Cmd {
 	}
 	m.detail = true
 	m.det = detail{ev: *ev, loading: true}
+	m.dv.Top()
 	for i := range m.events {
 		if e := &m.events[i]; ev.Key != "" && e.Key == ev.Key {
 			m.det.history = append(m.det.history, *e)
@@ -82,12 +83,14 @@ func (d *detail) apply(msg detailMsg) {
 	}
 }
 
-func (d *detail) view(c *common.Common, w, h int) string {
+// view is the whole text, in full: the pane (widget.Detail) wraps and
+// scrolls it, so reasons and notes are never cut.
+func (d *detail) view(c *common.Common) string {
 	st := c.Styles
 	var b strings.Builder
 	row := func(k, v string) {
 		if v != "" {
-			b.WriteString(st.Label.Render(widget.Fit(k, 10)) + " " + widget.Trunc(v, w-11) + "\n")
+			b.WriteString(st.Label.Render(widget.Fit(k, 10)) + " " + v + "\n")
 		}
 	}
 	ev := d.ev
@@ -111,13 +114,13 @@ func (d *detail) view(c *common.Common, w, h int) string {
 			row("Reasons", strings.Join(inc.Reasons, "; "))
 		}
 		if inc.Error != "" {
-			b.WriteString(st.Error.Render(widget.Trunc("error: "+inc.Error, w)) + "\n")
+			b.WriteString(st.Error.Render("error: "+inc.Error) + "\n")
 		}
 	} else if ev.IncidentID != "" && !d.loading {
 		row("Incident", ev.IncidentID+" (no longer stored)")
 	}
 	if d.incErr != "" {
-		b.WriteString(st.Error.Render(widget.Trunc("incident: "+d.incErr, w)) + "\n")
+		b.WriteString(st.Error.Render("incident: "+d.incErr) + "\n")
 	}
 	if ev.TicketID != 0 {
 		b.WriteString("\n" + st.Subtitle.Render("Ticket notes") + "\n")
@@ -125,7 +128,7 @@ func (d *detail) view(c *common.Common, w, h int) string {
 		case d.loading:
 			b.WriteString(st.Muted.Render("loading from ConnectWise…") + "\n")
 		case d.notesErr != "":
-			b.WriteString(st.Error.Render(widget.Trunc("✗ "+d.notesErr, w)) + "\n")
+			b.WriteString(st.Error.Render("✗ "+d.notesErr) + "\n")
 		case len(d.notes) == 0:
 			b.WriteString(st.Muted.Render("no notes") + "\n")
 		}
@@ -141,14 +144,14 @@ func (d *detail) view(c *common.Common, w, h int) string {
 			case n.InternalAnalysisFlag:
 				flag = "internal"
 			}
-			b.WriteString(st.Muted.Render(when+flag+": ") + widget.Trunc(strings.Join(strings.Fields(n.Text), " "), w-len(when)-len(flag)-2) + "\n")
+			b.WriteString(st.Muted.Render(when+flag+": ") + strings.Join(strings.Fields(n.Text), " ") + "\n")
 		}
 	}
 	if len(d.history) > 1 {
 		b.WriteString("\n" + st.Subtitle.Render("This incident key") + "\n")
 		for i := len(d.history) - 1; i >= 0; i-- {
 			e := d.history[i]
-			b.WriteString(st.Muted.Render(e.Time.In(timeZone(c)).Format("15:04:05")+" ") + widget.Trunc(string(e.Kind)+" "+e.Message, w-9) + "\n")
+			b.WriteString(st.Muted.Render(e.Time.In(timeZone(c)).Format("15:04:05")+" ") + string(e.Kind) + " " + e.Message + "\n")
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

@@ -38,12 +38,13 @@ type Model struct {
 
 	detail bool
 	det    detail
+	dv     widget.Detail // the detail pane: wraps and scrolls det
 	w, h   int
 }
 
 // New builds the page.
 func New(c *common.Common) *Model {
-	return &Model{c: c, company: widget.NewField("Company", "workspace key", nil)}
+	return &Model{c: c, company: widget.NewField("Company", "workspace key", nil), dv: widget.NewDetail()}
 }
 
 type recentMsg struct {
@@ -189,6 +190,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.detail = false
 		return nil
 	}
+	if m.detail && m.dv.Scroll(k) {
+		return nil
+	}
 	keys := m.c.Keys
 	page := max(1, m.listHeight())
 	prev := m.cursor
@@ -331,7 +335,7 @@ func (m *Model) View() string {
 	}
 	if m.sideBySide() {
 		left := widget.Lines(list.String(), m.w/2, m.h-1)
-		right := widget.Lines(m.det.view(m.c, m.w-m.w/2-2, m.h-1), m.w-m.w/2-2, m.h-1)
+		right := widget.Lines(m.detailView(m.w-m.w/2-2, m.h-1), m.w-m.w/2-2, m.h-1)
 		ls, rs := strings.Split(left, "\n"), strings.Split(right, "\n")
 		for i := range ls {
 			b.WriteString(ls[i] + st.Rule.Render("│ ") + rs[i])
@@ -343,8 +347,16 @@ func (m *Model) View() string {
 	}
 	b.WriteString(widget.Lines(list.String(), m.w, h+1) + "\n")
 	b.WriteString(st.Rule.Render(strings.Repeat("─", m.w)) + "\n")
-	b.WriteString(m.det.view(m.c, m.w, m.h-h-3))
+	b.WriteString(m.detailView(m.w, m.h-h-3))
 	return b.String()
+}
+
+// detailView is the detail pane in w×h: wrapped, scrolled, and saying
+// when there is more.
+func (m *Model) detailView(w, h int) string {
+	m.dv.SetSize(w, max(1, h-1))
+	m.dv.SetContent(m.det.view(m.c))
+	return m.dv.View() + "\n" + m.c.Styles.Muted.Render(m.dv.More())
 }
 
 func (m *Model) ShortHelp() []key.Binding {
@@ -354,6 +366,7 @@ func (m *Model) ShortHelp() []key.Binding {
 	b := []key.Binding{common.K("↑↓", "move", "up"), common.K("enter", "details", "enter"), common.K("/", "company", "/"), common.K("f", "kind", "f"), common.K("v", "severity", "v"), common.K("x", "clear", "x")}
 	if m.detail {
 		b[1] = common.K("esc", "close details", "esc")
+		b = append(b[:2], append([]key.Binding{widget.DetailKeys.Down}, b[2:]...)...)
 	}
 	return b
 }

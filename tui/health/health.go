@@ -30,10 +30,29 @@ type Model struct {
 	status  string
 	isErr   bool
 	w, hgt  int
+
+	// The cursor runs over the per-company errors, then the failed items:
+	// every reason on the page can be opened in full (enter).
+	detail bool
+	dv     widget.Detail
 }
 
 // New builds the page.
-func New(c *common.Common) *Model { return &Model{c: c} }
+func New(c *common.Common) *Model { return &Model{c: c, dv: widget.NewDetail()} }
+
+// companies are the workspaces with an error, in order.
+func (m *Model) companies() []string { return slices.Sorted(maps.Keys(m.h.CompanyErrors)) }
+
+func (m *Model) numRows() int { return len(m.h.CompanyErrors) + len(m.failed) }
+
+// failedAt is the failed item under cursor i, if i is on one.
+func (m *Model) failedAt(i int) (storage.OutboxItem, bool) {
+	i -= len(m.h.CompanyErrors)
+	if i < 0 || i >= len(m.failed) {
+		return storage.OutboxItem{}, false
+	}
+	return m.failed[i], true
+}
 
 type (
 	failedMsg struct {
@@ -71,7 +90,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.setStatus("failed items: "+msg.err.Error(), true)
 		}
 		m.failed = msg.items
-		m.cursor = min(m.cursor, max(0, len(m.failed)-1))
+		m.cursor = min(m.cursor, max(0, m.numRows()-1))
 		return nil
 	case actedMsg:
 		if msg.err != nil {
@@ -104,21 +123,37 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if m.detail {
+		switch {
+		case k.String() == "esc" || k.String() == "enter":
+			m.detail = false
+			return nil
+		case m.dv.Scroll(k):
+			return nil
+		}
+	}
 	keys := m.c.Keys
-	switch c, nav := keys.MoveCursor(k, m.cursor, len(m.failed), 10); {
+	it, onItem := m.failedAt(m.cursor)
+	switch c, nav := keys.MoveCursor(k, m.cursor, m.numRows(), 10); {
 	case nav:
 		m.cursor = c
+		m.dv.Top()
+	case k.String() == "enter":
+		if m.numRows() > 0 {
+			m.detail = true
+			m.dv.Top()
+		}
 	case k.String() == "r":
-		if m.cursor < len(m.failed) {
-			return m.act("queued again", []storage.OutboxItem{m.failed[m.cursor]}, true)
+		if onItem {
+			return m.act("queued again", []storage.OutboxItem{it}, true)
 		}
 	case k.String() == "R":
 		if len(m.failed) > 0 {
 			m.confirm = "retry-all"
 		}
 	case k.String() == "x" || k.String() == "delete":
-		if m.cursor < len(m.failed) {
-			m.confirm, m.target = "discard", m.failed[m.cursor]
+		if onItem {
+			m.confirm, m.target = "discard", it
 		}
 	case k.String() == "l":
 		return m.loadFailed()
@@ -191,10 +226,17 @@ func (m *Model) View() string {
 		last = st.Error.Render(widget.Trunc(h.LastError, m.w-30)) + st.Muted.Render("  "+m.c.Since(h.LastErrorAt))
 	}
 	row("Last error", last)
+	if m.detail && m.numRows() > 0 {
+		return b.String() + "\n" + m.detailView(max(1, m.hgt-strings.Count(b.String(), "\n")-1))
+	}
 	if len(h.CompanyErrors) > 0 {
 		b.WriteString("\n" + st.Subtitle.Render("Per-company errors") + "\n")
-		for _, k := range slices.Sorted(maps.Keys(h.CompanyErrors)) {
-			b.WriteString("  " + st.Label.Render(widget.Fit(k, 14)) + " " + st.Error.Render(widget.Trunc(h.CompanyErrors[k], m.w-18)) + "\n")
+		for i, k := range m.companies() {
+			cur := "  "
+			if i == m.cursor {
+				cur = st.Cursor.Render("▸ ")
+			}
+			b.WriteString(cur + st.Label.Render(widget.Fit(k, 14)) + " " + st.Error.Render(widget.Trunc(h.CompanyErrors[k], m.w-18)) + "\n")
 		}
 	}
 	b.WriteString("\n" + st.Subtitle.Render(fmt.Sprintf("Failed work (%d)", len(m.failed))) + "\n")
@@ -206,7 +248,8 @@ func (m *Model) View() string {
 		b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
 		used := strings.Count(b.String(), "\n")
 		lh := max(1, m.hgt-used-2)
-		m.offset = widget.Window(m.cursor, m.offset, lh, len(m.failed))
+		fc := m.cursor - len(h.CompanyErrors) // the cursor among the failed items
+		m.offset = widget.Window(max(0, fc), m.offset, lh, len(m.failed))
 		for i := m.offset; i < min(len(m.failed), m.offset+lh); i++ {
 			it := m.failed[i]
 			reason := it.LastError
@@ -214,7 +257,7 @@ func (m *Model) View() string {
 				reason = fmt.Sprintf("%s (after %d tries)", reason, it.Attempts)
 			}
 			line := widget.Row([]string{fmt.Sprint(it.Seq), string(it.Kind), it.Ref, m.c.Since(it.FailedAt), reason}, widths)
-			if i == m.cursor {
+			if i == fc {
 				b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(line) + "\n")
 			} else {
 				b.WriteString("  " + line + "\n")
@@ -234,11 +277,36 @@ func (m *Model) View() string {
 	return b.String()
 }
 
+// detailView shows the reason under the cursor in full, wrapped and
+// scrollable, in h lines.
+func (m *Model) detailView(h int) string {
+	st := m.c.Styles
+	var b strings.Builder
+	row := func(k, v string) { b.WriteString(st.Label.Render(widget.Fit(k, 10)) + " " + v + "\n") }
+	if it, ok := m.failedAt(m.cursor); ok {
+		b.WriteString(st.Subtitle.Render(fmt.Sprintf("Failed item %d", it.Seq)) + "\n")
+		row("Kind", string(it.Kind))
+		row("Ref", it.Ref)
+		row("Failed", m.c.Since(it.FailedAt))
+		row("Attempts", fmt.Sprint(it.Attempts))
+		b.WriteString("\n" + st.Error.Render(it.LastError))
+	} else if cos := m.companies(); m.cursor < len(cos) {
+		b.WriteString(st.Subtitle.Render("Error for "+cos[m.cursor]) + "\n\n")
+		b.WriteString(st.Error.Render(m.h.CompanyErrors[cos[m.cursor]]))
+	}
+	m.dv.SetSize(m.w, max(1, h-1))
+	m.dv.SetContent(b.String())
+	return m.dv.View() + "\n" + st.Muted.Render(m.dv.More())
+}
+
 func (m *Model) ShortHelp() []key.Binding {
 	if m.confirm != "" {
 		return []key.Binding{common.K("y", "yes", "y"), common.K("any key", "no", "n")}
 	}
-	return []key.Binding{common.K("↑↓", "move", "up"), common.K("r", "retry", "r"), common.K("R", "retry all", "R"), common.K("x", "discard", "x"), common.K("l", "reload", "l")}
+	if m.detail {
+		return []key.Binding{common.K("esc", "close", "esc"), widget.DetailKeys.Down, widget.DetailKeys.Up, common.K("r", "retry", "r"), common.K("x", "discard", "x")}
+	}
+	return []key.Binding{common.K("↑↓", "move", "up"), common.K("enter", "full reason", "enter"), common.K("r", "retry", "r"), common.K("R", "retry all", "R"), common.K("x", "discard", "x"), common.K("l", "reload", "l")}
 }
 
 func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
