@@ -12,6 +12,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/storage"
@@ -26,7 +27,7 @@ type Model struct {
 	routes    map[string]storage.Route
 	tables    map[string]storage.LookupTable
 	asked     map[int]bool // boards whose tables were requested
-	cursor    int
+	list      widget.Table // one row per alert type
 	loaded    bool
 	err       string
 	status    string
@@ -40,7 +41,23 @@ type Model struct {
 
 // New builds the page.
 func New(c *common.Common) *Model {
-	return &Model{c: c, routes: map[string]storage.Route{}, tables: map[string]storage.LookupTable{}, asked: map[int]bool{}}
+	return &Model{c: c, routes: map[string]storage.Route{}, tables: map[string]storage.LookupTable{}, asked: map[int]bool{},
+		list: widget.NewTable(widget.Col{Title: "Alert type", Keep: true}, widget.Col{Title: "On"}, widget.Col{Title: "Board"},
+			widget.Col{Title: "Status"}, widget.Col{Title: "Priority"}, widget.Col{Title: "Type"}, widget.Col{Title: "Subtype"}, widget.Col{Title: "Closed"})}
+}
+
+// cells is one alert type's row.
+func (m *Model) cells(i int) []string {
+	t := m.types[i]
+	r, ok := m.routes[t]
+	if !ok {
+		return []string{t, "–", "not set up", "", "", "", "", ""}
+	}
+	on := "no"
+	if r.Enabled {
+		on = "yes"
+	}
+	return []string{t, on, r.Board.Name, r.Status.Name, r.Priority.Name, r.Type.Name, r.Subtype.Name, r.ClosedStatus.Name}
 }
 
 type routesMsg struct {
@@ -85,7 +102,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			cmds = append(cmds, m.ensureBoard(r.Board.ID))
 		}
 		m.types = alertTypes(m.c.Config, msg.routes)
-		m.cursor = min(m.cursor, max(0, len(m.types)-1))
+		m.list.SetRows(len(m.types), m.cells)
 		return tea.Batch(cmds...)
 	case lookupsMsg:
 		for _, t := range msg.tables {
@@ -201,8 +218,8 @@ func wsLabel(ws string) string {
 }
 
 func (m *Model) current() string {
-	if m.cursor < len(m.types) {
-		return m.types[m.cursor]
+	if i := m.list.Cursor(); i < len(m.types) {
+		return m.types[i]
 	}
 	return ""
 }
@@ -232,9 +249,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.edit.update(k)
 	}
-	switch c, nav := m.c.Keys.MoveCursor(k, m.cursor, len(m.types), m.h); {
-	case nav:
-		m.cursor = c
+	switch {
+	case m.list.Update(k):
 	case k.String() == "enter" || k.String() == "e":
 		if t := m.current(); t != "" {
 			r := m.routeOf(t)
@@ -297,8 +313,10 @@ func (m *Model) sendTest(alertType, ws string) tea.Cmd {
 	})
 }
 
+// The list's area: the page less the intro (2 lines) and the status (2).
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
+	m.list.SetSize(w, max(2, h-4))
 	if m.wsPick != nil {
 		m.wsPick.SetSize(w-2, h-3)
 	}
@@ -319,34 +337,16 @@ func (m *Model) View() string {
 		return m.edit.view() + "\n\n" + m.statusView()
 	}
 	var b strings.Builder
-	b.WriteString(st.Muted.Render("Where each alert type's tickets go. Editing a board reloads its statuses and types.") + "\n\n")
-	cols := []widget.Column{{Title: "Alert type", Width: 16}, {Title: "On", Width: 3}, {Title: "Board"}, {Title: "Status"}, {Title: "Priority"}, {Title: "Type"}, {Title: "Subtype"}, {Title: "Closed"}}
-	widths := widget.Widths(cols, m.w-2)
-	b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
+	b.WriteString(widget.Trunc(st.Muted.Render("Where each alert type's tickets go. Editing a board reloads its statuses and types."), m.w) + "\n\n")
 	if !m.loaded {
 		b.WriteString(st.Muted.Render("  loading routes…") + "\n")
 	}
-	for i, t := range m.types {
-		r, ok := m.routes[t]
-		on := "no"
-		if r.Enabled {
-			on = "yes"
+	b.WriteString(m.list.View(st, func(i int) lipgloss.Style {
+		if r, ok := m.routes[m.types[i]]; !ok || !r.Enabled {
+			return st.Muted
 		}
-		cells := []string{t, on, r.Board.Name, r.Status.Name, r.Priority.Name, r.Type.Name, r.Subtype.Name, r.ClosedStatus.Name}
-		if !ok {
-			cells = []string{t, "–", "not set up", "", "", "", "", ""}
-		}
-		row := widget.Row(cells, widths)
-		switch {
-		case i == m.cursor:
-			b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(row))
-		case !ok || !r.Enabled:
-			b.WriteString("  " + st.Muted.Render(row))
-		default:
-			b.WriteString("  " + row)
-		}
-		b.WriteByte('\n')
-	}
+		return lipgloss.NewStyle()
+	}) + "\n")
 	b.WriteString("\n" + m.statusView())
 	return b.String()
 }
