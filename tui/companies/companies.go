@@ -3,6 +3,7 @@ package companies
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,11 +54,18 @@ type Model struct {
 	form   *form
 	tokens int
 	w, h   int
+
+	// cwTable and wsTable lay the two lists' columns out. The company
+	// columns are measured once per load (Index.Widths), never per
+	// keystroke.
+	cwTable, wsTable widget.Table
 }
 
 // New builds the page.
 func New(c *common.Common) *Model {
-	m := &Model{c: c, idx: NewIndex(nil), filter: widget.NewField("Filter", "type to filter by name, identifier or id", nil)}
+	m := &Model{c: c, idx: NewIndex(nil), filter: widget.NewField("Filter", "type to filter by name, identifier or id", nil),
+		cwTable: widget.NewTable(widget.Col{Title: "ID", Keep: true}, widget.Col{Title: "Identifier", Keep: true}, widget.Col{Title: "Name", Flex: true}, widget.Col{Title: "Workspace", Keep: true}),
+		wsTable: widget.NewTable(widget.Col{Title: "Key", Keep: true}, widget.Col{Title: "CW company", Keep: true, Flex: true}, widget.Col{Title: "Agreement"}, widget.Col{Title: "Server"}, widget.Col{Title: "Max users"})}
 	return m
 }
 
@@ -442,9 +450,13 @@ func (m *Model) cwView() string {
 		info += " · refreshing…"
 	}
 	b.WriteString(widget.Fit(fl, max(10, m.w-lipgloss.Width(info)-1)) + " " + st.Muted.Render(info) + "\n")
-	cols := []widget.Column{{Title: "ID", Width: 7}, {Title: "Identifier", Width: 22}, {Title: "Name"}, {Title: "Workspace", Width: 14}}
-	widths := widget.Widths(cols, m.w-2)
-	b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
+	nat := m.idx.Widths()
+	for _, ws := range m.wsOf {
+		nat[3] = max(nat[3], lipgloss.Width(ws))
+	}
+	m.cwTable.SetNatural(nat)
+	m.cwTable.SetSize(m.w, 0)
+	b.WriteString("  " + st.Muted.Render(m.cwTable.Line([]string{"ID", "Identifier", "Name", "Workspace"})) + "\n")
 	h := m.listHeight()
 	switch {
 	case !m.loaded:
@@ -464,7 +476,7 @@ func (m *Model) cwView() string {
 			if co.Deleted {
 				name += " (deleted)"
 			}
-			row := widget.Row([]string{fmt.Sprint(co.ID), co.Identifier, name, m.wsOf[strings.ToLower(co.Identifier)]}, widths)
+			row := m.cwTable.Line([]string{strconv.Itoa(co.ID), co.Identifier, name, m.wsOf[strings.ToLower(co.Identifier)]})
 			if i == m.cursor {
 				b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(row))
 			} else {
@@ -489,25 +501,16 @@ func (m *Model) wsView() string {
 	st := m.c.Styles
 	var b strings.Builder
 	b.WriteString("\n")
-	cols := []widget.Column{{Title: "Key", Width: 16}, {Title: "CW company"}, {Title: "Agreement", Width: 10}, {Title: "Server", Width: 12}, {Title: "Max users", Width: 9}}
-	widths := widget.Widths(cols, m.w-2)
-	b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
+	m.wsTable.SetRows(len(m.workspaces), m.wsCells)
+	m.wsTable.SetSize(m.w, 0)
+	b.WriteString("  " + st.Muted.Render(m.wsTable.Line([]string{"Key", "CW company", "Agreement", "Server", "Max users"})) + "\n")
 	if len(m.workspaces) == 0 {
 		b.WriteString(st.Muted.Render("  no workspaces yet: pick a company on the ConnectWise tab and press c") + "\n")
 	}
 	h := m.listHeight()
 	off := widget.Window(m.wcursor, 0, h, len(m.workspaces))
 	for i := off; i < min(len(m.workspaces), off+h); i++ {
-		w := m.workspaces[i]
-		ag := "none"
-		if w.AgreementID != 0 {
-			ag = fmt.Sprintf("#%d", w.AgreementID)
-		}
-		mu := "no limit"
-		if w.MaxUsers > 0 {
-			mu = fmt.Sprint(w.MaxUsers)
-		}
-		row := widget.Row([]string{w.Key, w.CWCompany, ag, w.PreferredServer, mu}, widths)
+		row := m.wsTable.Line(m.wsCells(i))
 		if i == m.wcursor {
 			b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(row) + "\n")
 		} else {
@@ -516,6 +519,20 @@ func (m *Model) wsView() string {
 	}
 	b.WriteString("\n" + m.statusLine())
 	return b.String()
+}
+
+// wsCells is workspace i's row.
+func (m *Model) wsCells(i int) []string {
+	w := m.workspaces[i]
+	ag := "none"
+	if w.AgreementID != 0 {
+		ag = fmt.Sprintf("#%d", w.AgreementID)
+	}
+	mu := "no limit"
+	if w.MaxUsers > 0 {
+		mu = fmt.Sprint(w.MaxUsers)
+	}
+	return []string{w.Key, w.CWCompany, ag, w.PreferredServer, mu}
 }
 
 func (m *Model) ShortHelp() []key.Binding {

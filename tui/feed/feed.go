@@ -5,10 +5,12 @@ package feed
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
@@ -39,12 +41,28 @@ type Model struct {
 	detail bool
 	det    detail
 	dv     widget.Detail // the detail pane: wraps and scrolls det
-	w, h   int
+
+	// table lays the columns out; natural is each column's widest cell,
+	// grown as events arrive (measuring 10,000 events per frame would not
+	// keep a frame under 2 ms).
+	table   widget.Table
+	natural []int
+	w, h    int
 }
 
 // New builds the page.
 func New(c *common.Common) *Model {
-	return &Model{c: c, company: widget.NewField("Company", "workspace key", nil), dv: widget.NewDetail()}
+	return &Model{c: c, company: widget.NewField("Company", "workspace key", nil), dv: widget.NewDetail(),
+		table: widget.NewTable(columns...), natural: make([]int, len(columns))}
+}
+
+// measure grows the columns' natural widths to fit evs.
+func (m *Model) measure(evs []storage.FeedEvent) {
+	for i := range evs {
+		for c, s := range m.cells(&evs[i]) {
+			m.natural[c] = max(m.natural[c], lipgloss.Width(s))
+		}
+	}
 }
 
 type recentMsg struct {
@@ -71,6 +89,7 @@ func (m *Model) SetEvents(evs []storage.FeedEvent) {
 	if len(m.events) > Keep {
 		m.events = m.events[len(m.events)-Keep:]
 	}
+	m.measure(m.events)
 	m.refilter()
 }
 
@@ -133,6 +152,7 @@ func (m *Model) Append(evs []storage.FeedEvent) {
 			continue // already loaded by RecentFeed
 		}
 		m.events = append(m.events, ev)
+		m.measure(m.events[len(m.events)-1:])
 		last = ev.Seq
 		if m.match(&m.events[len(m.events)-1]) {
 			added++
@@ -274,17 +294,18 @@ func (m *Model) filterLine() string {
 		st.Muted.Render(fmt.Sprintf("%d of %d events", len(m.shown), len(m.events))))
 }
 
-// columns are the event list's; What takes the rest.
-var columns = []widget.Column{{Title: "Time", Width: 8}, {Title: "Kind", Width: 8}, {Title: "Severity", Width: 8},
-	{Title: "Company", Width: 12}, {Title: "Ticket", Width: 8}, {Title: "What"}}
+// columns are the event list's: the company (a workspace key) and the
+// ticket number are what a technician looks up, so they are kept whole.
+var columns = []widget.Col{{Title: "Time"}, {Title: "Kind"}, {Title: "Severity"},
+	{Title: "Company", Keep: true}, {Title: "Ticket", Keep: true}, {Title: "What"}}
 
-// row renders one event line.
-func (m *Model) row(ev *storage.FeedEvent, widths []int) string {
+// cells are one event's row.
+func (m *Model) cells(ev *storage.FeedEvent) []string {
 	ticket := ""
 	if ev.TicketID != 0 {
-		ticket = fmt.Sprintf("#%d", ev.TicketID)
+		ticket = "#" + strconv.Itoa(ev.TicketID)
 	}
-	return widget.Row([]string{ev.Time.In(timeZone(m.c)).Format("15:04:05"), string(ev.Kind), ev.Severity, ev.Company, ticket, ev.Message}, widths)
+	return []string{ev.Time.In(timeZone(m.c)).Format("15:04:05"), string(ev.Kind), ev.Severity, ev.Company, ticket, ev.Message}
 }
 
 func (m *Model) View() string {
@@ -295,9 +316,14 @@ func (m *Model) View() string {
 	if m.detail && m.sideBySide() {
 		listW = m.w/2 - 2
 	}
-	widths := widget.Widths(columns, listW)
+	m.table.SetNatural(m.natural)
+	m.table.SetSize(listW+2, 0)
+	titles := make([]string, len(columns))
+	for i, c := range columns {
+		titles[i] = c.Title
+	}
 	var list strings.Builder
-	list.WriteString("  " + st.Muted.Render(widget.Header(columns, widths)) + "\n")
+	list.WriteString("  " + st.Muted.Render(m.table.Line(titles)) + "\n")
 	h := m.listHeight()
 	switch {
 	case m.err != "":
@@ -313,7 +339,7 @@ func (m *Model) View() string {
 		end := min(len(m.shown), m.offset+h)
 		for i := m.offset; i < end; i++ {
 			ev := &m.events[m.shown[i]]
-			line := m.row(ev, widths)
+			line := m.table.Line(m.cells(ev))
 			switch {
 			case i == m.cursor:
 				list.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(line))

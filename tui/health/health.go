@@ -243,20 +243,16 @@ func (m *Model) View() string {
 	if len(m.failed) == 0 {
 		b.WriteString(st.Muted.Render("  nothing has failed") + "\n")
 	} else {
-		cols := []widget.Column{{Title: "Seq", Width: 6}, {Title: "Kind", Width: 8}, {Title: "Ref", Width: 22}, {Title: "Failed", Width: 11}, {Title: "Reason"}}
-		widths := widget.Widths(cols, m.w-2)
-		b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
+		tb := widget.NewTable(widget.Col{Title: "Seq", Keep: true}, widget.Col{Title: "Kind"}, widget.Col{Title: "Ref", Keep: true}, widget.Col{Title: "Failed"}, widget.Col{Title: "Reason", Flex: true})
+		tb.SetRows(len(m.failed), m.failedCells)
+		tb.SetSize(m.w, 0)
+		b.WriteString("  " + st.Muted.Render(tb.Line([]string{"Seq", "Kind", "Ref", "Failed", "Reason"})) + "\n")
 		used := strings.Count(b.String(), "\n")
 		lh := max(1, m.hgt-used-2)
 		fc := m.cursor - len(h.CompanyErrors) // the cursor among the failed items
 		m.offset = widget.Window(max(0, fc), m.offset, lh, len(m.failed))
 		for i := m.offset; i < min(len(m.failed), m.offset+lh); i++ {
-			it := m.failed[i]
-			reason := it.LastError
-			if it.Attempts > 0 {
-				reason = fmt.Sprintf("%s (after %d tries)", reason, it.Attempts)
-			}
-			line := widget.Row([]string{fmt.Sprint(it.Seq), string(it.Kind), it.Ref, m.c.Since(it.FailedAt), reason}, widths)
+			line := tb.Line(m.failedCells(i))
 			if i == fc {
 				b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(line) + "\n")
 			} else {
@@ -275,6 +271,16 @@ func (m *Model) View() string {
 		b.WriteString("\n" + st.OK.Render(m.status))
 	}
 	return b.String()
+}
+
+// failedCells is failed item i's row.
+func (m *Model) failedCells(i int) []string {
+	it := m.failed[i]
+	reason := it.LastError
+	if it.Attempts > 0 {
+		reason = fmt.Sprintf("%s (after %d tries)", reason, it.Attempts)
+	}
+	return []string{fmt.Sprint(it.Seq), string(it.Kind), it.Ref, m.c.Since(it.FailedAt), reason}
 }
 
 // detailView shows the reason under the cursor in full, wrapped and

@@ -17,6 +17,8 @@ type Col struct {
 	Keep bool
 	// Max caps the column (0: none), for free text that would take all.
 	Max int
+	// Flex takes the room left over (default: the last column).
+	Flex bool
 }
 
 // minCol is how narrow a column other than a kept one may get.
@@ -123,7 +125,14 @@ func (t *Table) layout() {
 	// What is left goes to the last column, so the selection bar spans the
 	// whole row.
 	if total < avail && n > 0 {
-		t.widths[n-1] += avail - total
+		flex := n - 1
+		for i, c := range t.Cols {
+			if c.Flex {
+				flex = i
+				break
+			}
+		}
+		t.widths[flex] += avail - total
 	}
 }
 
