@@ -7,6 +7,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/storage"
+	tu "github.com/cwbridge/cwbridge/tui/internal/testutil"
 )
 
 // The Alerts list scrolls: after end on a short terminal the selected
@@ -22,5 +24,33 @@ func TestAlertsCursorStaysVisible(t *testing.T) {
 	d.Press("home")
 	if s := ansi.Strip(a.Content()); !strings.Contains(s, "▸ "+config.BuiltinAlertTypes[0]) {
 		t.Fatalf("after home the cursor is off screen:\n%s", s)
+	}
+}
+
+// A picker opens on the current value, also when the route knows it by
+// name only (set from the config file): enter keeps it, ↓ enter takes the
+// next one, never the first.
+func TestPickerOpensOnCurrentValue(t *testing.T) {
+	st := fixture(t)
+	if err := st.PutLookup(storage.LookupTable{Kind: storage.LookupPriorities, FetchedAt: tu.Clock, Items: []storage.LookupItem{
+		{ID: 6, Name: "Priority 1 - Emergency Response"}, {ID: 7, Name: "Priority 2 - Quick Response"}, {ID: 8, Name: "Priority 3 - Normal Response"}}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.Route("threat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Priority = storage.Ref{Name: "priority 2 - quick response"}
+	if err := st.PutRoute("t", r); err != nil {
+		t.Fatal(err)
+	}
+	a, d := newApp(t, st, 120, 40, Options{})
+	d.Press("3", "enter", "down", "down", "down", "enter") // the threat route's Priority
+	if s := ansi.Strip(a.Content()); !strings.Contains(s, "▸ Priority 2 - Quick Response") {
+		t.Fatalf("the picker did not open on the current priority:\n%s", s)
+	}
+	d.Press("down", "enter")
+	if s := ansi.Strip(a.Content()); !strings.Contains(s, "Priority 3 - Normal Response") {
+		t.Fatalf("↓ enter did not choose the next priority:\n%s", s)
 	}
 }

@@ -141,9 +141,13 @@ func (e *editor) update(k tea.KeyPressMsg) tea.Cmd {
 				p := widget.NewPicker(rowNames[e.row]+" for "+e.route.AlertType, items)
 				p.Empty = "ConnectWise has none on this board"
 				p.SetSize(e.p.w-2, e.p.h-3)
-				if r := e.ref(e.row); r.ID != 0 {
+				// Open on the current value (by id, or by name when the
+				// config gave only a name), so enter keeps it.
+				switch r := e.ref(e.row); {
+				case r.ID != 0:
 					p.Select(r.ID, "")
-				} else {
+				case r.Name != "" && p.SelectLabel(r.Name):
+				default:
 					p.Select(0, "none")
 				}
 				e.picker, e.pickFor, e.err = &p, e.row, ""

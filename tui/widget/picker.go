@@ -71,6 +71,18 @@ func (p *Picker) Select(id int, value string) {
 	}
 }
 
+// SelectLabel moves the cursor to the item with this label (any case):
+// for values known by name only, such as a route set in the config file.
+func (p *Picker) SelectLabel(label string) bool {
+	for i, idx := range p.shown {
+		if strings.EqualFold(p.items[idx].Label, label) {
+			p.cursor = i
+			return true
+		}
+	}
+	return false
+}
+
 // SetSize sets the area the picker may use.
 func (p *Picker) SetSize(w, h int) {
 	p.width, p.height = w, h
