@@ -28,7 +28,9 @@ type App struct {
 	haveHealth bool
 	help       help.Model
 	fullHelp   bool
-	confirm    bool // "quit with unsaved changes?" is showing
+	confirm    *common.ConfirmMsg // the question on the prompt line, if any
+	status     common.StatusMsg   // the status line, until it expires
+	statusSeq  int                // which status a timer clears
 	version    string
 	w, h       int
 }
@@ -49,6 +51,9 @@ func New(ctx context.Context, o Options) *App {
 }
 
 type healthMsg struct{ h common.Health }
+
+// statusExpiredMsg clears status number seq (a newer one stays).
+type statusExpiredMsg struct{ seq int }
 
 func (a *App) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor, a.pollHealth()}
@@ -87,6 +92,25 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case common.GotoMsg:
 		a.switchTo(msg.Page)
 		return a, nil
+	case common.ConfirmMsg:
+		a.confirm = &msg
+		a.layout()
+		return a, nil
+	case common.StatusMsg:
+		a.statusSeq++
+		a.status = msg
+		a.layout()
+		seq, d := a.statusSeq, common.StatusTimeout
+		if msg.Err {
+			d = common.StatusErrTimeout
+		}
+		return a, a.c.Tick(d, func(time.Time) tea.Msg { return statusExpiredMsg{seq} })
+	case statusExpiredMsg:
+		if msg.seq == a.statusSeq {
+			a.status = common.StatusMsg{}
+			a.layout()
+		}
+		return a, nil
 	case tea.KeyPressMsg:
 		return a, a.key(msg)
 	case tea.PasteMsg:
@@ -108,12 +132,13 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 	if esc, rest, ok := splitAlt(k); ok {
 		return tea.Batch(a.key(esc), a.key(rest))
 	}
-	if a.confirm {
-		a.confirm = false
-		if k.String() == "y" || k.String() == "Y" {
-			return a.quit()
-		}
+	if a.confirm != nil {
+		c := a.confirm
+		a.confirm = nil
 		a.layout()
+		if k.String() == "y" || k.String() == "Y" {
+			return c.Yes
+		}
 		return nil
 	}
 	page := a.pages[a.active]
@@ -170,7 +195,7 @@ func (a *App) switchTo(p common.PageID) {
 func (a *App) quitOrConfirm() tea.Cmd {
 	for _, p := range a.pages {
 		if p.Dirty() {
-			a.confirm = true
+			a.confirm = &common.ConfirmMsg{Prompt: "Unsaved changes will be lost. Quit anyway?", Yes: a.quit()}
 			a.layout()
 			return nil
 		}
@@ -178,9 +203,13 @@ func (a *App) quitOrConfirm() tea.Cmd {
 	return a.quit()
 }
 
+// quit ends the session: its context first, then the program.
 func (a *App) quit() tea.Cmd {
-	a.cancel()
-	return tea.Quit
+	cancel := a.cancel
+	return func() tea.Msg {
+		cancel()
+		return tea.QuitMsg{}
+	}
 }
 
 // Dirty reports whether any page has unsaved edits.
@@ -278,8 +307,13 @@ func (a *App) tabs() string {
 
 func (a *App) footer() string {
 	st := a.c.Styles
-	if a.confirm {
-		return st.Warn.Render(widget.Trunc(" Unsaved changes will be lost. Quit anyway? y/N", a.w))
+	switch {
+	case a.confirm != nil:
+		return st.Warn.Render(widget.Trunc(" "+a.confirm.Prompt+" y/N", a.w))
+	case a.status.Text != "" && a.status.Err:
+		return st.Error.Render(widget.Trunc(" "+a.status.Text, a.w))
+	case a.status.Text != "":
+		return st.OK.Render(widget.Trunc(" "+a.status.Text, a.w))
 	}
 	page := a.pages[a.active]
 	keys := a.c.Keys

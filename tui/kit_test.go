@@ -8,6 +8,7 @@ import (
 
 	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/tui/common"
 	tu "github.com/cwbridge/cwbridge/tui/internal/testutil"
 )
 
@@ -52,5 +53,43 @@ func TestPickerOpensOnCurrentValue(t *testing.T) {
 	d.Press("down", "enter")
 	if s := ansi.Strip(a.Content()); !strings.Contains(s, "Priority 3 - Normal Response") {
 		t.Fatalf("↓ enter did not choose the next priority:\n%s", s)
+	}
+}
+
+// One status line at the root: a newer message replaces the older, and
+// each clears itself when its time is up (the timer is the message).
+func TestStatusLineExpires(t *testing.T) {
+	a, d := newApp(t, fixture(t), 80, 24, Options{})
+	d.Send(common.StatusMsg{Text: "first"})
+	first := a.statusSeq
+	d.Send(common.StatusMsg{Text: "second", Err: true})
+	if c := ansi.Strip(a.Content()); !strings.Contains(c, "second") || strings.Contains(c, "first") {
+		t.Fatalf("want only the newer status:\n%s", c)
+	}
+	d.Send(statusExpiredMsg{first}) // the older timer fires: the newer stays
+	if !strings.Contains(a.Content(), "second") {
+		t.Fatal("an old timer cleared a newer status")
+	}
+	d.Send(statusExpiredMsg{a.statusSeq})
+	if strings.Contains(a.Content(), "second") || !strings.Contains(a.Content(), "move") {
+		t.Fatalf("the status did not expire back to the help:\n%s", ansi.Strip(a.Content()))
+	}
+}
+
+// r on Alerts says when it is done, never "refreshing…" forever.
+func TestAlertsRefreshEnds(t *testing.T) {
+	st := fixture(t)
+	tu.Connect(t, st, tu.Sim(t, 5))
+	a, d := newApp(t, st, 120, 40, Options{NewClient: common.DefaultNewClient(nil, "cwbridge-test")})
+	d.Press("3", "r")
+	c := ansi.Strip(a.Content())
+	if strings.Contains(c, "refreshing") || !strings.Contains(c, "refreshed") {
+		t.Fatalf("refresh did not end with its answer:\n%s", c)
+	}
+	a, d = newApp(t, fixture(t), 120, 40, Options{}) // ConnectWise offline
+	d.Press("3", "r")
+	c = ansi.Strip(a.Content())
+	if strings.Contains(c, "refreshing") || !strings.Contains(c, "offline") {
+		t.Fatalf("a failed refresh did not say why:\n%s", c)
 	}
 }

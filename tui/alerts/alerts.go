@@ -22,16 +22,19 @@ import (
 
 // Model is the Alerts page.
 type Model struct {
-	c         *common.Common
-	types     []string
-	routes    map[string]storage.Route
-	tables    map[string]storage.LookupTable
-	asked     map[int]bool // boards whose tables were requested
-	list      widget.Table // one row per alert type
-	loaded    bool
-	err       string
-	status    string
-	statusErr bool
+	c      *common.Common
+	types  []string
+	routes map[string]storage.Route
+	tables map[string]storage.LookupTable
+	asked  map[int]bool // boards whose tables were requested
+	list   widget.Table // one row per alert type
+	loaded bool
+	err    string
+	// In-flight work shows on the page while it runs; results go to the
+	// root's status line.
+	refreshing int    // forced lookups still to come back (r)
+	refreshErr string // the first error among them
+	lookupErr  string // loading the lookups in the background failed
 
 	edit    *editor
 	wsPick  *widget.Picker // choosing the workspace for a test ticket
@@ -108,21 +111,32 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		for _, t := range msg.tables {
 			m.tables[tableKey(t.Kind, t.BoardID)] = t
 		}
-		if msg.err != nil {
-			m.setStatus("lookups: "+msg.err.Error(), true)
+		var cmd tea.Cmd
+		m.lookupErr = ""
+		switch {
+		case msg.err != nil && msg.forced:
 			m.asked[msg.board] = false // let a later edit ask again
+			m.refreshErr = msg.err.Error()
+			cmd = common.Status("cannot read boards, statuses and priorities: "+msg.err.Error(), true)
+		case msg.err != nil: // background loading: the page says it, quietly
+			m.asked[msg.board] = false
+			m.lookupErr = "cannot read boards, statuses and priorities: " + msg.err.Error()
 		}
 		if m.edit != nil && m.edit.route.Board.ID == msg.board && msg.board != 0 {
 			m.edit.fillDefaults()
 		}
-		return nil
+		if msg.forced && m.refreshing > 0 {
+			if m.refreshing--; m.refreshing == 0 && m.refreshErr == "" {
+				cmd = common.Status("boards, statuses and priorities refreshed from ConnectWise", false)
+			}
+		}
+		return cmd
 	case common.ChangesMsg:
 		cmds := []tea.Cmd{m.loadRoutes(), msg.Next}
 		for _, ch := range msg.Changes {
 			if ch.Kind == storage.ChangeSettings && ch.Key == "connectwise" {
 				// New credentials: the cached tables may be another site's.
 				m.asked = map[int]bool{0: true}
-				m.setStatus("", false)
 				cmds = append(cmds, cachedLookups(m.c, 0, true))
 				break
 			}
@@ -138,16 +152,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.edit = nil
-		m.setStatus("saved the route for "+msg.route.AlertType, false)
-		return m.loadRoutes()
+		return tea.Batch(common.Status("saved the route for "+msg.route.AlertType, false), m.loadRoutes())
 	case testTicketMsg:
 		m.testing = ""
 		if msg.err != nil {
-			m.setStatus(fmt.Sprintf("test ticket for %s failed: %v", msg.alertType, msg.err), true)
-		} else {
-			m.setStatus(fmt.Sprintf("✓ test ticket #%d created for %s (%s)", msg.id, msg.alertType, wsLabel(msg.workspace)), false)
+			return common.Status(fmt.Sprintf("test ticket for %s failed: %v", msg.alertType, msg.err), true)
 		}
-		return nil
+		return common.Status(fmt.Sprintf("✓ test ticket #%d created for %s (%s)", msg.id, msg.alertType, wsLabel(msg.workspace)), false)
 	case wsListMsg:
 		items := []widget.Item{{Label: "(fallback company)", Detail: "incidents with no workspace", Value: ""}}
 		for _, w := range msg.list {
@@ -159,9 +170,9 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case toggledMsg:
 		if msg.err != nil {
-			m.setStatus("not saved: "+msg.err.Error(), true)
+			return tea.Batch(common.Status("not saved: "+msg.err.Error(), true), m.loadRoutes())
 		}
-		return m.loadRoutes()
+		return tea.Batch(common.Status(msg.what, false), m.loadRoutes())
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	case tea.PasteMsg:
@@ -175,8 +186,6 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	}
 	return nil
 }
-
-func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr = s, isErr }
 
 // alertTypes lists the built-in types, then configured and stored ones.
 func alertTypes(cfg *config.Config, routes []storage.Route) []string {
@@ -207,7 +216,10 @@ type (
 		alertType string
 		list      []storage.Workspace
 	}
-	toggledMsg struct{ err error }
+	toggledMsg struct {
+		what string // what was saved, for the status line
+		err  error
+	}
 )
 
 func wsLabel(ws string) string {
@@ -258,27 +270,28 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 				r.Enabled = true // a new route is meant to work
 			}
 			m.edit = &editor{p: m, route: r, start: m.routeOf(t)}
-			m.setStatus("", false)
 			return m.ensureBoard(r.Board.ID)
 		}
 	case k.String() == "space":
 		t := m.current()
 		r, ok := m.routes[t]
 		if !ok {
-			m.setStatus("press enter to set up a route for "+t+" first", true)
-			return nil
+			return common.Status("press enter to set up a route for "+t+" first", true)
 		}
 		r.Enabled = !r.Enabled
+		what := "tickets for " + t + " are off"
+		if r.Enabled {
+			what = "tickets for " + t + " are on"
+		}
 		c := m.c
-		return common.Route(common.PageAlerts, func() tea.Msg { return toggledMsg{c.Store.PutRoute(c.Actor, r)} })
+		return common.Route(common.PageAlerts, func() tea.Msg { return toggledMsg{what: what, err: c.Store.PutRoute(c.Actor, r)} })
 	case k.String() == "t":
 		t := m.current()
 		if r, ok := m.routes[t]; !ok || !r.Enabled {
-			m.setStatus("the "+t+" route is not enabled: set it up first (enter)", true)
-			return nil
+			return common.Status("the "+t+" route is not enabled: set it up first (enter)", true)
 		}
 		if m.testing != "" {
-			return nil
+			return common.Status("a test ticket for "+m.testing+" is on its way: wait for it", false)
 		}
 		st := m.c.Store
 		return common.Route(common.PageAlerts, func() tea.Msg {
@@ -294,7 +307,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 				cmds = append(cmds, cachedLookups(m.c, r.Board.ID, true))
 			}
 		}
-		m.setStatus("refreshing boards, statuses and priorities from ConnectWise…", false)
+		m.refreshing, m.refreshErr = len(cmds), ""
 		return tea.Batch(cmds...)
 	}
 	return nil
@@ -303,7 +316,6 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 // sendTest creates one real ticket through the engine.
 func (m *Model) sendTest(alertType, ws string) tea.Cmd {
 	m.testing = alertType
-	m.setStatus("sending a test ticket for "+alertType+"…", false)
 	c := m.c
 	return common.Route(common.PageAlerts, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(c.Ctx, 90*time.Second)
@@ -356,12 +368,14 @@ func (m *Model) statusView() string {
 	switch {
 	case m.err != "":
 		return st.Error.Render("✗ " + m.err)
-	case m.status == "":
-		return ""
-	case m.statusErr:
-		return st.Error.Render(widget.Trunc(m.status, m.w))
+	case m.testing != "":
+		return st.Muted.Render(widget.Trunc("sending a test ticket for "+m.testing+"…", m.w))
+	case m.refreshing > 0:
+		return st.Muted.Render(widget.Trunc("refreshing boards, statuses and priorities from ConnectWise…", m.w))
+	case m.lookupErr != "":
+		return st.Error.Render(widget.Trunc(m.lookupErr, m.w))
 	}
-	return st.OK.Render(widget.Trunc(m.status, m.w))
+	return ""
 }
 
 func (m *Model) ShortHelp() []key.Binding {

@@ -42,14 +42,12 @@ type Model struct {
 	fetchedAt  time.Time
 	loaded     bool
 	refreshing bool
+	refreshErr string // the automatic refresh failed (shown on the page)
 	err        string
-	status     string
-	statusErr  bool
 
 	workspaces []storage.Workspace
 	wsOf       map[string]string // lower CW identifier → workspace keys
 	wcursor    int
-	confirmDel string
 
 	form   *form
 	tokens int
@@ -79,7 +77,10 @@ type (
 		list []storage.Workspace
 		err  error
 	}
-	refreshedMsg struct{ err error }
+	refreshedMsg struct {
+		quiet bool // the automatic refresh: it fails on the page, never in the status line
+		err   error
+	}
 )
 
 func (m *Model) Init() tea.Cmd {
@@ -113,30 +114,37 @@ func (m *Model) refresh(quiet bool) tea.Cmd {
 	m.refreshing = true
 	c := m.c
 	return common.Route(common.PageCompanies, func() tea.Msg {
-		cl, err := c.Client()
-		if errors.Is(err, storage.ErrNotFound) {
-			if quiet { // nothing to refresh from before setup
-				return refreshedMsg{}
-			}
-			return refreshedMsg{err: errors.New("ConnectWise is not set up yet (Setup page)")}
+		msg := fetchCompanies(c, quiet)
+		msg.quiet = quiet
+		return msg
+	})
+}
+
+// fetchCompanies is refresh's work, outside the command.
+func fetchCompanies(c *common.Common, quiet bool) refreshedMsg {
+	cl, err := c.Client()
+	if errors.Is(err, storage.ErrNotFound) {
+		if quiet { // nothing to refresh from before setup
+			return refreshedMsg{}
 		}
+		return refreshedMsg{err: errors.New("ConnectWise is not set up yet (Setup page)")}
+	}
+	if err != nil {
+		return refreshedMsg{err: err}
+	}
+	var rows []storage.Company
+	q := cwclient.Query{Fields: []string{"id", "identifier", "name", "deletedFlag", "_info/lastUpdated"}}
+	for co, err := range cl.Companies(c.Ctx, q) {
 		if err != nil {
 			return refreshedMsg{err: err}
 		}
-		var rows []storage.Company
-		q := cwclient.Query{Fields: []string{"id", "identifier", "name", "deletedFlag", "_info/lastUpdated"}}
-		for co, err := range cl.Companies(c.Ctx, q) {
-			if err != nil {
-				return refreshedMsg{err: err}
-			}
-			r := storage.Company{ID: co.ID, Identifier: co.Identifier, Name: co.Name, Deleted: co.DeletedFlag}
-			if co.Info != nil {
-				r.LastUpdated = co.Info.LastUpdated
-			}
-			rows = append(rows, r)
+		r := storage.Company{ID: co.ID, Identifier: co.Identifier, Name: co.Name, Deleted: co.DeletedFlag}
+		if co.Info != nil {
+			r.LastUpdated = co.Info.LastUpdated
 		}
-		return refreshedMsg{err: c.Store.ReplaceCompanies(rows, c.Now())}
-	})
+		rows = append(rows, r)
+	}
+	return refreshedMsg{err: c.Store.ReplaceCompanies(rows, c.Now())}
 }
 
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
@@ -153,8 +161,9 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case workspacesMsg:
+		var cmd tea.Cmd
 		if msg.err != nil {
-			m.setStatus("workspaces: "+msg.err.Error(), true)
+			cmd = common.Status("cannot read the workspaces: "+msg.err.Error(), true)
 		}
 		m.workspaces = msg.list
 		m.wsOf = map[string]string{}
@@ -166,13 +175,16 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.wsOf[k] += w.Key
 		}
 		m.wcursor = min(m.wcursor, max(0, len(m.workspaces)-1))
-		return nil
+		return cmd
 	case refreshedMsg:
-		m.refreshing = false
-		if msg.err != nil {
-			m.setStatus("refresh failed: "+msg.err.Error(), true)
-		} else {
-			m.setStatus("", false)
+		m.refreshing, m.refreshErr = false, ""
+		switch {
+		case msg.err != nil && msg.quiet:
+			m.refreshErr = "refresh failed: " + msg.err.Error()
+		case msg.err != nil:
+			return common.Status("refresh failed: "+msg.err.Error(), true)
+		case !msg.quiet:
+			return common.Status("companies refreshed from ConnectWise", false)
 		}
 		return nil
 	case common.ChangesMsg:
@@ -213,15 +225,14 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.form = nil
-		m.setStatus("saved workspace "+msg.key, false)
-		return m.loadWorkspaces()
+		return tea.Batch(common.Status("saved workspace "+msg.key, false), m.loadWorkspaces())
 	case deletedMsg:
 		if msg.err != nil {
-			m.setStatus("not removed: "+msg.err.Error(), true)
-		} else {
-			m.setStatus("removed workspace "+msg.key, false)
+			return tea.Batch(common.Status("not removed: "+msg.err.Error(), true), m.loadWorkspaces())
 		}
-		return m.loadWorkspaces()
+		return tea.Batch(common.Status("removed workspace "+msg.key, false), m.loadWorkspaces())
+	case openFormMsg:
+		return m.openForm(msg.co, nil)
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	case tea.PasteMsg:
@@ -252,26 +263,31 @@ func (m *Model) typeFilter(msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) setRows(rows []storage.Company) {
-	var cur int32 = -1
-	if m.cursor < len(m.shown) {
-		cur = m.shown[m.cursor]
-	}
-	curID := 0
-	if cur >= 0 && int(cur) < m.idx.Len() {
-		curID = m.idx.Row(cur).ID
-	}
+	id := m.currentID()
 	sort := m.idx.Sort()
 	m.idx = NewIndex(rows)
 	m.idx.SetSort(sort)
 	m.applyFilter()
+	m.selectID(id)
+}
+
+// currentID is the company under the cursor (0: none).
+func (m *Model) currentID() int {
+	if m.cursor < len(m.shown) && int(m.shown[m.cursor]) < m.idx.Len() {
+		return m.idx.Row(m.shown[m.cursor]).ID
+	}
+	return 0
+}
+
+// selectID puts the cursor on company id, if shown.
+func (m *Model) selectID(id int) {
 	for i, r := range m.shown {
-		if m.idx.Row(r).ID == curID {
+		if m.idx.Row(r).ID == id {
 			m.cursor = i
+			return
 		}
 	}
 }
-
-func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr = s, isErr }
 
 func (m *Model) applyFilter() {
 	m.shown = m.idx.Filter(m.filter.Raw())
@@ -290,18 +306,6 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		return m.form.update(k)
-	}
-	if m.confirmDel != "" {
-		key := m.confirmDel
-		m.confirmDel = ""
-		if k.String() != "y" && k.String() != "Y" {
-			m.setStatus("", false)
-			return nil
-		}
-		c := m.c
-		return common.Route(common.PageCompanies, func() tea.Msg {
-			return deletedMsg{key: key, err: c.Store.DeleteWorkspace(c.Actor, key)}
-		})
 	}
 	if m.filtering {
 		switch k.String() {
@@ -323,8 +327,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.tab = 1 - m.tab
 		return nil
 	case "r":
-		m.setStatus("", false)
-		return m.refresh(false)
+		return tea.Batch(common.Status("refreshing the companies from ConnectWise…", false), m.refresh(false))
 	}
 	if m.tab == tabWorkspaces {
 		return m.keyWorkspaces(k)
@@ -338,11 +341,13 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	case nav:
 		m.cursor = c
 	case k.String() == "s":
+		id := m.currentID()
 		m.idx.SetSort((m.idx.Sort() + 1) % numSorts)
 		m.applyFilter()
+		m.selectID(id) // the cursor stays on its company, not its row number
 	case k.String() == "c" || k.String() == "enter":
 		if m.cursor < len(m.shown) {
-			return m.openForm(*m.idx.Row(m.shown[m.cursor]), nil)
+			return m.create(*m.idx.Row(m.shown[m.cursor]))
 		}
 	case k.String() == "esc" && m.filter.Raw() != "":
 		m.filter.SetValue("")
@@ -370,10 +375,30 @@ func (m *Model) keyWorkspaces(k tea.KeyPressMsg) tea.Cmd {
 		}
 	case k.String() == "d" || k.String() == "delete":
 		if m.wcursor < len(m.workspaces) {
-			m.confirmDel = m.workspaces[m.wcursor].Key
+			key, c := m.workspaces[m.wcursor].Key, m.c
+			return common.Confirm(fmt.Sprintf("Remove workspace %q? Its incidents will go to the fallback company.", key),
+				common.Route(common.PageCompanies, func() tea.Msg {
+					return deletedMsg{key: key, err: c.Store.DeleteWorkspace(c.Actor, key)}
+				}))
 		}
 	}
 	return nil
+}
+
+// openFormMsg opens the workspace form once a warning was answered yes.
+type openFormMsg struct{ co storage.Company }
+
+// create opens the form for a new workspace, first asking when the
+// company is deleted in ConnectWise or already has a workspace.
+func (m *Model) create(co storage.Company) tea.Cmd {
+	open := common.Route(common.PageCompanies, func() tea.Msg { return openFormMsg{co} })
+	switch ws := m.wsOf[strings.ToLower(co.Identifier)]; {
+	case co.Deleted:
+		return common.Confirm(fmt.Sprintf("%s is deleted in ConnectWise: its tickets would fail. Create a workspace anyway?", co.Name), open)
+	case ws != "":
+		return common.Confirm(fmt.Sprintf("%s already has workspace %s. Create a second one?", co.Name, ws), open)
+	}
+	return m.openForm(co, nil)
 }
 
 func (m *Model) openForm(co storage.Company, ws *storage.Workspace) tea.Cmd {
@@ -384,7 +409,6 @@ func (m *Model) openForm(co storage.Company, ws *storage.Workspace) tea.Cmd {
 	m.tokens++
 	m.form = newForm(m.c, co, ws, taken, m.tokens)
 	m.form.setSize(m.w, m.h)
-	m.setStatus("", false)
 	return tea.Batch(m.form.loadAgreements(), m.form.focus(rowKey))
 }
 
@@ -398,7 +422,7 @@ func (m *Model) SetSize(w, h int) {
 
 func (m *Model) listHeight() int { return m.h - 5 }
 
-func (m *Model) Capturing() bool { return m.filtering || m.form != nil || m.confirmDel != "" }
+func (m *Model) Capturing() bool { return m.filtering || m.form != nil }
 func (m *Model) Dirty() bool     { return m.form != nil && m.form.dirty() }
 
 func (m *Model) View() string {
@@ -426,14 +450,10 @@ func (m *Model) View() string {
 func (m *Model) statusLine() string {
 	st := m.c.Styles
 	switch {
-	case m.confirmDel != "":
-		return st.Warn.Render(fmt.Sprintf("Remove workspace %q? Its incidents will go to the fallback company. y/N", m.confirmDel))
 	case m.err != "":
 		return st.Error.Render("✗ " + m.err)
-	case m.status != "" && m.statusErr:
-		return st.Error.Render(m.status)
-	case m.status != "":
-		return st.OK.Render(m.status)
+	case m.refreshErr != "":
+		return st.Error.Render(m.refreshErr)
 	}
 	return ""
 }
@@ -445,7 +465,13 @@ func (m *Model) cwView() string {
 	if !m.filtering && m.filter.Raw() == "" {
 		fl = "  " + st.Muted.Render("/ to filter")
 	}
-	info := fmt.Sprintf("sort: %s · %d shown · refreshed %s", sortNames[m.idx.Sort()], len(m.shown), m.c.Since(m.fetchedAt))
+	// A filter orders by how well rows match; the sort only breaks ties,
+	// and the label says so.
+	sortLabel := "sort: " + sortNames[m.idx.Sort()]
+	if strings.TrimSpace(m.filter.Raw()) != "" {
+		sortLabel = "best match, then " + sortNames[m.idx.Sort()]
+	}
+	info := fmt.Sprintf("%s · %d shown · refreshed %s", sortLabel, len(m.shown), m.c.Since(m.fetchedAt))
 	if m.refreshing {
 		info += " · refreshing…"
 	}
@@ -541,8 +567,6 @@ func (m *Model) ShortHelp() []key.Binding {
 		return []key.Binding{common.K("type", "filter", ""), common.K("enter", "choose", "enter"), common.K("esc", "cancel", "esc")}
 	case m.form != nil:
 		return []key.Binding{common.K("tab/↑↓", "move", "tab"), common.K("enter", "next/choose", "enter"), common.K("ctrl+s", "save", "ctrl+s"), common.K("esc", "cancel", "esc")}
-	case m.confirmDel != "":
-		return []key.Binding{common.K("y", "remove", "y"), common.K("any key", "keep", "n")}
 	case m.filtering:
 		return []key.Binding{common.K("enter", "done", "enter"), common.K("esc", "clear", "esc")}
 	case m.tab == tabWorkspaces:

@@ -16,7 +16,7 @@ func newPage(t testing.TB, st *storage.Store, w, h int) (*Model, *tu.Driver) {
 	t.Helper()
 	m := New(tu.Common(st, &tu.Backend{}))
 	m.SetSize(w, h)
-	d := &tu.Driver{T: t, Update: tu.PageUpdate(m), Idle: 300 * 1e6}
+	d := &tu.Driver{T: t, AsRoot: true, Update: tu.PageUpdate(m), Idle: 300 * 1e6}
 	d.Run(m.Init())
 	return m, d
 }
@@ -59,7 +59,7 @@ func TestFilterSortAndPage(t *testing.T) {
 	if m.idx.Sort() != SortID || m.idx.Row(m.shown[0]).ID != 19301 {
 		t.Fatalf("sort by id: first %+v", m.idx.Row(m.shown[0]))
 	}
-	d.Press("pgdown")
+	d.Press("home", "pgdown")
 	if m.cursor != m.listHeight() {
 		t.Errorf("pgdown moved to %d, want %d", m.cursor, m.listHeight())
 	}
@@ -241,7 +241,7 @@ func TestEditAndRemoveWorkspace(t *testing.T) {
 		t.Fatalf("edit not saved: %+v", w)
 	}
 	d.Press("d")
-	if !strings.Contains(screen(m), `Remove workspace "ws1"?`) {
+	if d.Confirm == nil || !strings.Contains(d.Confirm.Prompt, `Remove workspace "ws1"?`) {
 		t.Fatalf("no confirm:\n%s", screen(m))
 	}
 	d.Press("n")
@@ -313,5 +313,57 @@ func TestLateSaveKeepsTheNextForm(t *testing.T) {
 	d.Send(savedMsg{token: old, key: "late"})
 	if m.form == nil {
 		t.Fatal("a late save closed the open form")
+	}
+}
+
+// Changing the sort keeps the cursor on its company; with a filter the
+// label says the rows are in match order.
+func TestSortKeepsTheCompanyAndSaysSo(t *testing.T) {
+	m, d := newPage(t, cached(t, 200), 120, 30)
+	d.Press("down", "down", "down", "down", "down")
+	id := m.currentID()
+	d.Press("s")
+	if got := m.currentID(); got != id {
+		t.Fatalf("after s the cursor is on company %d, want %d", got, id)
+	}
+	d.Press("/")
+	d.Type("acme")
+	if s := screen(m); strings.Contains(s, "sort: ") || !strings.Contains(s, "best match, then") {
+		t.Fatalf("a filtered list claims a sort order:\n%s", s)
+	}
+}
+
+// Creating a workspace for a deleted company, or a second one for a
+// company, asks first.
+func TestCreateWarnsDeletedAndSecondWorkspace(t *testing.T) {
+	st := cached(t, 20)
+	cos := tu.Companies(20)
+	if err := st.PutWorkspace("t", storage.Workspace{Key: "ws1", CWCompany: cos[0].Identifier, CWCompanyID: cos[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	m, d := newPage(t, st, 120, 30)
+	m.selectID(cos[0].ID)
+	d.Press("c")
+	if d.Confirm == nil || !strings.Contains(d.Confirm.Prompt, "already has workspace ws1") || m.form != nil {
+		t.Fatalf("a second workspace did not ask first (form open: %v)", m.form != nil)
+	}
+	d.Press("y")
+	if m.form == nil {
+		t.Fatal("y did not open the form")
+	}
+	d.Press("esc")
+	cos[1].Deleted = true
+	if err := st.ReplaceCompanies(cos, tu.Clock); err != nil {
+		t.Fatal(err)
+	}
+	m2, d2 := newPage(t, st, 120, 30)
+	m2.selectID(cos[1].ID)
+	d2.Press("c")
+	if d2.Confirm == nil || !strings.Contains(d2.Confirm.Prompt, "deleted in ConnectWise") {
+		t.Fatal("a deleted company did not ask first")
+	}
+	d2.Press("n")
+	if m2.form != nil {
+		t.Fatal("n opened the form")
 	}
 }

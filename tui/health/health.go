@@ -19,17 +19,13 @@ import (
 
 // Model is the Health page.
 type Model struct {
-	c       *common.Common
-	h       common.Health
-	have    bool
-	failed  []storage.OutboxItem
-	cursor  int
-	offset  int
-	confirm string             // "discard" / "retry-all" awaiting y
-	target  storage.OutboxItem // the item "discard" asks about
-	status  string
-	isErr   bool
-	w, hgt  int
+	c      *common.Common
+	h      common.Health
+	have   bool
+	failed []storage.OutboxItem
+	cursor int
+	offset int
+	w, hgt int
 
 	// The cursor runs over the per-company errors, then the failed items:
 	// every reason on the page can be opened in full (enter).
@@ -56,8 +52,9 @@ func (m *Model) failedAt(i int) (storage.OutboxItem, bool) {
 
 type (
 	failedMsg struct {
-		items []storage.OutboxItem
-		err   error
+		items  []storage.OutboxItem
+		err    error
+		reload bool // asked for with l: say what was found
 	}
 	actedMsg struct {
 		what string
@@ -72,7 +69,16 @@ func (m *Model) loadFailed() tea.Cmd {
 	st := m.c.Store
 	return common.Route(common.PageHealth, func() tea.Msg {
 		it, err := st.FailedItems()
-		return failedMsg{it, err}
+		return failedMsg{items: it, err: err}
+	})
+}
+
+// reload is l: the same, and it says what it found.
+func (m *Model) reload() tea.Cmd {
+	st := m.c.Store
+	return common.Route(common.PageHealth, func() tea.Msg {
+		it, err := st.FailedItems()
+		return failedMsg{items: it, err: err, reload: true}
 	})
 }
 
@@ -86,43 +92,27 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case failedMsg:
-		if msg.err != nil {
-			m.setStatus("failed items: "+msg.err.Error(), true)
-		}
 		m.failed = msg.items
 		m.cursor = min(m.cursor, max(0, m.numRows()-1))
+		switch {
+		case msg.err != nil:
+			return common.Status("cannot read the failed items: "+msg.err.Error(), true)
+		case msg.reload:
+			return common.Status(fmt.Sprintf("reloaded: %d failed item(s)", len(msg.items)), false)
+		}
 		return nil
 	case actedMsg:
 		if msg.err != nil {
-			m.setStatus(msg.what+": "+msg.err.Error(), true)
-		} else {
-			m.setStatus(fmt.Sprintf("%s: %d item(s)", msg.what, msg.n), false)
+			return tea.Batch(common.Status(msg.what+": "+msg.err.Error(), true), m.loadFailed())
 		}
-		return m.loadFailed()
+		return tea.Batch(common.Status(fmt.Sprintf("%s: %d item(s)", msg.what, msg.n), false), m.loadFailed())
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	}
 	return nil
 }
 
-func (m *Model) setStatus(s string, isErr bool) { m.status, m.isErr = s, isErr }
-
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
-	if m.confirm != "" {
-		what := m.confirm
-		m.confirm = ""
-		if k.String() != "y" && k.String() != "Y" {
-			m.setStatus("", false)
-			return nil
-		}
-		switch what {
-		case "discard":
-			return m.act("discarded", []storage.OutboxItem{m.target}, false)
-		case "retry-all":
-			return m.act("queued again", m.failed, true)
-		}
-		return nil
-	}
 	if m.detail {
 		switch {
 		case k.String() == "esc" || k.String() == "enter":
@@ -144,19 +134,24 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			m.dv.Top()
 		}
 	case k.String() == "r":
-		if onItem {
-			return m.act("queued again", []storage.OutboxItem{it}, true)
+		if !onItem {
+			return common.Status("no failed item selected: nothing to retry", false)
 		}
+		return m.act("queued again", []storage.OutboxItem{it}, true)
 	case k.String() == "R":
-		if len(m.failed) > 0 {
-			m.confirm = "retry-all"
+		if len(m.failed) == 0 {
+			return common.Status("nothing has failed: nothing to retry", false)
 		}
+		// The question names the items it was asked about: the list may
+		// reload before the answer.
+		return common.Confirm(fmt.Sprintf("Queue all %d failed items again?", len(m.failed)), m.act("queued again", slices.Clone(m.failed), true))
 	case k.String() == "x" || k.String() == "delete":
-		if onItem {
-			m.confirm, m.target = "discard", it
+		if !onItem {
+			return common.Status("no failed item selected: nothing to discard", false)
 		}
+		return common.Confirm(fmt.Sprintf("Discard item %d for good? It will not be sent.", it.Seq), m.act("discarded", []storage.OutboxItem{it}, false))
 	case k.String() == "l":
-		return m.loadFailed()
+		return m.reload()
 	}
 	return nil
 }
@@ -188,7 +183,7 @@ func (m *Model) act(what string, items []storage.OutboxItem, retry bool) tea.Cmd
 }
 
 func (m *Model) SetSize(w, h int) { m.w, m.hgt = w, h }
-func (m *Model) Capturing() bool  { return m.confirm != "" }
+func (m *Model) Capturing() bool  { return false }
 func (m *Model) Dirty() bool      { return false }
 
 func (m *Model) View() string {
@@ -260,16 +255,6 @@ func (m *Model) View() string {
 			}
 		}
 	}
-	switch {
-	case m.confirm == "discard":
-		b.WriteString("\n" + st.Warn.Render(fmt.Sprintf("Discard item %d for good? It will not be sent. y/N", m.target.Seq)))
-	case m.confirm == "retry-all":
-		b.WriteString("\n" + st.Warn.Render(fmt.Sprintf("Queue all %d failed items again? y/N", len(m.failed))))
-	case m.status != "" && m.isErr:
-		b.WriteString("\n" + st.Error.Render(m.status))
-	case m.status != "":
-		b.WriteString("\n" + st.OK.Render(m.status))
-	}
 	return b.String()
 }
 
@@ -306,9 +291,6 @@ func (m *Model) detailView(h int) string {
 }
 
 func (m *Model) ShortHelp() []key.Binding {
-	if m.confirm != "" {
-		return []key.Binding{common.K("y", "yes", "y"), common.K("any key", "no", "n")}
-	}
 	if m.detail {
 		return []key.Binding{common.K("esc", "close", "esc"), widget.DetailKeys.Down, widget.DetailKeys.Up, common.K("r", "retry", "r"), common.K("x", "discard", "x")}
 	}

@@ -85,12 +85,27 @@ type Driver struct {
 
 	Quit bool
 	Seen []tea.Msg // every message fed back, in order
+
+	// AsRoot makes the driver stand in for the root in front of one page:
+	// it keeps the status line and the question (common.StatusMsg,
+	// ConfirmMsg) and answers the question with the next key.
+	AsRoot  bool
+	Status  common.StatusMsg
+	Confirm *common.ConfirmMsg
 }
 
 // Send feeds msgs one by one, each followed by its commands' results.
 func (d *Driver) Send(msgs ...tea.Msg) {
 	d.T.Helper()
 	for _, m := range msgs {
+		if k, ok := m.(tea.KeyPressMsg); ok && d.Confirm != nil {
+			c := d.Confirm
+			d.Confirm = nil
+			if k.String() == "y" || k.String() == "Y" {
+				d.Run(c.Yes)
+			}
+			continue
+		}
 		d.Run(d.Update(m))
 	}
 }
@@ -166,6 +181,16 @@ func (d *Driver) expand(msg tea.Msg, start func(tea.Cmd)) []tea.Msg {
 		return nil
 	case spinner.TickMsg:
 		return nil
+	case common.StatusMsg:
+		if d.AsRoot {
+			d.Status = m
+			return nil
+		}
+	case common.ConfirmMsg:
+		if d.AsRoot {
+			d.Confirm = &m
+			return nil
+		}
 	case common.PageMsg:
 		if _, ok := m.Msg.(spinner.TickMsg); ok {
 			return nil
