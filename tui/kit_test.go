@@ -78,8 +78,11 @@ func TestStatusLineExpires(t *testing.T) {
 
 // r on Alerts says when it is done, never "refreshing…" forever.
 func TestAlertsRefreshEnds(t *testing.T) {
-	st := fixture(t)
+	st := tu.Store(t) // set up, against a simulator, no routes yet
 	tu.Connect(t, st, tu.Sim(t, 5))
+	if err := st.SetOnboarding(storage.Onboarding{Step: "done"}); err != nil {
+		t.Fatal(err)
+	}
 	a, d := newApp(t, st, 120, 40, Options{NewClient: common.DefaultNewClient(nil, "cwbridge-test")})
 	d.Press("3", "r")
 	c := ansi.Strip(a.Content())
