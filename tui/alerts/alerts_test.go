@@ -15,7 +15,7 @@ func newPage(t *testing.T, st *storage.Store, be *tu.Backend) (*Model, *tu.Drive
 	t.Helper()
 	m := New(tu.Common(st, be))
 	m.SetSize(100, 30)
-	d := &tu.Driver{T: t, AsRoot: true, Update: tu.PageUpdate(m), Idle: 300 * 1e6}
+	d := &tu.Driver{T: t, AsRoot: true, Update: tu.PageUpdate(m)}
 	d.Run(m.Init())
 	return m, d
 }

@@ -16,7 +16,7 @@ func newPage(t testing.TB, st *storage.Store, w, h int) (*Model, *tu.Driver) {
 	t.Helper()
 	m := New(tu.Common(st, &tu.Backend{}))
 	m.SetSize(w, h)
-	d := &tu.Driver{T: t, AsRoot: true, Update: tu.PageUpdate(m), Idle: 300 * 1e6}
+	d := &tu.Driver{T: t, AsRoot: true, Update: tu.PageUpdate(m)}
 	d.Run(m.Init())
 	return m, d
 }
@@ -84,8 +84,9 @@ func TestRefreshFromConnectWise(t *testing.T) {
 	s := tu.Sim(t, 30)
 	st := tu.Store(t)
 	tu.Connect(t, st, s)
-	m, _ := newPage(t, st, 100, 20)
-	if m.idx.Len() != 31 { // 30 plus the catch-all
+	m, d := newPage(t, st, 100, 20)
+	d.WaitFor(func() bool { return m.idx.Len() > 0 }) // the list follows the store
+	if m.idx.Len() != 31 {                            // 30 plus the catch-all
 		t.Fatalf("after background refresh: %d companies\n%s", m.idx.Len(), screen(m))
 	}
 	if !strings.Contains(screen(m), "Acme Dental Group") {
@@ -127,6 +128,7 @@ func TestCreateWorkspaceWithAgreement(t *testing.T) {
 	st := tu.Store(t)
 	tu.Connect(t, st, s)
 	m, d := newPage(t, st, 100, 24)
+	d.WaitFor(func() bool { return m.idx.Len() > 0 })
 	selectCompany(t, m, d, "Acme Dental Group") // the simulator gives it an agreement
 	d.Press("c")
 	if m.form == nil || len(m.form.agreements) == 0 {
