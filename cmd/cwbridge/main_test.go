@@ -124,6 +124,15 @@ func TestHelpOnEveryCommand(t *testing.T) {
 		if strings.Contains(out, "super-secret-value") {
 			t.Errorf("%s --help shows a secret", c.name)
 		}
+		// Flags in the --flag form the README uses; no empty Flags section.
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "-") && !strings.HasPrefix(strings.TrimSpace(l), "--") {
+				t.Errorf("%s --help lists a flag as %q", c.name, l)
+			}
+		}
+		if strings.Contains(out, "Flags:") && !strings.Contains(out, "  --") {
+			t.Errorf("%s --help prints an empty Flags section:\n%s", c.name, out)
+		}
 	}
 	code, out, _ := runCmd(t, "--help")
 	if code != exitOK || !strings.Contains(out, "verify") {
