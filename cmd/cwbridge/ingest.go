@@ -111,7 +111,11 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 	err = g.run(bufio.NewReaderSize(in, 64<<10), name, *batch, maxLine)
-	fmt.Fprintf(e.stdout, "accepted %d, duplicates %d, rejected %d\n", g.accepted, g.dups, g.rejected)
+	// Counts only when the intake answered for some incidents: a refused
+	// token or an unreachable intake is an error, not "accepted 0".
+	if err == nil || g.accepted+g.dups+g.rejected > 0 {
+		fmt.Fprintf(e.stdout, "accepted %d, duplicates %d, rejected %d\n", g.accepted, g.dups, g.rejected)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "cwbridge ingest: %v\n", err)
 		return exitFail

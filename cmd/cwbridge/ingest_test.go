@@ -181,6 +181,9 @@ func TestIngestFailures(t *testing.T) {
 	if code != exitFail || !strings.Contains(errs, "refused the token") || strings.Contains(out+errs, "wrong-token-xyz") {
 		t.Fatalf("bad token: exit %d\n%s\n%s", code, out, errs)
 	}
+	if out != "" {
+		t.Fatalf("a refused token printed counts on stdout: %q", out)
+	}
 	// Nothing listening: retried, then exit 1.
 	code, _, errs = runCmd(t, "ingest", file, "--url", "http://127.0.0.1:1", "--token", ingestToken)
 	if code != exitFail || !strings.Contains(errs, "giving up") {
