@@ -28,8 +28,8 @@ type Options struct {
 	// FirstTicketID numbers the first ticket (default 250001); a restarted
 	// demo starts after the tickets its data dir already knows.
 	FirstTicketID int
-	Faults                                     Faults
-	Now                                        func() time.Time // clock for record timestamps; default time.Now
+	Faults        Faults
+	Now           func() time.Time // clock for record timestamps; default time.Now
 }
 
 // Faults are injected misbehaviours. Fractions are in [0,1].
