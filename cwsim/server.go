@@ -25,11 +25,12 @@ type Options struct {
 	Version                                    string // server API version, default "2025.8"
 	Companies                                  int    // seeded client companies (default 25), plus "Catchall"
 	Seed                                       int64  // default 1
+	Faults                                     Faults
+	Now                                        func() time.Time // clock for record timestamps; default time.Now
+
 	// FirstTicketID numbers the first ticket (default 250001); a restarted
 	// demo starts after the tickets its data dir already knows.
 	FirstTicketID int
-	Faults        Faults
-	Now           func() time.Time // clock for record timestamps; default time.Now
 }
 
 // Faults are injected misbehaviours. Fractions are in [0,1].
