@@ -105,3 +105,33 @@ func TestFeedDetailShowsEverything(t *testing.T) {
 		}
 	}
 }
+
+// An unknown tenant's ticket says it went to the fallback company; every
+// detail names the ConnectWise company and the route's board.
+func TestFeedDetailSaysWhereTheTicketWent(t *testing.T) {
+	st := fixture(t)
+	conn, err := st.Connection()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.FallbackCompany = "Catchall"
+	if err := st.SetConnection("t", conn); err != nil {
+		t.Fatal(err)
+	}
+	inc := storage.Incident{ID: "inc-unknown", Type: "threat", Company: "unknown-tenant", Title: "Ransomware behaviour"}
+	if _, _, err := st.EnqueueIncidents(context.Background(), []storage.Incident{inc}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AppendFeed(storage.FeedEvent{Time: tu.Clock, Kind: storage.FeedCreated, Company: "unknown-tenant",
+		IncidentID: inc.ID, TicketID: 250100, Message: "Ransomware behaviour"}); err != nil {
+		t.Fatal(err)
+	}
+	a, d := newApp(t, st, 120, 40, Options{})
+	d.Press("4", "home", "enter")
+	c := ansi.Strip(a.Content())
+	for _, want := range []string{"Catchall (the fallback company: no workspace is unknown-tenant)", "Board      Security"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("the detail lacks %q:\n%s", want, c)
+		}
+	}
+}

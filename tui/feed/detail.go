@@ -24,6 +24,17 @@ type detail struct {
 	notes    []cwclient.Note
 	notesErr string
 	loading  bool
+	where    where
+}
+
+// where is where the event's ticket went in ConnectWise: the workspace's
+// company, or the fallback company for an unknown tenant, and the board
+// of the alert type's route.
+type where struct {
+	cwCompany   string
+	noWorkspace bool // the company is no workspace: the fallback company
+	fallback    string
+	board       string
 }
 
 type detailMsg struct {
@@ -32,6 +43,7 @@ type detailMsg struct {
 	incErr   error
 	notes    []cwclient.Note
 	notesErr error
+	where    where
 }
 
 func timeZone(c *common.Common) *time.Location { return c.Now().Location() }
@@ -60,6 +72,7 @@ func (m *Model) openDetail() tea.Cmd {
 				out.incErr = err
 			}
 		}
+		out.where = whereOf(c.Store, e, out.inc)
 		if e.TicketID != 0 {
 			cl, err := c.Client()
 			if err == nil {
@@ -71,8 +84,33 @@ func (m *Model) openDetail() tea.Cmd {
 	})
 }
 
+// whereOf reads where ev's ticket went (best effort: what cannot be read
+// is left out).
+func whereOf(st *storage.Store, ev storage.FeedEvent, inc *storage.Incident) where {
+	var w where
+	if ev.Company != "" {
+		ws, err := st.Workspace(ev.Company)
+		switch {
+		case err == nil:
+			w.cwCompany = ws.CWCompany
+		case errors.Is(err, storage.ErrNotFound):
+			w.noWorkspace = true
+			if conn, err := st.Connection(); err == nil {
+				w.fallback = conn.FallbackCompany
+			}
+		}
+	}
+	if inc != nil {
+		if r, err := st.Route(inc.Type); err == nil {
+			w.board = r.Board.Name
+		}
+	}
+	return w
+}
+
 func (d *detail) apply(msg detailMsg) {
 	d.loading = false
+	d.where = msg.where
 	d.inc = msg.inc
 	if msg.incErr != nil {
 		d.incErr = msg.incErr.Error()
@@ -99,6 +137,15 @@ func (d *detail) view(c *common.Common) string {
 		row("Ticket", fmt.Sprintf("#%d", ev.TicketID))
 	}
 	row("Company", ev.Company)
+	switch w := d.where; {
+	case w.noWorkspace && w.fallback != "":
+		row("CW company", w.fallback+" (the fallback company: no workspace is "+ev.Company+")")
+	case w.noWorkspace && !d.loading:
+		row("CW company", "none: no workspace is "+ev.Company+" and no fallback company is set")
+	default:
+		row("CW company", w.cwCompany)
+	}
+	row("Board", d.where.board)
 	row("Severity", ev.Severity)
 	row("Message", ev.Message)
 	if inc := d.inc; inc != nil {
