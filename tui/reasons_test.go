@@ -129,7 +129,7 @@ func TestFeedDetailSaysWhereTheTicketWent(t *testing.T) {
 	a, d := newApp(t, st, 120, 40, Options{})
 	d.Press("4", "home", "enter")
 	c := ansi.Strip(a.Content())
-	for _, want := range []string{"Catchall (the fallback company: no workspace is unknown-tenant)", "Board      Security"} {
+	for _, want := range []string{"CW company Catchall (the fallback company", "Board      Security"} {
 		if !strings.Contains(c, want) {
 			t.Errorf("the detail lacks %q:\n%s", want, c)
 		}
