@@ -11,6 +11,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cwbridge/cwbridge/tui/common"
 	"github.com/cwbridge/cwbridge/tui/setup"
@@ -136,7 +137,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		c := a.confirm
 		a.confirm = nil
 		a.layout()
-		if k.String() == "y" || k.String() == "Y" {
+		if key.Matches(k, keyYes) {
 			return c.Yes
 		}
 		return nil
@@ -146,12 +147,21 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(k, keys.ForceQuit) {
 		return a.quitOrConfirm()
 	}
+	if a.fullHelp {
+		// The help is on screen: ? and esc close it, any other key closes
+		// it and does what it does.
+		a.fullHelp = false
+		a.layout()
+		if key.Matches(k, keyCloseHelp) {
+			return nil
+		}
+	}
 	if !page.Capturing() {
 		switch {
 		case key.Matches(k, keys.Quit):
 			return a.quitOrConfirm()
 		case key.Matches(k, keys.Help):
-			a.fullHelp = !a.fullHelp
+			a.fullHelp = true
 			a.layout()
 			return nil
 		case key.Matches(k, keys.NextTab):
@@ -160,7 +170,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(k, keys.PrevTab):
 			a.switchTo((a.active + common.NumPages - 1) % common.NumPages)
 			return nil
-		case len(k.String()) == 1 && k.String() >= "1" && k.String() <= "5":
+		case key.Matches(k, keyGoTo):
 			a.switchTo(common.PageID(k.String()[0] - '1'))
 			return nil
 		}
@@ -243,7 +253,13 @@ func (a *App) layout() {
 
 func (a *App) View() tea.View {
 	h := max(1, a.h-headerLines-a.footerLines())
-	body := widget.Lines(a.pages[a.active].View(), a.w, h)
+	content := ""
+	if a.fullHelp {
+		content = a.helpView(h)
+	} else {
+		content = a.pages[a.active].View()
+	}
+	body := widget.Lines(content, a.w, h)
 	v := tea.NewView(a.header() + "\n" + a.tabs() + "\n" + body + "\n" + a.footer())
 	v.AltScreen = true
 	v.WindowTitle = "cwbridge"
@@ -321,12 +337,56 @@ func (a *App) footer() string {
 	if page.Capturing() {
 		global = []key.Binding{keys.ForceQuit}
 	}
-	if a.fullHelp {
-		groups := append(page.FullHelp(), []key.Binding{keys.NextTab, keys.PrevTab, common.K("1-5", "go to page", "1"), keys.Help, keys.Quit, keys.ForceQuit})
-		// On a short terminal the help gives up its last lines, not the
-		// header or the page's one line.
-		lines := strings.Split(a.help.FullHelpView(groups), "\n")
-		return strings.Join(lines[:min(len(lines), max(1, a.h-headerLines-1))], "\n")
+	if page.Capturing() {
+		// Say that the global keys are text here, not commands.
+		global = append(global, keyTyped)
 	}
-	return widget.Trunc(" "+a.help.ShortHelpView(append(page.ShortHelp(), global...)), a.w)
+	if a.fullHelp {
+		return widget.Trunc(" "+a.help.ShortHelpView(common.Short([]key.Binding{keyCloseHelp})), a.w)
+	}
+	return widget.Trunc(" "+a.help.ShortHelpView(common.Short(append(page.ShortHelp(), global...))), a.w)
+}
+
+var (
+	keyYes       = common.B("y", "yes", "Answer yes to the question; any other key answers no.", "y", "Y")
+	keyGoTo      = common.B("1-5", "go to page", "Go to page 1 Setup, 2 Companies, 3 Alerts, 4 Feed or 5 Health.", "1", "2", "3", "4", "5")
+	keyTyped     = common.B("q?1-5", "typed", "While a field has the cursor, q, ?, 1-5 and tab are typed into it.", "")
+	keyCloseHelp = common.B("? / esc", "close help", "Close this list.", "?", "esc")
+)
+
+// helpView is the ? screen: every key of the page on screen, then the
+// global ones, each with a sentence. It takes the page's place.
+func (a *App) helpView(h int) string {
+	st := a.c.Styles
+	page, keys := a.pages[a.active], a.c.Keys
+	var lines []string
+	section := func(title string, bs []key.Binding) {
+		seen := map[string]bool{}
+		lines = append(lines, st.Subtitle.Render(title))
+		for _, b := range bs {
+			k := b.Help().Key
+			if k == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			// The sentence wraps under itself: it is the point of ?.
+			text := strings.Split(ansi.Wrap(common.Sentence(b), max(10, a.w-15), " "), "\n")
+			lines = append(lines, "  "+st.Label.Render(widget.Fit(k, 12))+" "+text[0])
+			for _, t := range text[1:] {
+				lines = append(lines, strings.Repeat(" ", 15)+t)
+			}
+		}
+		lines = append(lines, "")
+	}
+	var pageKeys []key.Binding
+	for _, g := range page.FullHelp() {
+		pageKeys = append(pageKeys, g...)
+	}
+	section("Keys on "+a.active.String(), pageKeys)
+	global := []key.Binding{keys.NextTab, keys.PrevTab, keyGoTo, keys.Help, keys.Quit, keys.ForceQuit}
+	if page.Capturing() {
+		global = append(global, keyTyped)
+	}
+	section("Everywhere", global)
+	return strings.Join(lines[:min(len(lines), h)], "\n")
 }

@@ -208,7 +208,7 @@ func TestSmallTerminals(t *testing.T) {
 		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
 			a, d := newApp(t, fixture(t), w, h, Options{})
 			for i := range common.NumPages {
-				d.Press(fmt.Sprint(i+1), "end", "pgdown", "home")
+				d.Press(fmt.Sprint(int(i)+1), "end", "pgdown", "home")
 				assertFits(t, a.Content(), w, h)
 				d.Press("?")
 				assertFits(t, a.Content(), w, h)

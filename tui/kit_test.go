@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -94,5 +95,28 @@ func TestAlertsRefreshEnds(t *testing.T) {
 	c = ansi.Strip(a.Content())
 	if strings.Contains(c, "refreshing") || !strings.Contains(c, "offline") {
 		t.Fatalf("a failed refresh did not say why:\n%s", c)
+	}
+}
+
+// ? explains every key of every page in a sentence (not the footer's one
+// word), and the help screen fits.
+func TestHelpExplainsEveryKey(t *testing.T) {
+	a, d := newApp(t, fixture(t), 120, 40, Options{})
+	for i := range common.NumPages {
+		d.Press(fmt.Sprint(int(i) + 1))
+		for _, g := range a.Page(i).FullHelp() {
+			for _, b := range g {
+				if s := common.Sentence(b); !strings.HasSuffix(s, ".") {
+					t.Errorf("%v: key %q is explained as %q, not in a sentence", i, b.Help().Key, s)
+				}
+			}
+		}
+		d.Press("?")
+		c := ansi.Strip(a.Content())
+		assertFits(t, a.Content(), 120, 40)
+		if !strings.Contains(c, "Keys on "+i.String()) || !strings.Contains(c, "Quit cwbridge") {
+			t.Errorf("? on %v:\n%s", i, c)
+		}
+		d.Press("esc")
 	}
 }

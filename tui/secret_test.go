@@ -37,7 +37,7 @@ func TestStoredKeyOnNoScreen(t *testing.T) {
 		}
 	}
 	for i := range common.NumPages {
-		d.Press(fmt.Sprint(i + 1))
+		d.Press(fmt.Sprint(int(i) + 1))
 		check(common.PageID(i).String())
 		d.Press("?")
 		check(common.PageID(i).String() + " help")

@@ -255,7 +255,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return cmd
 	}
 	if m.edit != nil {
-		if k.String() == "esc" && m.edit.picker == nil {
+		if key.Matches(k, keys.Cancel) && m.edit.picker == nil {
 			m.edit = nil
 			return nil
 		}
@@ -263,7 +263,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case m.list.Update(k):
-	case k.String() == "enter" || k.String() == "e":
+	case key.Matches(k, keys.Edit):
 		if t := m.current(); t != "" {
 			r := m.routeOf(t)
 			if _, ok := m.routes[t]; !ok {
@@ -272,7 +272,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			m.edit = &editor{p: m, route: r, start: m.routeOf(t)}
 			return m.ensureBoard(r.Board.ID)
 		}
-	case k.String() == "space":
+	case key.Matches(k, keys.Toggle):
 		t := m.current()
 		r, ok := m.routes[t]
 		if !ok {
@@ -285,7 +285,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		c := m.c
 		return common.Route(common.PageAlerts, func() tea.Msg { return toggledMsg{what: what, err: c.Store.PutRoute(c.Actor, r)} })
-	case k.String() == "t":
+	case key.Matches(k, keys.Test):
 		t := m.current()
 		if r, ok := m.routes[t]; !ok || !r.Enabled {
 			return common.Status("the "+t+" route is not enabled: set it up first (enter)", true)
@@ -298,7 +298,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			l, _ := st.Workspaces()
 			return wsListMsg{alertType: t, list: l}
 		})
-	case k.String() == "r":
+	case key.Matches(k, keys.Refresh):
 		m.asked = map[int]bool{0: true}
 		cmds := []tea.Cmd{cachedLookups(m.c, 0, true)}
 		for _, r := range m.routes {
@@ -377,15 +377,3 @@ func (m *Model) statusView() string {
 	}
 	return ""
 }
-
-func (m *Model) ShortHelp() []key.Binding {
-	switch {
-	case m.wsPick != nil, m.edit != nil && m.edit.picker != nil:
-		return []key.Binding{common.K("type", "filter", ""), common.K("enter", "choose", "enter"), common.K("esc", "cancel", "esc")}
-	case m.edit != nil:
-		return []key.Binding{common.K("↑↓", "move", "up"), common.K("enter", "change", "enter"), common.K("ctrl+s", "save", "ctrl+s"), common.K("esc", "cancel", "esc")}
-	}
-	return []key.Binding{common.K("↑↓", "move", "up"), common.K("enter", "edit", "enter"), common.K("space", "on/off", "space"), common.K("t", "test ticket", "t"), common.K("r", "refresh lists", "r")}
-}
-
-func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }

@@ -3,6 +3,7 @@ package alerts
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/storage"
@@ -113,18 +114,18 @@ func (e *editor) update(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return cmd
 	}
-	switch k.String() {
-	case "up", "k", "shift+tab":
+	switch {
+	case key.Matches(k, keys.RowUp):
 		e.row = (e.row + numERows - 1) % numERows
-	case "down", "j", "tab":
+	case key.Matches(k, keys.RowDown):
 		e.row = (e.row + 1) % numERows
-	case "space":
+	case key.Matches(k, keys.Toggle):
 		if e.row == eEnabled {
 			e.route.Enabled = !e.route.Enabled
 		}
-	case "ctrl+s":
+	case key.Matches(k, keys.Save):
 		return e.save()
-	case "enter":
+	case key.Matches(k, keys.Change):
 		switch e.row {
 		case eEnabled:
 			e.route.Enabled = !e.route.Enabled

@@ -301,55 +301,54 @@ type deletedMsg struct {
 
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	if m.form != nil {
-		if k.String() == "esc" && m.form.picker == nil {
+		if key.Matches(k, keys.FormCancel) && m.form.picker == nil {
 			m.form = nil
 			return nil
 		}
 		return m.form.update(k)
 	}
 	if m.filtering {
-		switch k.String() {
-		case "esc":
+		switch {
+		case key.Matches(k, keys.FilterClear):
 			m.filtering = false
 			m.filter.SetValue("")
 			m.filter.Blur()
 			m.applyFilter()
 			return nil
-		case "enter", "down", "up":
+		case key.Matches(k, keys.FilterDone):
 			m.filtering = false
 			m.filter.Blur()
 			return nil
 		}
 		return m.typeFilter(k)
 	}
-	switch k.String() {
-	case "left", "right", "w":
+	switch {
+	case key.Matches(k, keys.Tab):
 		m.tab = 1 - m.tab
 		return nil
-	case "r":
+	case key.Matches(k, keys.Refresh):
 		return tea.Batch(common.Status("refreshing the companies from ConnectWise…", false), m.refresh(false))
 	}
 	if m.tab == tabWorkspaces {
 		return m.keyWorkspaces(k)
 	}
-	keys := m.c.Keys
 	page := max(1, m.listHeight())
-	switch c, nav := keys.MoveCursor(k, m.cursor, len(m.shown), page); {
-	case key.Matches(k, keys.Filter):
+	switch c, nav := m.c.Keys.MoveCursor(k, m.cursor, len(m.shown), page); {
+	case key.Matches(k, m.c.Keys.Filter):
 		m.filtering = true
 		return m.filter.Focus()
 	case nav:
 		m.cursor = c
-	case k.String() == "s":
+	case key.Matches(k, keys.Sort):
 		id := m.currentID()
 		m.idx.SetSort((m.idx.Sort() + 1) % numSorts)
 		m.applyFilter()
 		m.selectID(id) // the cursor stays on its company, not its row number
-	case k.String() == "c" || k.String() == "enter":
+	case key.Matches(k, keys.Create):
 		if m.cursor < len(m.shown) {
 			return m.create(*m.idx.Row(m.shown[m.cursor]))
 		}
-	case k.String() == "esc" && m.filter.Raw() != "":
+	case key.Matches(k, keys.ClearFilter) && m.filter.Raw() != "":
 		m.filter.SetValue("")
 		m.applyFilter()
 	}
@@ -357,11 +356,10 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 }
 
 func (m *Model) keyWorkspaces(k tea.KeyPressMsg) tea.Cmd {
-	keys := m.c.Keys
-	switch c, nav := keys.MoveCursor(k, m.wcursor, len(m.workspaces), m.listHeight()); {
+	switch c, nav := m.c.Keys.MoveCursor(k, m.wcursor, len(m.workspaces), m.listHeight()); {
 	case nav:
 		m.wcursor = c
-	case k.String() == "e" || k.String() == "enter":
+	case key.Matches(k, keys.Edit):
 		if m.wcursor < len(m.workspaces) {
 			ws := m.workspaces[m.wcursor]
 			co := storage.Company{ID: ws.CWCompanyID, Identifier: ws.CWCompany, Name: ws.CWCompany}
@@ -373,7 +371,7 @@ func (m *Model) keyWorkspaces(k tea.KeyPressMsg) tea.Cmd {
 			}
 			return m.openForm(co, &ws)
 		}
-	case k.String() == "d" || k.String() == "delete":
+	case key.Matches(k, keys.Remove):
 		if m.wcursor < len(m.workspaces) {
 			key, c := m.workspaces[m.wcursor].Key, m.c
 			return common.Confirm(fmt.Sprintf("Remove workspace %q? Its incidents will go to the fallback company.", key),
@@ -559,27 +557,4 @@ func (m *Model) wsCells(i int) []string {
 		mu = fmt.Sprint(w.MaxUsers)
 	}
 	return []string{w.Key, w.CWCompany, ag, w.PreferredServer, mu}
-}
-
-func (m *Model) ShortHelp() []key.Binding {
-	switch {
-	case m.form != nil && m.form.picker != nil:
-		return []key.Binding{common.K("type", "filter", ""), common.K("enter", "choose", "enter"), common.K("esc", "cancel", "esc")}
-	case m.form != nil:
-		return []key.Binding{common.K("tab/↑↓", "move", "tab"), common.K("enter", "next/choose", "enter"), common.K("ctrl+s", "save", "ctrl+s"), common.K("esc", "cancel", "esc")}
-	case m.filtering:
-		return []key.Binding{common.K("enter", "done", "enter"), common.K("esc", "clear", "esc")}
-	case m.tab == tabWorkspaces:
-		return []key.Binding{common.K("↑↓", "move", "up"), common.K("e", "edit", "e"), common.K("d", "remove", "d"), common.K("w/←→", "companies", "w")}
-	}
-	return []key.Binding{m.c.Keys.Filter, common.K("c", "create workspace", "c"), common.K("s", "sort", "s"), common.K("r", "refresh", "r"), common.K("w/←→", "workspaces", "w")}
-}
-
-func (m *Model) FullHelp() [][]key.Binding {
-	k := m.c.Keys
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-		{k.Filter, common.K("c/enter", "create workspace", "c"), common.K("s", "cycle sort", "s"), common.K("r", "refresh from ConnectWise", "r")},
-		{common.K("w/←→", "switch tab", "w"), common.K("e", "edit workspace", "e"), common.K("d", "remove workspace", "d")},
-	}
 }

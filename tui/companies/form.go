@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
@@ -253,14 +254,14 @@ func (f *form) update(msg tea.Msg) tea.Cmd {
 		}
 		return cmd
 	}
-	switch k.String() {
-	case "tab", "down":
+	switch {
+	case key.Matches(k, keys.FormNext):
 		return f.focus((f.row + 1) % numRows)
-	case "shift+tab", "up":
+	case key.Matches(k, keys.FormPrev):
 		return f.focus((f.row + numRows - 1) % numRows)
-	case "ctrl+s":
+	case key.Matches(k, keys.FormSave):
 		return f.save()
-	case "enter":
+	case key.Matches(k, keys.FormEnter):
 		switch f.row {
 		case rowAgreement:
 			if f.pickerItems.Items() != nil {

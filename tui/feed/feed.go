@@ -194,9 +194,9 @@ func (m *Model) refilter() {
 
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	if m.filtering {
-		switch k.String() {
-		case "enter", "esc":
-			if k.String() == "esc" {
+		switch {
+		case key.Matches(k, keys.Apply), key.Matches(k, keys.ClearFilter):
+			if key.Matches(k, keys.ClearFilter) {
 				m.company.SetValue("")
 			}
 			m.filtering = false
@@ -206,38 +206,37 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.typeFilter(k)
 	}
-	if m.detail && k.String() == "esc" {
+	if m.detail && key.Matches(k, keys.Close) {
 		m.detail = false
 		return nil
 	}
 	if m.detail && m.dv.Scroll(k) {
 		return nil
 	}
-	keys := m.c.Keys
 	page := max(1, m.listHeight())
 	prev := m.cursor
-	switch c, nav := keys.MoveCursor(k, m.cursor, len(m.shown), page); {
-	case key.Matches(k, keys.Filter):
+	switch c, nav := m.c.Keys.MoveCursor(k, m.cursor, len(m.shown), page); {
+	case key.Matches(k, keys.Company):
 		m.filtering = true
 		return m.company.Focus()
 	case nav:
 		m.cursor = c
-	case k.String() == "f":
+	case key.Matches(k, keys.Kind):
 		m.detail = false
 		m.kind = (m.kind + 1) % len(kinds)
 		m.cursor = 0
 		m.refilter()
-	case k.String() == "v":
+	case key.Matches(k, keys.Severity):
 		m.detail = false
 		m.sev = (m.sev + 1) % len(severities)
 		m.cursor = 0
 		m.refilter()
-	case k.String() == "x":
+	case key.Matches(k, keys.Clear):
 		m.detail = false
 		m.kind, m.sev = 0, 0
 		m.company.SetValue("")
 		m.refilter()
-	case k.String() == "enter":
+	case key.Matches(k, keys.Details):
 		if m.detail {
 			m.detail = false
 			return nil
@@ -383,21 +382,4 @@ func (m *Model) detailView(w, h int) string {
 	m.dv.SetSize(w, max(1, h-1))
 	m.dv.SetContent(m.det.view(m.c))
 	return m.dv.View() + "\n" + m.c.Styles.Muted.Render(m.dv.More())
-}
-
-func (m *Model) ShortHelp() []key.Binding {
-	if m.filtering {
-		return []key.Binding{common.K("enter", "apply", "enter"), common.K("esc", "clear", "esc")}
-	}
-	b := []key.Binding{common.K("↑↓", "move", "up"), common.K("enter", "details", "enter"), common.K("/", "company", "/"), common.K("f", "kind", "f"), common.K("v", "severity", "v"), common.K("x", "clear", "x")}
-	if m.detail {
-		b[1] = common.K("esc", "close details", "esc")
-		b = append(b[:2], append([]key.Binding{widget.DetailKeys.Down}, b[2:]...)...)
-	}
-	return b
-}
-
-func (m *Model) FullHelp() [][]key.Binding {
-	k := m.c.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}, m.ShortHelp()}
 }

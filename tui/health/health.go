@@ -115,42 +115,41 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	if m.detail {
 		switch {
-		case k.String() == "esc" || k.String() == "enter":
+		case key.Matches(k, keys.Close):
 			m.detail = false
 			return nil
 		case m.dv.Scroll(k):
 			return nil
 		}
 	}
-	keys := m.c.Keys
 	it, onItem := m.failedAt(m.cursor)
-	switch c, nav := keys.MoveCursor(k, m.cursor, m.numRows(), 10); {
+	switch c, nav := m.c.Keys.MoveCursor(k, m.cursor, m.numRows(), 10); {
 	case nav:
 		m.cursor = c
 		m.dv.Top()
-	case k.String() == "enter":
+	case key.Matches(k, keys.Open):
 		if m.numRows() > 0 {
 			m.detail = true
 			m.dv.Top()
 		}
-	case k.String() == "r":
+	case key.Matches(k, keys.Retry):
 		if !onItem {
 			return common.Status("no failed item selected: nothing to retry", false)
 		}
 		return m.act("queued again", []storage.OutboxItem{it}, true)
-	case k.String() == "R":
+	case key.Matches(k, keys.RetryAll):
 		if len(m.failed) == 0 {
 			return common.Status("nothing has failed: nothing to retry", false)
 		}
 		// The question names the items it was asked about: the list may
 		// reload before the answer.
 		return common.Confirm(fmt.Sprintf("Queue all %d failed items again?", len(m.failed)), m.act("queued again", slices.Clone(m.failed), true))
-	case k.String() == "x" || k.String() == "delete":
+	case key.Matches(k, keys.Discard):
 		if !onItem {
 			return common.Status("no failed item selected: nothing to discard", false)
 		}
 		return common.Confirm(fmt.Sprintf("Discard item %d for good? It will not be sent.", it.Seq), m.act("discarded", []storage.OutboxItem{it}, false))
-	case k.String() == "l":
+	case key.Matches(k, keys.Reload):
 		return m.reload()
 	}
 	return nil
@@ -289,12 +288,3 @@ func (m *Model) detailView(h int) string {
 	m.dv.SetContent(b.String())
 	return m.dv.View() + "\n" + st.Muted.Render(m.dv.More())
 }
-
-func (m *Model) ShortHelp() []key.Binding {
-	if m.detail {
-		return []key.Binding{common.K("esc", "close", "esc"), widget.DetailKeys.Down, widget.DetailKeys.Up, common.K("r", "retry", "r"), common.K("x", "discard", "x")}
-	}
-	return []key.Binding{common.K("↑↓", "move", "up"), common.K("enter", "full reason", "enter"), common.K("r", "retry", "r"), common.K("R", "retry all", "R"), common.K("x", "discard", "x"), common.K("l", "reload", "l")}
-}
-
-func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }

@@ -112,14 +112,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.load()
 	}
 	if m.wz != nil {
-		if k, ok := msg.(tea.KeyPressMsg); ok && m.rerun && m.wz.step == stepCredentials && key.Matches(k, keyLeave) {
+		if k, ok := msg.(tea.KeyPressMsg); ok && m.rerun && m.wz.step == stepCredentials && key.Matches(k, keys.Leave) {
 			return m.leaveWizard()
 		}
 		return m.wz.update(msg)
 	}
 	if k, ok := msg.(tea.KeyPressMsg); ok && m.loaded {
-		switch k.String() {
-		case "w", "enter":
+		if key.Matches(k, keys.Rerun) {
 			return m.startWizard(true)
 		}
 	}
@@ -236,47 +235,3 @@ func (m *Model) overview() string {
 	b.WriteString("\n" + st.Muted.Render(wrap("Next: 2 Companies to bind workspaces, 3 Alerts to route alert types, 4 Feed to watch tickets arrive. w runs the setup wizard again.", m.w)))
 	return b.String()
 }
-
-var (
-	keyRerun  = common.K("w", "run wizard again", "w")
-	keyNext   = common.K("enter", "next", "enter")
-	keyBack   = common.K("esc", "back", "esc")
-	keyField  = common.K("tab/↑↓", "move", "tab")
-	keyReveal = common.K("ctrl+r", "show/hide key", "ctrl+r")
-	keyRetry  = common.K("r", "verify again", "r")
-	keyMode   = common.K("m/space", "new ↔ existing", "m")
-	keyEdit   = common.K("enter", "edit / pick", "enter")
-	keySave   = common.K("enter", "save", "enter")
-	keyType   = common.K("type", "filter", "")
-	keyLeave  = common.K("esc", "back to the summary", "esc")
-)
-
-func (m *Model) ShortHelp() []key.Binding {
-	if m.wz == nil {
-		return []key.Binding{keyRerun}
-	}
-	switch m.wz.step {
-	case stepCredentials:
-		if m.rerun {
-			return []key.Binding{keyField, keyNext, keyReveal, keyLeave}
-		}
-		return []key.Binding{keyField, keyNext, keyReveal}
-	case stepVerify:
-		return []key.Binding{keyNext, keyRetry, keyBack}
-	case stepAgreement:
-		return []key.Binding{keyType, common.K("↑↓", "move", "up"), common.K("enter", "choose", "enter"), keyBack}
-	case stepProducts:
-		if m.wz.catPicker != nil {
-			return []key.Binding{keyType, common.K("enter", "choose", "enter"), common.K("esc", "cancel", "esc")}
-		}
-		if m.wz.editing {
-			return []key.Binding{keyField, common.K("enter", "done", "enter"), common.K("esc", "cancel", "esc")}
-		}
-		return []key.Binding{common.K("↑↓", "move", "up"), keyMode, keyEdit, keyBack}
-	case stepSummary:
-		return []key.Binding{keySave, keyBack}
-	}
-	return nil
-}
-
-func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }

@@ -3,6 +3,7 @@ package setup
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
@@ -87,10 +88,10 @@ func agreementPicker(types []cwclient.AgreementType, selected int) widget.Picker
 
 func (wz *wizard) keyAgreement(k tea.KeyPressMsg) tea.Cmd {
 	if !wz.agLoaded {
-		switch k.String() {
-		case "esc":
+		switch {
+		case key.Matches(k, keys.Back):
 			return wz.goTo(stepVerify)
-		case "r":
+		case key.Matches(k, keys.RetryTypes):
 			if !wz.agLoading {
 				return wz.loadAgreementTypes()
 			}

@@ -3,6 +3,7 @@ package setup
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -19,15 +20,15 @@ func (wz *wizard) credentialsView() string {
 }
 
 func (wz *wizard) keyCredentials(k tea.KeyPressMsg) tea.Cmd {
-	switch k.String() {
-	case "up", "shift+tab":
+	switch {
+	case key.Matches(k, keys.FieldUp):
 		return wz.focusField((wz.focus + numFields - 1) % numFields)
-	case "down", "tab":
+	case key.Matches(k, keys.FieldDown):
 		return wz.focusField((wz.focus + 1) % numFields)
-	case "ctrl+r":
+	case key.Matches(k, keys.Reveal):
 		wz.fields[fPrivate].ToggleReveal()
 		return nil
-	case "enter":
+	case key.Matches(k, keys.Next):
 		if wz.focus < numFields-1 {
 			wz.fields[wz.focus].Touch()
 			return wz.focusField(wz.focus + 1)

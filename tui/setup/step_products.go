@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
@@ -56,18 +57,18 @@ func (wz *wizard) keyProducts(k tea.KeyPressMsg) tea.Cmd {
 		return wz.keyProductEdit(k)
 	}
 	last := len(wz.products) // the "Continue" row
-	switch k.String() {
-	case "up", "k":
+	switch {
+	case key.Matches(k, keys.RowUp):
 		wz.pcursor = max(0, wz.pcursor-1)
-	case "down", "j":
+	case key.Matches(k, keys.RowDown):
 		wz.pcursor = min(last, wz.pcursor+1)
-	case "esc":
+	case key.Matches(k, keys.Back):
 		return wz.goTo(stepAgreement)
-	case "m", "space":
+	case key.Matches(k, keys.Mode):
 		if wz.pcursor < last {
 			wz.products[wz.pcursor].Existing = !wz.products[wz.pcursor].Existing
 		}
-	case "enter", "e":
+	case key.Matches(k, keys.Edit):
 		if wz.pcursor == last {
 			return wz.continueProducts()
 		}
@@ -80,7 +81,7 @@ func (wz *wizard) keyProducts(k tea.KeyPressMsg) tea.Cmd {
 		wz.pfields[1].SetValue(p.Description)
 		wz.pfields[1].Blur()
 		return wz.pfields[0].Focus()
-	case "n":
+	case key.Matches(k, keys.Continue):
 		return wz.continueProducts()
 	}
 	return nil
@@ -98,15 +99,15 @@ func (wz *wizard) continueProducts() tea.Cmd {
 }
 
 func (wz *wizard) keyProductEdit(k tea.KeyPressMsg) tea.Cmd {
-	switch k.String() {
-	case "esc":
+	switch {
+	case key.Matches(k, keys.EditCancel):
 		wz.editing = false
 		return nil
-	case "tab", "down", "up", "shift+tab":
+	case key.Matches(k, keys.EditSwitch):
 		wz.pfields[wz.editField].Blur()
 		wz.editField = 1 - wz.editField
 		return wz.pfields[wz.editField].Focus()
-	case "enter":
+	case key.Matches(k, keys.EditDone):
 		if wz.editField == 0 {
 			wz.pfields[0].Touch()
 			wz.pfields[0].Blur()

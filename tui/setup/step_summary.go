@@ -3,6 +3,7 @@ package setup
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/storage"
@@ -25,10 +26,10 @@ func (wz *wizard) onSaved(msg savedMsg) tea.Cmd {
 }
 
 func (wz *wizard) keySummary(k tea.KeyPressMsg) tea.Cmd {
-	switch k.String() {
-	case "esc":
+	switch {
+	case key.Matches(k, keys.Back):
 		return wz.goTo(stepProducts)
-	case "enter", "s":
+	case key.Matches(k, keys.Save):
 		if !wz.saving {
 			return wz.save()
 		}

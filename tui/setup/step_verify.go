@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
@@ -59,12 +60,12 @@ func (wz *wizard) onVerifyDone(msg verifyDoneMsg) tea.Cmd {
 }
 
 func (wz *wizard) keyVerify(k tea.KeyPressMsg) tea.Cmd {
-	switch k.String() {
-	case "esc":
+	switch {
+	case key.Matches(k, keys.Back):
 		return wz.goTo(stepCredentials)
-	case "r":
+	case key.Matches(k, keys.Retry):
 		return wz.startVerify()
-	case "enter":
+	case key.Matches(k, keys.VerifyNext):
 		if wz.verified() {
 			return wz.goTo(stepAgreement)
 		}

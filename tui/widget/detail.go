@@ -7,6 +7,8 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/cwbridge/cwbridge/tui/common"
 )
 
 // Detail is a pane of text that wraps to its width and scrolls (a bubbles
@@ -20,8 +22,8 @@ type Detail struct {
 // DetailKeys scroll a detail pane. Pages that also have a list keep ↑↓ for
 // the list, so the pane scrolls by page.
 var DetailKeys = struct{ Up, Down key.Binding }{
-	Up:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "scroll up")),
-	Down: key.NewBinding(key.WithKeys("pgdown", "ctrl+d", "space"), key.WithHelp("pgdn", "scroll")),
+	Up:   common.B("b/pgup", "scroll up", "Scroll the details up a screen.", "pgup", "ctrl+u", "b"),
+	Down: common.B("space/pgdn", "scroll", "Scroll the details down a screen.", "pgdown", "ctrl+d", "space"),
 }
 
 // NewDetail builds an empty pane.

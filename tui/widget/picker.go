@@ -135,6 +135,17 @@ func (p *Picker) refilter() {
 	p.cursor = min(p.cursor, max(0, len(p.shown)-1))
 }
 
+// PickerKeys are every picker's bindings, declared once: Update matches
+// them and the owning page shows them in its help.
+var PickerKeys = struct{ Type, Move, Up, Down, Choose, Cancel key.Binding }{
+	Type:   common.B("type", "filter", "Type (or paste) to narrow the choices; letters match in order.", ""),
+	Move:   common.B("↑↓", "move", "Move between the choices (ctrl+p/ctrl+n too; pgup/pgdn by a screen).", "up", "down", "ctrl+p", "ctrl+n"),
+	Up:     common.B("↑", "up", "Move to the choice above.", "up", "ctrl+p"),
+	Down:   common.B("↓", "down", "Move to the choice below.", "down", "ctrl+n"),
+	Choose: common.B("enter", "choose", "Take the choice under the cursor.", "enter"),
+	Cancel: common.B("esc", "cancel", "Close the choices and keep the value as it was.", "esc"),
+}
+
 // Update handles a key, or a paste into the filter.
 func (p *Picker) Update(msg tea.Msg) tea.Cmd {
 	if pm, ok := msg.(tea.PasteMsg); ok {
@@ -145,19 +156,19 @@ func (p *Picker) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case k.String() == "up" || k.String() == "ctrl+p":
+	case key.Matches(k, PickerKeys.Up):
 		p.cursor = max(0, p.cursor-1)
-	case k.String() == "down" || k.String() == "ctrl+n":
+	case key.Matches(k, PickerKeys.Down):
 		p.cursor = max(0, min(len(p.shown)-1, p.cursor+1))
 	case key.Matches(k, p.keys.PageUp) && k.String() != "ctrl+u":
 		p.cursor = max(0, p.cursor-p.listHeight())
 	case key.Matches(k, p.keys.PageDown) && k.String() != "ctrl+d":
 		p.cursor = max(0, min(len(p.shown)-1, p.cursor+p.listHeight()))
-	case k.String() == "enter":
+	case key.Matches(k, PickerKeys.Choose):
 		if it, ok := p.Current(); ok {
 			p.picked = &it
 		}
-	case k.String() == "esc":
+	case key.Matches(k, PickerKeys.Cancel):
 		p.cancel = true
 	default:
 		return p.typeFilter(msg)
