@@ -11,7 +11,7 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-const examplePath = "../../config.example.toml"
+const examplePath = "../config.example.toml"
 
 func readExample(t testing.TB) []byte {
 	data, err := os.ReadFile(examplePath)
