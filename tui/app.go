@@ -29,6 +29,7 @@ type App struct {
 	haveHealth bool
 	help       help.Model
 	fullHelp   bool
+	helpPane   widget.Detail // the ? screen, scrollable on a short terminal
 	confirm    *common.ConfirmMsg // the question on the prompt line, if any
 	status     common.StatusMsg   // the status line, until it expires
 	statusSeq  int                // which status a timer clears
@@ -41,7 +42,7 @@ type App struct {
 func New(ctx context.Context, o Options) *App {
 	ctx, cancel := context.WithCancel(ctx)
 	c := newCommon(ctx, o)
-	a := &App{c: c, cancel: cancel, help: help.New(), version: strings.TrimPrefix(o.Version, "cwbridge "), w: 80, h: 24}
+	a := &App{c: c, cancel: cancel, help: help.New(), helpPane: widget.NewDetail(), version: strings.TrimPrefix(o.Version, "cwbridge "), w: 80, h: 24}
 	a.help.Styles = c.Styles.Help
 	a.pages = newPages(c, o)
 	if !setup.NeedsOnboarding(o.Store) {
@@ -147,6 +148,9 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(k, keys.ForceQuit) {
 		return a.quitOrConfirm()
 	}
+	if a.fullHelp && a.helpPane.Scroll(k) {
+		return nil
+	}
 	if a.fullHelp {
 		// The help is on screen: ? and esc close it, any other key closes
 		// it and does what it does.
@@ -162,6 +166,7 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 			return a.quitOrConfirm()
 		case key.Matches(k, keys.Help):
 			a.fullHelp = true
+			a.helpPane.Top()
 			a.layout()
 			return nil
 		case key.Matches(k, keys.NextTab):
@@ -342,7 +347,11 @@ func (a *App) footer() string {
 		global = append(global, keyTyped)
 	}
 	if a.fullHelp {
-		return widget.Trunc(" "+a.help.ShortHelpView(common.Short([]key.Binding{keyCloseHelp})), a.w)
+		bs := []key.Binding{keyCloseHelp}
+		if a.helpPane.More() != "" {
+			bs = append(bs, widget.DetailKeys.Down, widget.DetailKeys.Up)
+		}
+		return widget.Trunc(" "+a.help.ShortHelpView(common.Short(bs)), a.w)
 	}
 	return widget.Trunc(" "+a.help.ShortHelpView(common.Short(append(page.ShortHelp(), global...))), a.w)
 }
@@ -388,5 +397,7 @@ func (a *App) helpView(h int) string {
 		global = append(global, keyTyped)
 	}
 	section("Everywhere", global)
-	return strings.Join(lines[:min(len(lines), h)], "\n")
+	a.helpPane.SetSize(a.w, h)
+	a.helpPane.SetContent(strings.TrimRight(strings.Join(lines, "\n"), "\n"))
+	return a.helpPane.View()
 }

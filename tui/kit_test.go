@@ -120,3 +120,16 @@ func TestHelpExplainsEveryKey(t *testing.T) {
 		d.Press("esc")
 	}
 }
+
+// On a short terminal the ? screen scrolls to its last key.
+func TestHelpScrolls(t *testing.T) {
+	a, d := newApp(t, fixture(t), 80, 24, Options{})
+	d.Press("4", "?")
+	if strings.Contains(a.Content(), "ctrl+c") {
+		t.Skip("the help fits: nothing to scroll")
+	}
+	d.Press("space")
+	if c := ansi.Strip(a.Content()); !strings.Contains(c, "ctrl+c") || !strings.Contains(c, "Everywhere") {
+		t.Fatalf("space did not scroll the help to its end:\n%s", c)
+	}
+}
