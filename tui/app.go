@@ -29,7 +29,7 @@ type App struct {
 	haveHealth bool
 	help       help.Model
 	fullHelp   bool
-	helpPane   widget.Detail // the ? screen, scrollable on a short terminal
+	helpPane   widget.Detail      // the ? screen, scrollable on a short terminal
 	confirm    *common.ConfirmMsg // the question on the prompt line, if any
 	status     common.StatusMsg   // the status line, until it expires
 	statusSeq  int                // which status a timer clears
