@@ -349,7 +349,7 @@ func (m *Model) View() string {
 		return m.edit.view() + "\n\n" + m.statusView()
 	}
 	var b strings.Builder
-	b.WriteString(widget.Trunc(st.Muted.Render("Where each alert type's tickets go. Editing a board reloads its statuses and types."), m.w) + "\n\n")
+	b.WriteString(widget.Trunc(st.Muted.Render("Where each alert type's tickets go; a new board reloads its statuses and types."), m.w) + "\n\n")
 	if !m.loaded {
 		b.WriteString(st.Muted.Render("  loading routes…") + "\n")
 	}

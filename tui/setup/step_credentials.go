@@ -12,7 +12,7 @@ import (
 func (wz *wizard) credentialsView() string {
 	st := wz.c.Styles
 	var b strings.Builder
-	b.WriteString(st.Muted.Render("The ConnectWise API member cwbridge acts as. Nothing is saved until the last step.") + "\n\n")
+	b.WriteString(st.Muted.Render("The API member cwbridge acts as in ConnectWise. Nothing is saved until the end.") + "\n\n")
 	for i := range wz.fields {
 		b.WriteString(wz.fields[i].View(st, labelWidth) + "\n")
 	}

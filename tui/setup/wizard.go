@@ -114,7 +114,7 @@ type wizard struct {
 func newWizard(c *common.Common) *wizard {
 	wz := &wizard{c: c, values: map[string]string{}, spin: spinner.New(spinner.WithSpinner(spinner.Line), spinner.WithStyle(c.Styles.Cursor))}
 	wz.fields[fSite] = widget.NewField("Site", "na.myconnectwise.net", validSite)
-	wz.fields[fSite].Hint = "your ConnectWise host, or https:// URL (http:// only for loopback)"
+	wz.fields[fSite].Hint = "ConnectWise host or https:// URL; http:// only on loopback"
 	wz.fields[fCompany] = widget.NewField("Company ID", "mycompany", validCompanyID)
 	wz.fields[fCompany].Hint = "the company you type on the ConnectWise login page"
 	wz.fields[fPublic] = widget.NewField("Public key", "from System > Members > API Members", validPublicKey)
