@@ -35,8 +35,6 @@ type Model struct {
 	tab        tab
 	idx        *Index
 	shown      []int32
-	cursor     int
-	offset     int
 	filter     widget.Field
 	filtering  bool
 	fetchedAt  time.Time
@@ -47,7 +45,6 @@ type Model struct {
 
 	workspaces []storage.Workspace
 	wsOf       map[string]string // lower CW identifier → workspace keys
-	wcursor    int
 
 	form   *form
 	tokens int
@@ -174,7 +171,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			}
 			m.wsOf[k] += w.Key
 		}
-		m.wcursor = min(m.wcursor, max(0, len(m.workspaces)-1))
+		m.wsTable.SetRows(len(m.workspaces), m.wsCells)
 		return cmd
 	case refreshedMsg:
 		m.refreshing, m.refreshErr = false, ""
@@ -256,7 +253,7 @@ func (m *Model) typeFilter(msg tea.Msg) tea.Cmd {
 	before := m.filter.Raw()
 	cmd := m.filter.Update(msg)
 	if m.filter.Raw() != before {
-		m.cursor, m.offset = 0, 0
+		m.cwTable.SetCursor(0)
 		m.applyFilter()
 	}
 	return cmd
@@ -267,14 +264,15 @@ func (m *Model) setRows(rows []storage.Company) {
 	sort := m.idx.Sort()
 	m.idx = NewIndex(rows)
 	m.idx.SetSort(sort)
+	m.cwTable.SetNatural(m.idx.Widths()) // measured once per load, here
 	m.applyFilter()
 	m.selectID(id)
 }
 
 // currentID is the company under the cursor (0: none).
 func (m *Model) currentID() int {
-	if m.cursor < len(m.shown) && int(m.shown[m.cursor]) < m.idx.Len() {
-		return m.idx.Row(m.shown[m.cursor]).ID
+	if c := m.cwTable.Cursor(); c < len(m.shown) && int(m.shown[c]) < m.idx.Len() {
+		return m.idx.Row(m.shown[c]).ID
 	}
 	return 0
 }
@@ -283,7 +281,7 @@ func (m *Model) currentID() int {
 func (m *Model) selectID(id int) {
 	for i, r := range m.shown {
 		if m.idx.Row(r).ID == id {
-			m.cursor = i
+			m.cwTable.SetCursor(i)
 			return
 		}
 	}
@@ -291,7 +289,17 @@ func (m *Model) selectID(id int) {
 
 func (m *Model) applyFilter() {
 	m.shown = m.idx.Filter(m.filter.Raw())
-	m.cursor = min(m.cursor, max(0, len(m.shown)-1))
+	m.cwTable.SetRows(len(m.shown), m.cwCells) // measured per load (Index.Widths), not here
+}
+
+// cwCells is shown company i's row.
+func (m *Model) cwCells(i int) []string {
+	co := m.idx.Row(m.shown[i])
+	name := co.Name
+	if co.Deleted {
+		name += " (deleted)"
+	}
+	return []string{strconv.Itoa(co.ID), co.Identifier, name, m.wsOf[strings.ToLower(co.Identifier)]}
 }
 
 type deletedMsg struct {
@@ -332,21 +340,19 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	if m.tab == tabWorkspaces {
 		return m.keyWorkspaces(k)
 	}
-	page := max(1, m.listHeight())
-	switch c, nav := m.c.Keys.MoveCursor(k, m.cursor, len(m.shown), page); {
+	switch {
 	case key.Matches(k, m.c.Keys.Filter):
 		m.filtering = true
 		return m.filter.Focus()
-	case nav:
-		m.cursor = c
+	case m.cwTable.Update(k):
 	case key.Matches(k, keys.Sort):
 		id := m.currentID()
 		m.idx.SetSort((m.idx.Sort() + 1) % numSorts)
 		m.applyFilter()
 		m.selectID(id) // the cursor stays on its company, not its row number
 	case key.Matches(k, keys.Create):
-		if m.cursor < len(m.shown) {
-			return m.create(*m.idx.Row(m.shown[m.cursor]))
+		if c := m.cwTable.Cursor(); c < len(m.shown) {
+			return m.create(*m.idx.Row(m.shown[c]))
 		}
 	case key.Matches(k, keys.ClearFilter) && m.filter.Raw() != "":
 		m.filter.SetValue("")
@@ -356,12 +362,12 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 }
 
 func (m *Model) keyWorkspaces(k tea.KeyPressMsg) tea.Cmd {
-	switch c, nav := m.c.Keys.MoveCursor(k, m.wcursor, len(m.workspaces), m.listHeight()); {
-	case nav:
-		m.wcursor = c
+	cur := m.wsTable.Cursor()
+	switch {
+	case m.wsTable.Update(k):
 	case key.Matches(k, keys.Edit):
-		if m.wcursor < len(m.workspaces) {
-			ws := m.workspaces[m.wcursor]
+		if cur < len(m.workspaces) {
+			ws := m.workspaces[cur]
 			co := storage.Company{ID: ws.CWCompanyID, Identifier: ws.CWCompany, Name: ws.CWCompany}
 			for i := 0; i < m.idx.Len(); i++ {
 				if r := m.idx.Row(int32(i)); strings.EqualFold(r.Identifier, ws.CWCompany) {
@@ -372,8 +378,8 @@ func (m *Model) keyWorkspaces(k tea.KeyPressMsg) tea.Cmd {
 			return m.openForm(co, &ws)
 		}
 	case key.Matches(k, keys.Remove):
-		if m.wcursor < len(m.workspaces) {
-			key, c := m.workspaces[m.wcursor].Key, m.c
+		if cur < len(m.workspaces) {
+			key, c := m.workspaces[cur].Key, m.c
 			return common.Confirm(fmt.Sprintf("Remove workspace %q? Its incidents will go to the fallback company.", key),
 				common.Route(common.PageCompanies, func() tea.Msg {
 					return deletedMsg{key: key, err: c.Store.DeleteWorkspace(c.Actor, key)}
@@ -413,6 +419,8 @@ func (m *Model) openForm(co storage.Company, ws *storage.Workspace) tea.Cmd {
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
 	m.filter.SetWidth(max(8, min(30, w-56)))
+	m.cwTable.SetSize(w, m.listHeight()+1)
+	m.wsTable.SetSize(w, m.listHeight()+1)
 	if m.form != nil {
 		m.form.setSize(w, h)
 	}
@@ -479,9 +487,11 @@ func (m *Model) cwView() string {
 		nat[3] = max(nat[3], lipgloss.Width(ws))
 	}
 	m.cwTable.SetNatural(nat)
-	m.cwTable.SetSize(m.w, 0)
-	b.WriteString("  " + st.Muted.Render(m.cwTable.Line([]string{"ID", "Identifier", "Name", "Workspace"})) + "\n")
 	h := m.listHeight()
+	m.cwTable.SetSize(m.w, h+1)
+	if len(m.shown) == 0 {
+		b.WriteString("  " + st.Muted.Render(m.cwTable.Line([]string{"ID", "Identifier", "Name", "Workspace"})) + "\n")
+	}
 	switch {
 	case !m.loaded:
 		b.WriteString(st.Muted.Render("  loading the company cache…"))
@@ -492,29 +502,12 @@ func (m *Model) cwView() string {
 	case len(m.shown) == 0:
 		b.WriteString(st.Muted.Render("  nothing matches " + fmt.Sprintf("%q", m.filter.Value())))
 	default:
-		m.offset = widget.Window(m.cursor, m.offset, h, len(m.shown))
-		end := min(len(m.shown), m.offset+h)
-		for i := m.offset; i < end; i++ {
-			co := m.idx.Row(m.shown[i])
-			name := co.Name
-			if co.Deleted {
-				name += " (deleted)"
-			}
-			row := m.cwTable.Line([]string{strconv.Itoa(co.ID), co.Identifier, name, m.wsOf[strings.ToLower(co.Identifier)]})
-			if i == m.cursor {
-				b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(row))
-			} else {
-				b.WriteString("  " + row)
-			}
-			b.WriteByte('\n')
-		}
-		for i := end - m.offset; i < h; i++ {
-			b.WriteByte('\n')
-		}
+		list := m.cwTable.View(st, nil)
+		b.WriteString(list + strings.Repeat("\n", max(0, h+1-strings.Count(list, "\n"))))
 	}
 	if len(m.shown) > 0 && h > 0 {
 		pages := (len(m.shown) + h - 1) / h
-		b.WriteString(st.Muted.Render(fmt.Sprintf("  page %d/%d", m.cursor/h+1, pages)) + "  " + m.statusLine())
+		b.WriteString(st.Muted.Render(fmt.Sprintf("  page %d/%d", m.cwTable.Cursor()/h+1, pages)) + "  " + m.statusLine())
 	} else {
 		b.WriteString("\n" + m.statusLine())
 	}
@@ -525,21 +518,10 @@ func (m *Model) wsView() string {
 	st := m.c.Styles
 	var b strings.Builder
 	b.WriteString("\n")
-	m.wsTable.SetRows(len(m.workspaces), m.wsCells)
-	m.wsTable.SetSize(m.w, 0)
-	b.WriteString("  " + st.Muted.Render(m.wsTable.Line([]string{"Key", "CW company", "Agreement", "Server", "Max users"})) + "\n")
+	m.wsTable.SetSize(m.w, m.listHeight()+1)
+	b.WriteString(m.wsTable.View(st, nil) + "\n")
 	if len(m.workspaces) == 0 {
 		b.WriteString(st.Muted.Render("  no workspaces yet: pick a company on the ConnectWise tab and press c") + "\n")
-	}
-	h := m.listHeight()
-	off := widget.Window(m.wcursor, 0, h, len(m.workspaces))
-	for i := off; i < min(len(m.workspaces), off+h); i++ {
-		row := m.wsTable.Line(m.wsCells(i))
-		if i == m.wcursor {
-			b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(row) + "\n")
-		} else {
-			b.WriteString("  " + row + "\n")
-		}
 	}
 	b.WriteString("\n" + m.statusLine())
 	return b.String()

@@ -60,8 +60,8 @@ func TestFilterSortAndPage(t *testing.T) {
 		t.Fatalf("sort by id: first %+v", m.idx.Row(m.shown[0]))
 	}
 	d.Press("home", "pgdown")
-	if m.cursor != m.listHeight() {
-		t.Errorf("pgdown moved to %d, want %d", m.cursor, m.listHeight())
+	if m.cwTable.Cursor() != m.listHeight() {
+		t.Errorf("pgdown moved to %d, want %d", m.cwTable.Cursor(), m.listHeight())
 	}
 	d.Press("G")
 	if !strings.Contains(screen(m), fmt.Sprintf("page %d/%d", (1999)/m.listHeight()+1, (1999)/m.listHeight()+1)) {
@@ -297,7 +297,7 @@ func BenchmarkScroll20k(b *testing.B) {
 	m.Update(m.loadCache()().(common.PageMsg).Msg)
 	b.ResetTimer()
 	for i := range b.N {
-		m.cursor = (i * 37) % len(m.shown)
+		m.cwTable.SetCursor((i * 37) % len(m.shown))
 		_ = m.View()
 	}
 }
