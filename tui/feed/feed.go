@@ -28,8 +28,6 @@ type Model struct {
 	c      *common.Common
 	events []storage.FeedEvent // oldest first
 	shown  []int               // indexes into events, newest first
-	cursor int
-	offset int
 	loaded bool
 	err    string
 
@@ -52,8 +50,10 @@ type Model struct {
 
 // New builds the page.
 func New(c *common.Common) *Model {
-	return &Model{c: c, company: widget.NewField("Company", "workspace key", nil), dv: widget.NewDetail(),
+	m := &Model{c: c, company: widget.NewField("Company", "workspace key", nil), dv: widget.NewDetail(),
 		table: widget.NewTable(columns...), natural: make([]int, len(columns))}
+	m.table.SetNatural(m.natural) // grown by measure as events come, never re-measured whole
+	return m
 }
 
 // measure grows the columns' natural widths to fit evs.
@@ -131,7 +131,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 // typeFilter passes typed or pasted text to the company filter.
 func (m *Model) typeFilter(msg tea.Msg) tea.Cmd {
 	cmd := m.company.Update(msg)
-	m.cursor, m.detail = 0, false
+	m.table.SetCursor(0)
+	m.detail = false
 	m.refilter()
 	return cmd
 }
@@ -161,11 +162,10 @@ func (m *Model) Append(evs []storage.FeedEvent) {
 	if drop := len(m.events) - Keep; drop > 0 {
 		m.events = append(m.events[:0], m.events[drop:]...)
 	}
-	follow := m.cursor == 0 && !m.detail // the open detail pins the selection
+	follow := m.table.Cursor() == 0 && !m.detail // the open detail pins the selection
 	m.refilter()
 	if !follow {
-		m.cursor = min(m.cursor+added, max(0, len(m.shown)-1))
-		m.offset += added
+		m.table.Shift(added)
 	}
 }
 
@@ -189,8 +189,10 @@ func (m *Model) refilter() {
 			m.shown = append(m.shown, i)
 		}
 	}
-	m.cursor = min(m.cursor, max(0, len(m.shown)-1))
+	m.table.SetRows(len(m.shown), m.rowCells)
 }
+
+func (m *Model) rowCells(i int) []string { return m.cells(&m.events[m.shown[i]]) }
 
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	if m.filtering {
@@ -213,23 +215,22 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	if m.detail && m.dv.Scroll(k) {
 		return nil
 	}
-	page := max(1, m.listHeight())
-	prev := m.cursor
-	switch c, nav := m.c.Keys.MoveCursor(k, m.cursor, len(m.shown), page); {
+	m.sizeTable()
+	prev := m.table.Cursor()
+	switch {
 	case key.Matches(k, keys.Company):
 		m.filtering = true
 		return m.company.Focus()
-	case nav:
-		m.cursor = c
+	case m.table.Update(k):
 	case key.Matches(k, keys.Kind):
 		m.detail = false
 		m.kind = (m.kind + 1) % len(kinds)
-		m.cursor = 0
+		m.table.SetCursor(0)
 		m.refilter()
 	case key.Matches(k, keys.Severity):
 		m.detail = false
 		m.sev = (m.sev + 1) % len(severities)
-		m.cursor = 0
+		m.table.SetCursor(0)
 		m.refilter()
 	case key.Matches(k, keys.Clear):
 		m.detail = false
@@ -243,22 +244,34 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.openDetail()
 	}
-	if m.detail && m.cursor != prev {
+	if m.detail && m.table.Cursor() != prev {
 		return m.openDetail()
 	}
 	return nil
 }
 
 func (m *Model) selected() (*storage.FeedEvent, bool) {
-	if m.cursor >= len(m.shown) {
+	c := m.table.Cursor()
+	if c >= len(m.shown) {
 		return nil, false
 	}
-	return &m.events[m.shown[m.cursor]], true
+	return &m.events[m.shown[c]], true
 }
 
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
 	m.company.SetWidth(24)
+}
+
+// sizeTable fits the table to the list's area: the whole width, or the
+// left half beside the detail.
+func (m *Model) sizeTable() {
+	w := m.w
+	if m.detail && m.sideBySide() {
+		w = m.w / 2
+	}
+	m.table.SetNatural(m.natural)
+	m.table.SetSize(w, m.listHeight()+1)
 }
 
 func (m *Model) listHeight() int {
@@ -311,19 +324,13 @@ func (m *Model) View() string {
 	st := m.c.Styles
 	var b strings.Builder
 	b.WriteString(m.filterLine() + "\n")
-	listW := m.w - 2
-	if m.detail && m.sideBySide() {
-		listW = m.w/2 - 2
-	}
-	m.table.SetNatural(m.natural)
-	m.table.SetSize(listW+2, 0)
+	m.sizeTable()
 	titles := make([]string, len(columns))
 	for i, c := range columns {
 		titles[i] = c.Title
 	}
 	var list strings.Builder
 	list.WriteString("  " + st.Muted.Render(m.table.Line(titles)) + "\n")
-	h := m.listHeight()
 	switch {
 	case m.err != "":
 		list.WriteString(st.Error.Render("  ✗ " + m.err))
@@ -334,25 +341,16 @@ func (m *Model) View() string {
 	case len(m.shown) == 0:
 		list.WriteString(st.Muted.Render("  no event matches the filters (x clears them)"))
 	default:
-		m.offset = widget.Window(m.cursor, m.offset, h, len(m.shown))
-		end := min(len(m.shown), m.offset+h)
-		for i := m.offset; i < end; i++ {
-			ev := &m.events[m.shown[i]]
-			line := m.table.Line(m.cells(ev))
-			switch {
-			case i == m.cursor:
-				list.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(line))
-			case ev.Kind == storage.FeedFailed || ev.Kind == storage.FeedDropped:
-				list.WriteString("  " + st.Error.Render(line))
-			case ev.Kind == storage.FeedClosed:
-				list.WriteString("  " + st.Muted.Render(line))
-			default:
-				list.WriteString("  " + line)
+		list.Reset() // the table draws its own header
+		list.WriteString(m.table.View(st, func(i int) lipgloss.Style {
+			switch m.events[m.shown[i]].Kind {
+			case storage.FeedFailed, storage.FeedDropped:
+				return st.Error
+			case storage.FeedClosed:
+				return st.Muted
 			}
-			if i < end-1 {
-				list.WriteByte('\n')
-			}
-		}
+			return lipgloss.NewStyle()
+		}))
 	}
 	if !m.detail {
 		b.WriteString(list.String())
@@ -370,6 +368,7 @@ func (m *Model) View() string {
 		}
 		return b.String()
 	}
+	h := m.listHeight()
 	b.WriteString(widget.Lines(list.String(), m.w, h+1) + "\n")
 	b.WriteString(st.Rule.Render(strings.Repeat("─", m.w)) + "\n")
 	b.WriteString(m.detailView(m.w, m.h-h-3))

@@ -145,6 +145,13 @@ func (t *Table) Cursor() int { return t.cursor }
 // SetCursor selects row i.
 func (t *Table) SetCursor(i int) { t.cursor = max(0, min(i, t.n-1)) }
 
+// Shift moves the cursor and the window down by n rows: n rows were put
+// on top, and the view stays where it was.
+func (t *Table) Shift(n int) {
+	t.cursor = max(0, min(t.cursor+n, t.n-1))
+	t.offset += n
+}
+
 // Len is the number of rows.
 func (t *Table) Len() int { return t.n }
 
