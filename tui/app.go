@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -353,7 +354,15 @@ func (a *App) footer() string {
 		}
 		return widget.Trunc(" "+a.help.ShortHelpView(common.Short(bs)), a.w)
 	}
-	return widget.Trunc(" "+a.help.ShortHelpView(common.Short(append(page.ShortHelp(), global...))), a.w)
+	// The page's hints give way from the end, so "? help" and quit always
+	// show, also at 80 columns.
+	pageKeys := page.ShortHelp()
+	measure := a.help
+	measure.SetWidth(0) // the help's own cut would hide the overflow
+	for len(pageKeys) > 0 && lipgloss.Width(" "+measure.ShortHelpView(common.Short(append(slices.Clone(pageKeys), global...)))) > a.w {
+		pageKeys = pageKeys[:len(pageKeys)-1]
+	}
+	return widget.Trunc(" "+a.help.ShortHelpView(common.Short(append(slices.Clone(pageKeys), global...))), a.w)
 }
 
 var (

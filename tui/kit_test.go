@@ -133,3 +133,15 @@ func TestHelpScrolls(t *testing.T) {
 		t.Fatalf("space did not scroll the help to its end:\n%s", c)
 	}
 }
+
+// At 80 columns the footer keeps "? help": the page's hints give way.
+func TestHelpHintAlwaysShows(t *testing.T) {
+	a, d := newApp(t, fixture(t), 80, 24, Options{})
+	for i := range common.NumPages {
+		d.Press(fmt.Sprint(int(i) + 1))
+		lines := strings.Split(ansi.Strip(a.Content()), "\n")
+		if foot := lines[len(lines)-1]; !strings.Contains(foot, "? help") {
+			t.Errorf("%v: the footer lost ? help: %q", i, foot)
+		}
+	}
+}
