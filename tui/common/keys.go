@@ -70,11 +70,6 @@ func Short(bs []key.Binding) []key.Binding {
 	return out
 }
 
-// K builds a binding in one line.
-func K(help, desc string, keys ...string) key.Binding {
-	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
-}
-
 // MoveCursor applies the list-navigation keys (up, down, page up/down,
 // home, end) to a cursor over n rows with pages of page rows. ok is false
 // when msg is not a navigation key.
