@@ -65,8 +65,13 @@ func TestHealthShowsTheFullReason(t *testing.T) {
 		h := fixedHealth()
 		h.Failed = 3
 		h.CompanyErrors = map[string]string{"northwind": longReason}
+		h.LastError = longReason
 		a, d := newApp(t, st, size[0], size[1], Options{Backend: &tu.Backend{H: h}})
-		d.Press("5", "enter") // the per-company error
+		d.Press("5")
+		if !allShown(a.Content(), longReason) {
+			t.Fatalf("%dx%d: the last error is cut:\n%s", size[0], size[1], ansi.Strip(a.Content()))
+		}
+		d.Press("enter") // the per-company error
 		if !allShown(seen(a, d), longReason) {
 			t.Fatalf("%dx%d: the per-company error is cut:\n%s", size[0], size[1], ansi.Strip(a.Content()))
 		}

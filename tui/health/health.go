@@ -11,6 +11,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
@@ -217,7 +218,12 @@ func (m *Model) View() string {
 	row("Failed", failed)
 	last := st.Muted.Render("none")
 	if h.LastError != "" {
-		last = st.Error.Render(widget.Trunc(h.LastError, m.w-30)) + st.Muted.Render("  "+m.c.Since(h.LastErrorAt))
+		// In full, wrapped under its label: the reason is often at the end.
+		lines := strings.Split(ansi.Wrap(h.LastError+"  "+m.c.Since(h.LastErrorAt), max(10, m.w-18), " /,;"), "\n")
+		for i := range lines {
+			lines[i] = st.Error.Render(lines[i])
+		}
+		last = strings.Join(lines, "\n"+strings.Repeat(" ", 18))
 	}
 	row("Last error", last)
 	if m.detail && m.numRows() > 0 {
