@@ -88,7 +88,7 @@ func (s *Server) seed() {
 	catalog := add(newCollection("catalog", "CatalogItem", "catalogItem", FuncProductCatalog, 601, false))
 	subcats := add(newCollection("subcategories", "SubCategory", "productSubCategory", FuncTableSetup, 41, false))
 	ptypes := add(newCollection("productTypes", "ProductType", "productType", FuncTableSetup, 61, false))
-	tickets := add(newCollection("tickets", "Ticket", "ticket", FuncServiceTickets, 250001, false))
+	tickets := add(newCollection("tickets", "Ticket", "ticket", FuncServiceTickets, max(250001, s.opts.FirstTicketID), false))
 	notes := add(newCollection("notes", "Note", "serviceNote", FuncServiceTickets, 900001, true))
 	s.rebuildMySecurity()
 	declareSchemas(s.colls)

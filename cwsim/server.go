@@ -32,6 +32,10 @@ type Options struct {
 	Seed                                       int64  // default 1
 	Faults                                     Faults
 	Now                                        func() time.Time // clock for record timestamps; default time.Now
+
+	// FirstTicketID numbers the first ticket (default 250001); a restarted
+	// demo starts after the tickets its data dir already knows.
+	FirstTicketID int
 }
 
 // Faults are injected misbehaviours. Fractions are in [0,1].

@@ -3,12 +3,16 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
+	"unicode"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cwbridge/cwbridge/tui/common"
 	"github.com/cwbridge/cwbridge/tui/setup"
@@ -27,7 +31,10 @@ type App struct {
 	haveHealth bool
 	help       help.Model
 	fullHelp   bool
-	confirm    bool // "quit with unsaved changes?" is showing
+	helpPane   widget.Detail      // the ? screen, scrollable on a short terminal
+	confirm    *common.ConfirmMsg // the question on the prompt line, if any
+	status     common.StatusMsg   // the status line, until it expires
+	statusSeq  int                // which status a timer clears
 	version    string
 	w, h       int
 }
@@ -37,7 +44,7 @@ type App struct {
 func New(ctx context.Context, o Options) *App {
 	ctx, cancel := context.WithCancel(ctx)
 	c := newCommon(ctx, o)
-	a := &App{c: c, cancel: cancel, help: help.New(), version: strings.TrimPrefix(o.Version, "cwbridge "), w: 80, h: 24}
+	a := &App{c: c, cancel: cancel, help: help.New(), helpPane: widget.NewDetail(), version: strings.TrimPrefix(o.Version, "cwbridge "), w: 80, h: 24}
 	a.help.Styles = c.Styles.Help
 	if o.Backend != nil {
 		a.healthCh = o.Backend.WatchHealth(ctx)
@@ -51,6 +58,9 @@ func New(ctx context.Context, o Options) *App {
 }
 
 type healthMsg struct{ h common.Health }
+
+// statusExpiredMsg clears status number seq (a newer one stays).
+type statusExpiredMsg struct{ seq int }
 
 func (a *App) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor, a.waitHealth()}
@@ -67,13 +77,13 @@ func (a *App) waitHealth() tea.Cmd {
 	if ch == nil {
 		return nil
 	}
-	return func() tea.Msg {
+	return common.Waiting(func() tea.Msg {
 		h, ok := <-ch
 		if !ok {
 			return nil // the session ended
 		}
 		return healthMsg{h}
-	}
+	})
 }
 
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -93,8 +103,30 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, tea.Batch(cmds...)
 	case common.PageMsg:
 		return a, a.pages[msg.Page].Update(msg.Msg)
+	case common.ConfirmMsg:
+		a.confirm = &msg
+		a.layout()
+		return a, nil
+	case common.StatusMsg:
+		a.statusSeq++
+		a.status = msg
+		a.layout()
+		seq, d := a.statusSeq, common.StatusTimeout
+		if msg.Err {
+			d = common.StatusErrTimeout
+		}
+		return a, a.c.Tick(d, func(time.Time) tea.Msg { return statusExpiredMsg{seq} })
+	case statusExpiredMsg:
+		if msg.seq == a.statusSeq {
+			a.status = common.StatusMsg{}
+			a.layout()
+		}
+		return a, nil
 	case tea.KeyPressMsg:
 		return a, a.key(msg)
+	case tea.PasteMsg:
+		// Text for the focused field of the page on screen, not for all.
+		return a, a.pages[a.active].Update(msg)
 	}
 	return a, tea.Batch(a.broadcast(msg)...)
 }
@@ -108,12 +140,16 @@ func (a *App) broadcast(msg tea.Msg) []tea.Cmd {
 }
 
 func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
-	if a.confirm {
-		a.confirm = false
-		if k.String() == "y" || k.String() == "Y" {
-			return a.quit()
-		}
+	if esc, rest, ok := splitAlt(k); ok {
+		return tea.Batch(a.key(esc), a.key(rest))
+	}
+	if a.confirm != nil {
+		c := a.confirm
+		a.confirm = nil
 		a.layout()
+		if key.Matches(k, keyYes) {
+			return c.Yes
+		}
 		return nil
 	}
 	page := a.pages[a.active]
@@ -121,12 +157,25 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 	if key.Matches(k, keys.ForceQuit) {
 		return a.quitOrConfirm()
 	}
+	if a.fullHelp && a.helpPane.Scroll(k) {
+		return nil
+	}
+	if a.fullHelp {
+		// The help is on screen: ? and esc close it, any other key closes
+		// it and does what it does.
+		a.fullHelp = false
+		a.layout()
+		if key.Matches(k, keyCloseHelp) {
+			return nil
+		}
+	}
 	if !page.Capturing() {
 		switch {
 		case key.Matches(k, keys.Quit):
 			return a.quitOrConfirm()
 		case key.Matches(k, keys.Help):
-			a.fullHelp = !a.fullHelp
+			a.fullHelp = true
+			a.helpPane.Top()
 			a.layout()
 			return nil
 		case key.Matches(k, keys.NextTab):
@@ -135,12 +184,31 @@ func (a *App) key(k tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(k, keys.PrevTab):
 			a.switchTo((a.active + common.NumPages - 1) % common.NumPages)
 			return nil
-		case len(k.String()) == 1 && k.String() >= "1" && k.String() <= "5":
+		case key.Matches(k, keyGoTo):
 			a.switchTo(common.PageID(k.String()[0] - '1'))
 			return nil
 		}
 	}
 	return page.Update(k)
+}
+
+// splitAlt undoes the terminal's esc+key merge. Esc is a lone ESC byte;
+// when the next key follows within the reader's escape timeout (through
+// tmux or ssh the two often arrive together) Bubble Tea reads both as one
+// alt+key. No binding uses alt, so it is esc, then the key, at once.
+func splitAlt(k tea.KeyPressMsg) (esc, rest tea.KeyPressMsg, ok bool) {
+	if k.Mod&tea.ModAlt == 0 {
+		return k, k, false
+	}
+	rest = tea.KeyPressMsg{Code: k.Code, ShiftedCode: k.ShiftedCode, BaseCode: k.BaseCode, Mod: k.Mod &^ tea.ModAlt}
+	if rest.Mod&^tea.ModShift == 0 && unicode.IsPrint(k.Code) {
+		r := k.Code
+		if rest.Mod&tea.ModShift != 0 && k.ShiftedCode != 0 {
+			r = k.ShiftedCode
+		}
+		rest.Text = string(r)
+	}
+	return tea.KeyPressMsg{Code: tea.KeyEscape}, rest, true
 }
 
 func (a *App) switchTo(p common.PageID) {
@@ -151,7 +219,7 @@ func (a *App) switchTo(p common.PageID) {
 func (a *App) quitOrConfirm() tea.Cmd {
 	for _, p := range a.pages {
 		if p.Dirty() {
-			a.confirm = true
+			a.confirm = &common.ConfirmMsg{Prompt: "Unsaved changes will be lost. Quit anyway?", Yes: a.quit()}
 			a.layout()
 			return nil
 		}
@@ -159,9 +227,13 @@ func (a *App) quitOrConfirm() tea.Cmd {
 	return a.quit()
 }
 
+// quit ends the session: its context first, then the program.
 func (a *App) quit() tea.Cmd {
-	a.cancel()
-	return tea.Quit
+	cancel := a.cancel
+	return func() tea.Msg {
+		cancel()
+		return tea.QuitMsg{}
+	}
 }
 
 // Dirty reports whether any page has unsaved edits.
@@ -195,7 +267,13 @@ func (a *App) layout() {
 
 func (a *App) View() tea.View {
 	h := max(1, a.h-headerLines-a.footerLines())
-	body := widget.Lines(a.pages[a.active].View(), a.w, h)
+	content := ""
+	if a.fullHelp {
+		content = a.helpView(h)
+	} else {
+		content = a.pages[a.active].View()
+	}
+	body := widget.Lines(content, a.w, h)
 	v := tea.NewView(a.header() + "\n" + a.tabs() + "\n" + body + "\n" + a.footer())
 	v.AltScreen = true
 	v.WindowTitle = "cwbridge"
@@ -266,8 +344,13 @@ func (a *App) tabs() string {
 
 func (a *App) footer() string {
 	st := a.c.Styles
-	if a.confirm {
-		return st.Warn.Render(widget.Trunc(" Unsaved changes will be lost. Quit anyway? y/N", a.w))
+	switch {
+	case a.confirm != nil:
+		return st.Warn.Render(widget.Trunc(" "+a.confirm.Prompt+" y/N", a.w))
+	case a.status.Text != "" && a.status.Err:
+		return st.Error.Render(widget.Trunc(" "+a.status.Text, a.w))
+	case a.status.Text != "":
+		return st.OK.Render(widget.Trunc(" "+a.status.Text, a.w))
 	}
 	page := a.pages[a.active]
 	keys := a.c.Keys
@@ -275,12 +358,70 @@ func (a *App) footer() string {
 	if page.Capturing() {
 		global = []key.Binding{keys.ForceQuit}
 	}
-	if a.fullHelp {
-		groups := append(page.FullHelp(), []key.Binding{keys.NextTab, keys.PrevTab, common.K("1-5", "go to page", "1"), keys.Help, keys.Quit, keys.ForceQuit})
-		// On a short terminal the help gives up its last lines, not the
-		// header or the page's one line.
-		lines := strings.Split(a.help.FullHelpView(groups), "\n")
-		return strings.Join(lines[:min(len(lines), max(1, a.h-headerLines-1))], "\n")
+	if page.Capturing() {
+		// Say that the global keys are text here, not commands.
+		global = append(global, keyTyped)
 	}
-	return widget.Trunc(" "+a.help.ShortHelpView(append(page.ShortHelp(), global...)), a.w)
+	if a.fullHelp {
+		bs := []key.Binding{keyCloseHelp}
+		if a.helpPane.More() != "" {
+			bs = append(bs, widget.DetailKeys.Down, widget.DetailKeys.Up)
+		}
+		return widget.Trunc(" "+a.help.ShortHelpView(common.Short(bs)), a.w)
+	}
+	// The page's hints give way from the end, so "? help" and quit always
+	// show, also at 80 columns.
+	pageKeys := page.ShortHelp()
+	measure := a.help
+	measure.SetWidth(0) // the help's own cut would hide the overflow
+	for len(pageKeys) > 0 && lipgloss.Width(" "+measure.ShortHelpView(common.Short(append(slices.Clone(pageKeys), global...)))) > a.w {
+		pageKeys = pageKeys[:len(pageKeys)-1]
+	}
+	return widget.Trunc(" "+a.help.ShortHelpView(common.Short(append(slices.Clone(pageKeys), global...))), a.w)
+}
+
+var (
+	keyYes       = common.B("y", "yes", "Answer yes to the question; any other key answers no.", "y", "Y")
+	keyGoTo      = common.B("1-5", "go to page", "Go to page 1 Setup, 2 Companies, 3 Alerts, 4 Feed or 5 Health.", "1", "2", "3", "4", "5")
+	keyTyped     = common.B("q?1-5", "typed", "While a field has the cursor, q, ?, 1-5 and tab are typed into it.", "")
+	keyCloseHelp = common.B("? / esc", "close help", "Close this list.", "?", "esc")
+)
+
+// helpView is the ? screen: every key of the page on screen, then the
+// global ones, each with a sentence. It takes the page's place.
+func (a *App) helpView(h int) string {
+	st := a.c.Styles
+	page, keys := a.pages[a.active], a.c.Keys
+	var lines []string
+	section := func(title string, bs []key.Binding) {
+		seen := map[string]bool{}
+		lines = append(lines, st.Subtitle.Render(title))
+		for _, b := range bs {
+			k := b.Help().Key
+			if k == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			// The sentence wraps under itself: it is the point of ?.
+			text := strings.Split(ansi.Wrap(common.Sentence(b), max(10, a.w-15), " "), "\n")
+			lines = append(lines, "  "+st.Label.Render(widget.Fit(k, 12))+" "+text[0])
+			for _, t := range text[1:] {
+				lines = append(lines, strings.Repeat(" ", 15)+t)
+			}
+		}
+		lines = append(lines, "")
+	}
+	var pageKeys []key.Binding
+	for _, g := range page.FullHelp() {
+		pageKeys = append(pageKeys, g...)
+	}
+	section("Keys on "+a.active.String(), pageKeys)
+	global := []key.Binding{keys.NextTab, keys.PrevTab, keyGoTo, keys.Help, keys.Quit, keys.ForceQuit}
+	if page.Capturing() {
+		global = append(global, keyTyped)
+	}
+	section("Everywhere", global)
+	a.helpPane.SetSize(a.w, h)
+	a.helpPane.SetContent(strings.TrimRight(strings.Join(lines, "\n"), "\n"))
+	return a.helpPane.View()
 }

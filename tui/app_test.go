@@ -78,7 +78,7 @@ func newApp(t testing.TB, st *storage.Store, w, h int, o Options) (*App, *tu.Dri
 		o.Backend = &tu.Backend{H: fixedHealth()}
 	}
 	a := New(context.Background(), o)
-	d := &tu.Driver{T: t, Update: func(m tea.Msg) tea.Cmd { _, c := a.Update(m); return c }, Idle: 200 * time.Millisecond}
+	d := &tu.Driver{T: t, Update: func(m tea.Msg) tea.Cmd { _, c := a.Update(m); return c }}
 	d.Send(tea.WindowSizeMsg{Width: w, Height: h})
 	d.Run(a.Init())
 	return a, d
@@ -208,7 +208,7 @@ func TestSmallTerminals(t *testing.T) {
 		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
 			a, d := newApp(t, fixture(t), w, h, Options{})
 			for i := range common.NumPages {
-				d.Press(fmt.Sprint(i+1), "end", "pgdown", "home")
+				d.Press(fmt.Sprint(int(i)+1), "end", "pgdown", "home")
 				assertFits(t, a.Content(), w, h)
 				d.Press("?")
 				assertFits(t, a.Content(), w, h)

@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -45,6 +47,10 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	case *every < 100*time.Millisecond:
 		return bad("--every must be at least 100ms, got %v", *every)
 	}
+	// A closed terminal (SIGHUP) ends the demo like ctrl+c, so the
+	// temporary data dir is removed.
+	ctx, stopHup := signal.NotifyContext(ctx, syscall.SIGHUP)
+	defer stopHup()
 	dir := *dataDir
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "cwbridge-demo-")
@@ -62,7 +68,9 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	}
 	defer st.Close()
 
-	sim := cwsim.New(cwsim.Options{Companies: *companies, Seed: *seed})
+	// A kept data dir knows tickets of earlier runs: this simulator numbers
+	// its tickets after them, so a number never means two incidents.
+	sim := cwsim.New(cwsim.Options{Companies: *companies, Seed: *seed, FirstTicketID: highestTicket(st) + 1})
 	if err := sim.Listen(demoListen(st)); err != nil {
 		if err := sim.Listen("127.0.0.1:0"); err != nil {
 			fmt.Fprintf(e.stderr, "cwbridge demo: simulator: %v\n", err)
@@ -127,14 +135,51 @@ var demoTypes = []struct{ alertType, board, typ string }{
 	{"dns_block", "Network Operations", "Alert"}, {"anomalous_login", "Security", "Alert"},
 }
 
+// highestTicket is the largest ticket number the data dir knows (incident
+// keys, incidents' feed events), 0 for a new one.
+func highestTicket(st *storage.Store) int {
+	n := 0
+	if keys, err := st.IncidentKeys(); err == nil {
+		for _, k := range keys {
+			n = max(n, k.TicketID)
+		}
+	}
+	if evs, err := st.Feed(0, 0); err == nil {
+		for _, ev := range evs {
+			n = max(n, ev.TicketID)
+		}
+	}
+	return n
+}
+
+// simulated reports whether c points at a demo simulator (plain http on
+// loopback), whose address and keys change from run to run.
+func simulated(c storage.Connection) bool {
+	u, err := url.Parse(c.Site)
+	return err == nil && u.Scheme == "http" && cwclient.IsLoopback(u.Hostname())
+}
+
+// withSim is c with this run's simulator credentials.
+func withSim(c, sim storage.Connection) storage.Connection {
+	c.Site, c.CompanyID, c.PublicKey, c.PrivateKey, c.ClientID = sim.Site, sim.CompanyID, sim.PublicKey, sim.PrivateKey, sim.ClientID
+	return c
+}
+
 // seedDemo adds routes and a few workspaces the first time, and points a
-// kept connection at this run's simulator. It returns the workspace keys.
+// kept connection, and a half-done wizard's saved draft, at this run's
+// simulator. It returns the workspace keys.
 func seedDemo(st *storage.Store, sim *cwsim.Server, conn storage.Connection) ([]string, error) {
 	var keys []string
 	err := st.Update(func(t *storage.Tx) error {
-		if old, err := t.Connection(); err == nil && old.PublicKey == conn.PublicKey && old.Site != conn.Site {
-			old.Site = conn.Site
-			if err := t.SetConnection("demo", old); err != nil {
+		if old, err := t.Connection(); err == nil && simulated(old) && !sameSim(old, conn) {
+			if err := t.SetConnection("demo", withSim(old, conn)); err != nil {
+				return err
+			}
+		}
+		if o, err := t.Onboarding(); err == nil && o.Step != "done" && simulated(o.Draft) && !sameSim(o.Draft, conn) {
+			o.Draft = withSim(o.Draft, conn)
+			o.VerifiedAt = time.Time{} // verified against another simulator: verify again
+			if err := t.SetOnboarding(o); err != nil {
 				return err
 			}
 		}
@@ -178,6 +223,10 @@ func seedDemo(st *storage.Store, sim *cwsim.Server, conn storage.Connection) ([]
 		return nil
 	})
 	return keys, err
+}
+
+func sameSim(a, b storage.Connection) bool {
+	return a.Site == b.Site && a.CompanyID == b.CompanyID && a.PublicKey == b.PublicKey && a.PrivateKey.Equal(b.PrivateKey) && a.ClientID == b.ClientID
 }
 
 // submitter is the part of the engine the generator uses.

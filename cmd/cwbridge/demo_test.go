@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/cwsim"
 	"github.com/cwbridge/cwbridge/storage"
 )
@@ -91,5 +92,72 @@ func TestGenerate(t *testing.T) {
 	}
 	if repeats == 0 || resolved == 0 {
 		t.Fatalf("want repeats and resolves: %d keys repeated, %d resolved of %d", repeats, resolved, len(f.incs))
+	}
+}
+
+// A kept data dir resumed with a new simulator (another port, another
+// seed): the stored connection and a half-done wizard's draft get this
+// run's credentials (the draft must be verified again).
+func TestSeedDemoRefreshesSimulatorCredentials(t *testing.T) {
+	st, err := storage.Open(t.TempDir(), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	old := storage.Connection{Site: "http://127.0.0.1:40001", CompanyID: "cwbridge", PublicKey: "oldpub", PrivateKey: storage.NewSecret("oldpriv"), ClientID: "c1", FallbackCompany: "Catchall"}
+	if err := st.SetConnection("t", old); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetOnboarding(storage.Onboarding{Step: "agreement", Draft: old, VerifiedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	now := storage.Connection{Site: "http://127.0.0.1:40002", CompanyID: "cwbridge", PublicKey: "newpub", PrivateKey: storage.NewSecret("newpriv"), ClientID: "c2"}
+	if _, err := seedDemo(st, cwsim.New(cwsim.Options{Companies: 3}), now); err != nil {
+		t.Fatal(err)
+	}
+	conn, _ := st.Connection()
+	if conn.Site != now.Site || conn.PublicKey != "newpub" || conn.PrivateKey.Reveal() != "newpriv" || conn.FallbackCompany != "Catchall" {
+		t.Fatalf("stored connection not refreshed: %+v", conn)
+	}
+	o, _ := st.Onboarding()
+	if o.Draft.Site != now.Site || o.Draft.PublicKey != "newpub" || o.Draft.PrivateKey.Reveal() != "newpriv" || !o.VerifiedAt.IsZero() {
+		t.Fatalf("saved progress not refreshed: site %q, verified %v", o.Draft.Site, o.VerifiedAt)
+	}
+}
+
+// The simulator of a kept data dir numbers tickets (its seeded ones too)
+// after the highest one the data dir knows.
+func TestDemoTicketNumbersContinue(t *testing.T) {
+	st, err := storage.Open(t.TempDir(), storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if n := highestTicket(st); n != 0 {
+		t.Fatalf("empty data dir: highest ticket %d", n)
+	}
+	if _, err := st.AppendFeed(storage.FeedEvent{Kind: storage.FeedCreated, Company: "acme", TicketID: 250042}); err != nil {
+		t.Fatal(err)
+	}
+	if n := highestTicket(st); n != 250042 {
+		t.Fatalf("highest ticket %d, want 250042", n)
+	}
+	sim := cwsim.New(cwsim.Options{Companies: 3, FirstTicketID: highestTicket(st) + 1})
+	if err := sim.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	cr := sim.Credentials()
+	cl, err := cwclient.New(cwclient.Config{Site: cr.Site, CompanyID: cr.CompanyID, PublicKey: cr.PublicKey, PrivateKey: cr.PrivateKey, ClientID: cr.ClientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, err := cl.CreateTicket(context.Background(), cwclient.Ticket{Summary: "first of this run",
+		Company: &cwclient.Ref{Identifier: "Catchall"}, Board: &cwclient.Ref{Name: "Security"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.ID <= 250042 {
+		t.Fatalf("a ticket of this run is #%d: the data dir knows #250042 already", tk.ID)
 	}
 }

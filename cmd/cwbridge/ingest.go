@@ -44,6 +44,10 @@ var ingestSleep = func(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// exampleIncident is the example in ingest --help; the README shows the
+// same line (a test keeps them equal and checks the intake accepts it).
+const exampleIncident = `{"id": "evt-1001", "type": "malware", "company": "acme", "title": "Malware quarantined on LAPTOP-07", "severity": "high", "user": "alice", "device": "LAPTOP-07", "reasons": ["Trojan:Win32/Emotet quarantined"], "occurred_at": "2026-11-20T09:30:00Z"}`
+
 func runIngest(ctx context.Context, e *env, args []string) int {
 	fs := newFlags(e, "ingest", "ingest [FILE|-] [--url URL] [--token TOKEN] [--batch N] [--config FILE]")
 	urlFlag := fs.String("url", "", "intake URL (default: http://<[intake] listen> from the config, else "+defaultIntakeURL+")")
@@ -51,6 +55,12 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 	tokFlag := fs.String("token", "", "intake bearer token (default: $"+config.EnvIntakeToken+", else [intake] token from the config)")
 	batch := fs.Int("batch", 100, "incidents per request (1-"+strconv.Itoa(maxIngestBatch)+")")
 	cfgPath := fs.String("config", config.DefaultPath, "config file to take [intake] listen and token from")
+	flagsHelp := fs.Usage
+	fs.Usage = func() {
+		flagsHelp()
+		fmt.Fprintf(e.stdout, "\nFILE has one incident per line (NDJSON), for example:\n\n%s\n\n"+
+			"Required: id, type, company, title. The README lists every field and the intake's answers.\n", exampleIncident)
+	}
 	pos, code := parseInterspersed(e, fs, args)
 	if code >= 0 {
 		return code
@@ -111,7 +121,11 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 	err = g.run(bufio.NewReaderSize(in, 64<<10), name, *batch, maxLine)
-	fmt.Fprintf(e.stdout, "accepted %d, duplicates %d, rejected %d\n", g.accepted, g.dups, g.rejected)
+	// Counts only when the intake answered for some incidents: a refused
+	// token or an unreachable intake is an error, not "accepted 0".
+	if err == nil || g.accepted+g.dups+g.rejected > 0 {
+		fmt.Fprintf(e.stdout, "accepted %d, duplicates %d, rejected %d\n", g.accepted, g.dups, g.rejected)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "cwbridge ingest: %v\n", err)
 		return exitFail

@@ -181,6 +181,9 @@ func TestIngestFailures(t *testing.T) {
 	if code != exitFail || !strings.Contains(errs, "refused the token") || strings.Contains(out+errs, "wrong-token-xyz") {
 		t.Fatalf("bad token: exit %d\n%s\n%s", code, out, errs)
 	}
+	if out != "" {
+		t.Fatalf("a refused token printed counts on stdout: %q", out)
+	}
 	// Nothing listening: retried, then exit 1.
 	code, _, errs = runCmd(t, "ingest", file, "--url", "http://127.0.0.1:1", "--token", ingestToken)
 	if code != exitFail || !strings.Contains(errs, "giving up") {
@@ -241,4 +244,29 @@ func ingestConfig(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// The example incident in ingest --help is the README's, and the intake
+// accepts it.
+func TestIngestExampleIncident(t *testing.T) {
+	_, out, _ := runCmd(t, "ingest", "--help")
+	if !strings.Contains(out, exampleIncident) {
+		t.Fatalf("ingest --help has no example incident:\n%s", out)
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), exampleIncident) {
+		t.Fatal("the README's example incident differs from ingest --help's")
+	}
+	if strings.Contains(string(readme), "../") {
+		t.Fatal("the README points outside the repository")
+	}
+	ingestNoSleep(t)
+	_, url := ingestIntake(t, nil)
+	code, out, errs := runCmd(t, "ingest", ingestFile(t, exampleIncident), "--url", url, "--token", ingestToken)
+	if code != exitOK || !strings.Contains(out, "accepted 1") {
+		t.Fatalf("the example was not accepted: exit %d\n%s\n%s", code, out, errs)
+	}
 }

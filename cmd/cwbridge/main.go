@@ -103,12 +103,39 @@ func newFlags(e *env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stdout, "Usage: cwbridge %s\n\nFlags:\n", synopsis)
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		fmt.Fprintf(e.stdout, "Usage: cwbridge %s\n", synopsis)
+		printFlags(e.stdout, fs)
 	}
 	return fs
+}
+
+// argNames are the flags' value names, as the README writes them.
+var argNames = map[string]string{"config": "FILE", "data": "DIR", "listen": "ADDR", "url": "URL", "token": "TOKEN",
+	"companies": "N", "seed": "N", "batch": "N", "every": "DURATION", "timeout": "DURATION", "retry-after": "DURATION", "latency": "DURATION"}
+
+// printFlags lists the flags in the --flag form the README uses (Go's
+// PrintDefaults writes -flag), and nothing for a command without flags.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if first {
+			fmt.Fprint(w, "\nFlags:\n")
+			first = false
+		}
+		name, usage := flag.UnquoteUsage(f)
+		if n, ok := argNames[f.Name]; ok && name != "" {
+			name = n
+		}
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		fmt.Fprintln(w, line)
+		if def := f.DefValue; def != "" && def != "false" && def != "0" {
+			usage += " (default " + def + ")"
+		}
+		fmt.Fprintln(w, "        "+strings.ReplaceAll(usage, "\n", "\n        "))
+	})
 }
 
 // parseFlags parses a command that takes flags only: -1 to continue, or an

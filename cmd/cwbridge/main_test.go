@@ -90,6 +90,34 @@ func TestVerifyWrongKeys(t *testing.T) {
 	}
 }
 
+// A failed check's fix is wrapped under it and does not widen the table:
+// the header and the fix lines stay within 80 columns.
+func TestVerifyFixLinesFit(t *testing.T) {
+	sim, cfg := simConfig(t, "")
+	sim.SetSecurity(cwsim.FuncProductCatalog, cwsim.All, cwsim.None, cwsim.All, cwsim.All)
+	t.Setenv("CWBRIDGE_PRIVATE_KEY", "not-the-key")
+	_, out, _ := runCmd(t, "verify", "--config", cfg)
+	if !strings.Contains(out, "fix:") {
+		t.Fatalf("no fix line:\n%s", out)
+	}
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if n := len([]rune(l)); n > 80 && (i == 0 || strings.IndexAny(l, "✓✗-?") != 0) {
+			t.Errorf("line of %d columns: %q", n, l)
+		}
+	}
+}
+
+// verify in a directory without a config file says so.
+func TestVerifyWithoutConfig(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("CWBRIDGE_PRIVATE_KEY", "")
+	code, _, errs := runCmd(t, "verify")
+	if code != exitConfig || !strings.Contains(errs, "no cwbridge.toml here (or pass --config FILE)") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
+
 func TestVerifyBadConfigExits2(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.toml")
@@ -123,6 +151,15 @@ func TestHelpOnEveryCommand(t *testing.T) {
 		}
 		if strings.Contains(out, "super-secret-value") {
 			t.Errorf("%s --help shows a secret", c.name)
+		}
+		// Flags in the --flag form the README uses; no empty Flags section.
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "-") && !strings.HasPrefix(strings.TrimSpace(l), "--") {
+				t.Errorf("%s --help lists a flag as %q", c.name, l)
+			}
+		}
+		if strings.Contains(out, "Flags:") && !strings.Contains(out, "  --") {
+			t.Errorf("%s --help prints an empty Flags section:\n%s", c.name, out)
 		}
 	}
 	code, out, _ := runCmd(t, "--help")

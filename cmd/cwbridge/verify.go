@@ -37,6 +37,12 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "cwbridge verify: %v\n", err)
 		return exitConfig
 	}
+	if cfg.File == "" && cfg.ConnectWise.Site == "" {
+		// No file and nothing from the environment: say that, not which
+		// of the empty settings is checked first.
+		fmt.Fprintf(e.stderr, "cwbridge verify: no %s here (or pass --config FILE)\n", config.DefaultPath)
+		return exitConfig
+	}
 	cc, err := newCWClient(cfg)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "cwbridge verify: %s: [connectwise] %v\n", cfgName(cfg), err)
@@ -93,7 +99,16 @@ func printChecks(w io.Writer, checks []cwclient.Check) {
 		mark := map[cwclient.CheckStatus]string{cwclient.CheckPass: "✓", cwclient.CheckFail: "✗", cwclient.CheckSkipped: "-", cwclient.CheckPending: "?"}[c.Status]
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", mark, c.Name, strings.ToUpper(c.Status.String()), oneLine(c.Detail))
 		if c.Status == cwclient.CheckFail && c.Fix != "" {
-			fmt.Fprintf(tw, "\t  fix: %s\t\t\n", oneLine(c.Fix))
+			// The fix is the line's last cell, which tabwriter leaves out
+			// of the column widths, and it is wrapped: a long fix neither
+			// widens the table nor runs off an 80-column terminal.
+			for i, l := range wrapWords(oneLine(c.Fix), fixWidth) {
+				lead := "  fix: "
+				if i > 0 {
+					lead = "       "
+				}
+				fmt.Fprintf(tw, "\t%s%s\n", lead, l)
+			}
 		}
 	}
 	tw.Flush()
@@ -113,3 +128,29 @@ func printChecks(w io.Writer, checks []cwclient.Check) {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// fixWidth keeps a fix line (after the mark column and "  fix: ") within
+// 80 columns.
+const fixWidth = 68
+
+// wrapWords breaks s into lines of at most w characters at spaces (a
+// longer word gets a line of its own).
+func wrapWords(s string, w int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) <= w:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}

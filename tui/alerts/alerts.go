@@ -12,6 +12,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/storage"
@@ -21,16 +22,19 @@ import (
 
 // Model is the Alerts page.
 type Model struct {
-	c         *common.Common
-	types     []string
-	routes    map[string]storage.Route
-	tables    map[string]storage.LookupTable
-	asked     map[int]bool // boards whose tables were requested
-	cursor    int
-	loaded    bool
-	err       string
-	status    string
-	statusErr bool
+	c      *common.Common
+	types  []string
+	routes map[string]storage.Route
+	tables map[string]storage.LookupTable
+	asked  map[int]bool // boards whose tables were requested
+	list   widget.Table // one row per alert type
+	loaded bool
+	err    string
+	// In-flight work shows on the page while it runs; results go to the
+	// root's status line.
+	refreshing int    // forced lookups still to come back (r)
+	refreshErr string // the first error among them
+	lookupErr  string // loading the lookups in the background failed
 
 	edit    *editor
 	wsPick  *widget.Picker // choosing the workspace for a test ticket
@@ -40,7 +44,23 @@ type Model struct {
 
 // New builds the page.
 func New(c *common.Common) *Model {
-	return &Model{c: c, routes: map[string]storage.Route{}, tables: map[string]storage.LookupTable{}, asked: map[int]bool{}}
+	return &Model{c: c, routes: map[string]storage.Route{}, tables: map[string]storage.LookupTable{}, asked: map[int]bool{},
+		list: widget.NewTable(widget.Col{Title: "Alert type", Keep: true}, widget.Col{Title: "On"}, widget.Col{Title: "Board"},
+			widget.Col{Title: "Status"}, widget.Col{Title: "Priority"}, widget.Col{Title: "Type"}, widget.Col{Title: "Subtype"}, widget.Col{Title: "Closed"})}
+}
+
+// cells is one alert type's row.
+func (m *Model) cells(i int) []string {
+	t := m.types[i]
+	r, ok := m.routes[t]
+	if !ok {
+		return []string{t, "–", "not set up", "", "", "", "", ""}
+	}
+	on := "no"
+	if r.Enabled {
+		on = "yes"
+	}
+	return []string{t, on, r.Board.Name, r.Status.Name, r.Priority.Name, r.Type.Name, r.Subtype.Name, r.ClosedStatus.Name}
 }
 
 type routesMsg struct {
@@ -85,27 +105,38 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			cmds = append(cmds, m.ensureBoard(r.Board.ID))
 		}
 		m.types = alertTypes(m.c.Config, msg.routes)
-		m.cursor = min(m.cursor, max(0, len(m.types)-1))
+		m.list.SetRows(len(m.types), m.cells)
 		return tea.Batch(cmds...)
 	case lookupsMsg:
 		for _, t := range msg.tables {
 			m.tables[tableKey(t.Kind, t.BoardID)] = t
 		}
-		if msg.err != nil {
-			m.setStatus("lookups: "+msg.err.Error(), true)
+		var cmd tea.Cmd
+		m.lookupErr = ""
+		switch {
+		case msg.err != nil && msg.forced:
 			m.asked[msg.board] = false // let a later edit ask again
+			m.refreshErr = msg.err.Error()
+			cmd = common.Status("cannot read boards, statuses and priorities: "+msg.err.Error(), true)
+		case msg.err != nil: // background loading: the page says it, quietly
+			m.asked[msg.board] = false
+			m.lookupErr = "cannot read boards, statuses and priorities: " + msg.err.Error()
 		}
 		if m.edit != nil && m.edit.route.Board.ID == msg.board && msg.board != 0 {
 			m.edit.fillDefaults()
 		}
-		return nil
+		if msg.forced && m.refreshing > 0 {
+			if m.refreshing--; m.refreshing == 0 && m.refreshErr == "" {
+				cmd = common.Status("boards, statuses and priorities refreshed from ConnectWise", false)
+			}
+		}
+		return cmd
 	case common.ChangesMsg:
 		cmds := []tea.Cmd{m.loadRoutes(), msg.Next}
 		for _, ch := range msg.Changes {
 			if ch.Kind == storage.ChangeSettings && ch.Key == storage.SettingConnection {
 				// New credentials: the cached tables may be another site's.
 				m.asked = map[int]bool{0: true}
-				m.setStatus("", false)
 				cmds = append(cmds, cachedLookups(m.c, 0, true))
 				break
 			}
@@ -121,16 +152,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.edit = nil
-		m.setStatus("saved the route for "+msg.route.AlertType, false)
-		return m.loadRoutes()
+		return tea.Batch(common.Status("saved the route for "+msg.route.AlertType, false), m.loadRoutes())
 	case testTicketMsg:
 		m.testing = ""
 		if msg.err != nil {
-			m.setStatus(fmt.Sprintf("test ticket for %s failed: %v", msg.alertType, msg.err), true)
-		} else {
-			m.setStatus(fmt.Sprintf("✓ test ticket #%d created for %s (%s)", msg.id, msg.alertType, wsLabel(msg.workspace)), false)
+			return common.Status(fmt.Sprintf("test ticket for %s failed: %v", msg.alertType, msg.err), true)
 		}
-		return nil
+		return common.Status(fmt.Sprintf("✓ test ticket #%d created for %s (%s)", msg.id, msg.alertType, wsLabel(msg.workspace)), false)
 	case wsListMsg:
 		items := []widget.Item{{Label: "(fallback company)", Detail: "incidents with no workspace", Value: ""}}
 		for _, w := range msg.list {
@@ -142,16 +170,22 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case toggledMsg:
 		if msg.err != nil {
-			m.setStatus("not saved: "+msg.err.Error(), true)
+			return tea.Batch(common.Status("not saved: "+msg.err.Error(), true), m.loadRoutes())
 		}
-		return m.loadRoutes()
+		return tea.Batch(common.Status(msg.what, false), m.loadRoutes())
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.PasteMsg:
+		// Only pickers take text here: paste filters them.
+		switch {
+		case m.wsPick != nil:
+			return m.wsPick.Update(msg)
+		case m.edit != nil && m.edit.picker != nil:
+			return m.edit.picker.Update(msg)
+		}
 	}
 	return nil
 }
-
-func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr = s, isErr }
 
 // alertTypes lists the built-in types, then configured and stored ones.
 func alertTypes(cfg *config.Config, routes []storage.Route) []string {
@@ -182,7 +216,10 @@ type (
 		alertType string
 		list      []storage.Workspace
 	}
-	toggledMsg struct{ err error }
+	toggledMsg struct {
+		what string // what was saved, for the status line
+		err  error
+	}
 )
 
 func wsLabel(ws string) string {
@@ -193,8 +230,8 @@ func wsLabel(ws string) string {
 }
 
 func (m *Model) current() string {
-	if m.cursor < len(m.types) {
-		return m.types[m.cursor]
+	if i := m.list.Cursor(); i < len(m.types) {
+		return m.types[i]
 	}
 	return ""
 }
@@ -218,50 +255,50 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return cmd
 	}
 	if m.edit != nil {
-		if k.String() == "esc" && m.edit.picker == nil {
+		if key.Matches(k, keys.Cancel) && m.edit.picker == nil {
 			m.edit = nil
 			return nil
 		}
 		return m.edit.update(k)
 	}
-	switch c, nav := m.c.Keys.MoveCursor(k, m.cursor, len(m.types), m.h); {
-	case nav:
-		m.cursor = c
-	case k.String() == "enter" || k.String() == "e":
+	switch {
+	case m.list.Update(k):
+	case key.Matches(k, keys.Edit):
 		if t := m.current(); t != "" {
 			r := m.routeOf(t)
 			if _, ok := m.routes[t]; !ok {
 				r.Enabled = true // a new route is meant to work
 			}
 			m.edit = &editor{p: m, route: r, start: m.routeOf(t)}
-			m.setStatus("", false)
 			return m.ensureBoard(r.Board.ID)
 		}
-	case k.String() == "space":
+	case key.Matches(k, keys.Toggle):
 		t := m.current()
 		r, ok := m.routes[t]
 		if !ok {
-			m.setStatus("press enter to set up a route for "+t+" first", true)
-			return nil
+			return common.Status("press enter to set up a route for "+t+" first", true)
 		}
 		r.Enabled = !r.Enabled
+		what := "tickets for " + t + " are off"
+		if r.Enabled {
+			what = "tickets for " + t + " are on"
+		}
 		c := m.c
-		return common.Route(common.PageAlerts, func() tea.Msg { return toggledMsg{c.Store.PutRoute(c.Actor, r)} })
-	case k.String() == "t":
+		return common.Route(common.PageAlerts, func() tea.Msg { return toggledMsg{what: what, err: c.Store.PutRoute(c.Actor, r)} })
+	case key.Matches(k, keys.Test):
 		t := m.current()
 		if r, ok := m.routes[t]; !ok || !r.Enabled {
-			m.setStatus("the "+t+" route is not enabled: set it up first (enter)", true)
-			return nil
+			return common.Status("the "+t+" route is not enabled: set it up first (enter)", true)
 		}
 		if m.testing != "" {
-			return nil
+			return common.Status("a test ticket for "+m.testing+" is on its way: wait for it", false)
 		}
 		st := m.c.Store
 		return common.Route(common.PageAlerts, func() tea.Msg {
 			l, _ := st.Workspaces()
 			return wsListMsg{alertType: t, list: l}
 		})
-	case k.String() == "r":
+	case key.Matches(k, keys.Refresh):
 		m.asked = map[int]bool{0: true}
 		cmds := []tea.Cmd{cachedLookups(m.c, 0, true)}
 		for _, r := range m.routes {
@@ -270,7 +307,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 				cmds = append(cmds, cachedLookups(m.c, r.Board.ID, true))
 			}
 		}
-		m.setStatus("refreshing boards, statuses and priorities from ConnectWise…", false)
+		m.refreshing, m.refreshErr = len(cmds), ""
 		return tea.Batch(cmds...)
 	}
 	return nil
@@ -279,7 +316,6 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 // sendTest creates one real ticket through the engine.
 func (m *Model) sendTest(alertType, ws string) tea.Cmd {
 	m.testing = alertType
-	m.setStatus("sending a test ticket for "+alertType+"…", false)
 	c := m.c
 	return common.Route(common.PageAlerts, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(c.Ctx, 90*time.Second)
@@ -289,8 +325,10 @@ func (m *Model) sendTest(alertType, ws string) tea.Cmd {
 	})
 }
 
+// The list's area: the page less the intro (2 lines) and the status (2).
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
+	m.list.SetSize(w, max(2, h-4))
 	if m.wsPick != nil {
 		m.wsPick.SetSize(w-2, h-3)
 	}
@@ -311,34 +349,16 @@ func (m *Model) View() string {
 		return m.edit.view() + "\n\n" + m.statusView()
 	}
 	var b strings.Builder
-	b.WriteString(st.Muted.Render("Where each alert type's tickets go. Editing a board reloads its statuses and types.") + "\n\n")
-	cols := []widget.Column{{Title: "Alert type", Width: 16}, {Title: "On", Width: 3}, {Title: "Board"}, {Title: "Status"}, {Title: "Priority"}, {Title: "Type"}, {Title: "Subtype"}, {Title: "Closed"}}
-	widths := widget.Widths(cols, m.w-2)
-	b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
+	b.WriteString(widget.Trunc(st.Muted.Render("Where each alert type's tickets go; a new board reloads its statuses and types."), m.w) + "\n\n")
 	if !m.loaded {
 		b.WriteString(st.Muted.Render("  loading routes…") + "\n")
 	}
-	for i, t := range m.types {
-		r, ok := m.routes[t]
-		on := "no"
-		if r.Enabled {
-			on = "yes"
+	b.WriteString(m.list.View(st, func(i int) lipgloss.Style {
+		if r, ok := m.routes[m.types[i]]; !ok || !r.Enabled {
+			return st.Muted
 		}
-		cells := []string{t, on, r.Board.Name, r.Status.Name, r.Priority.Name, r.Type.Name, r.Subtype.Name, r.ClosedStatus.Name}
-		if !ok {
-			cells = []string{t, "–", "not set up", "", "", "", "", ""}
-		}
-		row := widget.Row(cells, widths)
-		switch {
-		case i == m.cursor:
-			b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(row))
-		case !ok || !r.Enabled:
-			b.WriteString("  " + st.Muted.Render(row))
-		default:
-			b.WriteString("  " + row)
-		}
-		b.WriteByte('\n')
-	}
+		return lipgloss.NewStyle()
+	}) + "\n")
 	b.WriteString("\n" + m.statusView())
 	return b.String()
 }
@@ -348,22 +368,12 @@ func (m *Model) statusView() string {
 	switch {
 	case m.err != "":
 		return st.Error.Render("✗ " + m.err)
-	case m.status == "":
-		return ""
-	case m.statusErr:
-		return st.Error.Render(widget.Trunc(m.status, m.w))
+	case m.testing != "":
+		return st.Muted.Render(widget.Trunc("sending a test ticket for "+m.testing+"…", m.w))
+	case m.refreshing > 0:
+		return st.Muted.Render(widget.Trunc("refreshing boards, statuses and priorities from ConnectWise…", m.w))
+	case m.lookupErr != "":
+		return st.Error.Render(widget.Trunc(m.lookupErr, m.w))
 	}
-	return st.OK.Render(widget.Trunc(m.status, m.w))
+	return ""
 }
-
-func (m *Model) ShortHelp() []key.Binding {
-	switch {
-	case m.wsPick != nil, m.edit != nil && m.edit.picker != nil:
-		return []key.Binding{common.K("type", "filter", ""), common.K("enter", "choose", "enter"), common.K("esc", "cancel", "esc")}
-	case m.edit != nil:
-		return []key.Binding{common.K("↑↓", "move", "up"), common.K("enter", "change", "enter"), common.K("ctrl+s", "save", "ctrl+s"), common.K("esc", "cancel", "esc")}
-	}
-	return []key.Binding{common.K("↑↓", "move", "up"), common.K("enter", "edit", "enter"), common.K("space", "on/off", "space"), common.K("t", "test ticket", "t"), common.K("r", "refresh lists", "r")}
-}
-
-func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }

@@ -15,7 +15,7 @@ func newPage(t *testing.T, st *storage.Store, be *tu.Backend) (*Model, *tu.Drive
 	t.Helper()
 	m := New(tu.Common(st, be))
 	m.SetSize(100, 30)
-	d := &tu.Driver{T: t, Update: tu.PageUpdate(m), Idle: 300 * 1e6}
+	d := &tu.Driver{T: t, AsRoot: true, Update: tu.PageUpdate(m)}
 	d.Run(m.Init())
 	return m, d
 }
@@ -122,16 +122,16 @@ func TestSendTestTicket(t *testing.T) {
 	if len(be.Tests) != 1 || be.Tests[0] != "threat/acme" {
 		t.Fatalf("backend calls %v", be.Tests)
 	}
-	if !strings.Contains(screen(m), "test ticket #250123 created for threat (acme)") {
-		t.Fatalf("ticket id not shown:\n%s", screen(m))
+	if !strings.Contains(d.Status.Text, "test ticket #250123 created for threat (acme)") {
+		t.Fatalf("ticket id not shown: %q", d.Status.Text)
 	}
 	be.TicketErr = errors.New("route threat: board Security not found")
 	d.Press("t", "enter")
-	if !strings.Contains(screen(m), "failed: route threat: board Security not found") {
-		t.Fatalf("error not shown:\n%s", screen(m))
+	if !d.Status.Err || !strings.Contains(d.Status.Text, "failed: route threat: board Security not found") {
+		t.Fatalf("error not shown: %+v", d.Status)
 	}
 	d.Press("down", "t") // malware: not set up
-	if !strings.Contains(screen(m), "not enabled") || len(be.Tests) != 2 {
-		t.Fatalf("test ticket for a missing route:\n%s", screen(m))
+	if !strings.Contains(d.Status.Text, "not enabled") || len(be.Tests) != 2 {
+		t.Fatalf("test ticket for a missing route: %+v", d.Status)
 	}
 }

@@ -3,6 +3,7 @@ package alerts
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/storage"
@@ -113,18 +114,18 @@ func (e *editor) update(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return cmd
 	}
-	switch k.String() {
-	case "up", "k", "shift+tab":
+	switch {
+	case key.Matches(k, keys.RowUp):
 		e.row = (e.row + numERows - 1) % numERows
-	case "down", "j", "tab":
+	case key.Matches(k, keys.RowDown):
 		e.row = (e.row + 1) % numERows
-	case "space":
+	case key.Matches(k, keys.Toggle):
 		if e.row == eEnabled {
 			e.route.Enabled = !e.route.Enabled
 		}
-	case "ctrl+s":
+	case key.Matches(k, keys.Save):
 		return e.save()
-	case "enter":
+	case key.Matches(k, keys.Change):
 		switch e.row {
 		case eEnabled:
 			e.route.Enabled = !e.route.Enabled
@@ -141,9 +142,13 @@ func (e *editor) update(k tea.KeyPressMsg) tea.Cmd {
 				p := widget.NewPicker(rowNames[e.row]+" for "+e.route.AlertType, items)
 				p.Empty = "ConnectWise has none on this board"
 				p.SetSize(e.p.w-2, e.p.h-3)
-				if r := e.ref(e.row); r.ID != 0 {
+				// Open on the current value (by id, or by name when the
+				// config gave only a name), so enter keeps it.
+				switch r := e.ref(e.row); {
+				case r.ID != 0:
 					p.Select(r.ID, "")
-				} else {
+				case r.Name != "" && p.SelectLabel(r.Name):
+				default:
 					p.Select(0, "none")
 				}
 				e.picker, e.pickFor, e.err = &p, e.row, ""

@@ -22,38 +22,46 @@ type lookupsMsg struct {
 	board  int // 0: boards and priorities
 	tables []storage.LookupTable
 	err    error
+	forced bool // asked for with r: the refresh counts it
 }
 
 // cachedLookups reads what storage has for board (0: the global tables),
 // and fetches from ConnectWise what it lacks (or everything, when force).
 func cachedLookups(c *common.Common, board int, force bool) tea.Cmd {
 	return common.Route(common.PageAlerts, func() tea.Msg {
-		kinds := []storage.LookupKind{storage.LookupBoards, storage.LookupPriorities}
-		if board != 0 {
-			kinds = []storage.LookupKind{storage.LookupStatuses, storage.LookupTypes, storage.LookupSubtypes}
-		}
-		var out []storage.LookupTable
-		missing := force
-		for _, k := range kinds {
-			t, err := c.Store.Lookup(k, board)
-			switch {
-			case errors.Is(err, storage.ErrNotFound):
-				missing = true
-			case err != nil:
-				return lookupsMsg{board: board, err: err}
-			default:
-				out = append(out, t)
-			}
-		}
-		if !missing {
-			return lookupsMsg{board: board, tables: out}
-		}
-		fetched, err := fetchLookups(c, board)
-		if err != nil {
-			return lookupsMsg{board: board, tables: out, err: err}
-		}
-		return lookupsMsg{board: board, tables: fetched}
+		msg := lookups(c, board, force)
+		msg.forced = force
+		return msg
 	})
+}
+
+// lookups is cachedLookups' work, outside the command.
+func lookups(c *common.Common, board int, force bool) lookupsMsg {
+	kinds := []storage.LookupKind{storage.LookupBoards, storage.LookupPriorities}
+	if board != 0 {
+		kinds = []storage.LookupKind{storage.LookupStatuses, storage.LookupTypes, storage.LookupSubtypes}
+	}
+	var out []storage.LookupTable
+	missing := force
+	for _, k := range kinds {
+		t, err := c.Store.Lookup(k, board)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			missing = true
+		case err != nil:
+			return lookupsMsg{board: board, err: err}
+		default:
+			out = append(out, t)
+		}
+	}
+	if !missing {
+		return lookupsMsg{board: board, tables: out}
+	}
+	fetched, err := fetchLookups(c, board)
+	if err != nil {
+		return lookupsMsg{board: board, tables: out, err: err}
+	}
+	return lookupsMsg{board: board, tables: fetched}
 }
 
 // fetchLookups reads the tables from ConnectWise and caches them.

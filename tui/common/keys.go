@@ -1,6 +1,8 @@
 package common
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
@@ -14,30 +16,58 @@ type Keys struct {
 
 // DefaultKeys returns the bindings.
 func DefaultKeys() Keys {
-	b := func(keys []string, k, desc string) key.Binding {
-		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
-	}
 	return Keys{
-		Quit:      b([]string{"q"}, "q", "quit"),
-		ForceQuit: b([]string{"ctrl+c"}, "ctrl+c", "quit"),
-		Help:      b([]string{"?"}, "?", "help"),
-		NextTab:   b([]string{"tab"}, "tab", "next page"),
-		PrevTab:   b([]string{"shift+tab"}, "shift+tab", "prev page"),
-		Up:        b([]string{"up", "k"}, "↑/k", "up"),
-		Down:      b([]string{"down", "j"}, "↓/j", "down"),
-		PageUp:    b([]string{"pgup", "ctrl+u"}, "pgup", "page up"),
-		PageDown:  b([]string{"pgdown", "ctrl+d"}, "pgdn", "page down"),
-		Home:      b([]string{"home", "g"}, "g/home", "first"),
-		End:       b([]string{"end", "G"}, "G/end", "last"),
-		Enter:     b([]string{"enter"}, "enter", "select"),
-		Back:      b([]string{"esc"}, "esc", "back"),
-		Filter:    b([]string{"/"}, "/", "filter"),
+		Quit:      B("q", "quit", "Quit cwbridge (asks first when a form has unsaved changes).", "q"),
+		ForceQuit: B("ctrl+c", "quit", "Quit from anywhere, also while typing in a field.", "ctrl+c"),
+		Help:      B("?", "help", "Show or hide this list of keys.", "?"),
+		NextTab:   B("tab", "next page", "Go to the next page.", "tab"),
+		PrevTab:   B("shift+tab", "prev page", "Go to the previous page.", "shift+tab"),
+		Up:        B("↑/k", "up", "Move the cursor up one row.", "up", "k"),
+		Down:      B("↓/j", "down", "Move the cursor down one row.", "down", "j"),
+		PageUp:    B("pgup", "page up", "Move the cursor up one screen.", "pgup", "ctrl+u"),
+		PageDown:  B("pgdn", "page down", "Move the cursor down one screen.", "pgdown", "ctrl+d"),
+		Home:      B("g/home", "first", "Go to the first row.", "home", "g"),
+		End:       B("G/end", "last", "Go to the last row.", "end", "G"),
+		Enter:     B("enter", "select", "Open or choose the row under the cursor.", "enter"),
+		Back:      B("esc", "back", "Go back or cancel.", "esc"),
+		Filter:    B("/", "filter", "Type to narrow the list; enter keeps the filter, esc clears it.", "/"),
 	}
 }
 
-// K builds a binding in one line.
-func K(help, desc string, keys ...string) key.Binding {
-	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+// sentenceSep splits a binding's help into the footer's word and the
+// sentence ? shows, so both come from the one declaration.
+const sentenceSep = "\x1f"
+
+// B declares a binding once, for matching (key.Matches) and for both
+// helps: help and label name it in the footer, sentence explains it on
+// the ? screen.
+func B(help, label, sentence string, keys ...string) key.Binding {
+	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, label+sentenceSep+sentence))
+}
+
+// Label is the footer's word for b.
+func Label(b key.Binding) string {
+	l, _, _ := strings.Cut(b.Help().Desc, sentenceSep)
+	return l
+}
+
+// Sentence is what ? says about b (its label when it has no sentence).
+func Sentence(b key.Binding) string {
+	l, s, ok := strings.Cut(b.Help().Desc, sentenceSep)
+	if !ok || s == "" {
+		return l
+	}
+	return s
+}
+
+// Short returns copies of bs labelled for the footer.
+func Short(bs []key.Binding) []key.Binding {
+	out := make([]key.Binding, len(bs))
+	for i, b := range bs {
+		b.SetHelp(b.Help().Key, Label(b))
+		out[i] = b
+	}
+	return out
 }
 
 // MoveCursor applies the list-navigation keys (up, down, page up/down,

@@ -1,6 +1,8 @@
 package common
 
 import (
+	"reflect"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/storage"
@@ -24,7 +26,7 @@ const maxBatch = 512
 func Watch(c *Common, page PageID, kinds ...storage.ChangeKind) tea.Cmd {
 	ch := c.Store.Subscribe(c.Ctx, kinds...)
 	var wait tea.Cmd
-	wait = Route(page, func() tea.Msg {
+	wait = watching(Route(page, func() tea.Msg {
 		first, ok := <-ch
 		if !ok {
 			return nil
@@ -44,6 +46,25 @@ func Watch(c *Common, page PageID, kinds ...storage.ChangeKind) tea.Cmd {
 			}
 		}
 		return msg
-	})
+	}))
 	return wait
 }
+
+// watching marks cmd as a subscription's wait, which blocks until the
+// next change (IsWatch tells it apart by the closure's code, so it must
+// not be inlined: each inlined copy would have its own).
+//
+//go:noinline
+func watching(cmd tea.Cmd) tea.Cmd { return func() tea.Msg { return cmd() } }
+
+var watchCode = reflect.ValueOf(watching(nil)).Pointer()
+
+// Waiting marks cmd as a wait on a stream that may not deliver for a long
+// time (the engine's health pushes), like Watch's: drivers do not wait
+// for it.
+func Waiting(cmd tea.Cmd) tea.Cmd { return watching(cmd) }
+
+// IsWatch reports whether cmd waits on a subscription (from Watch or a
+// ChangesMsg's Next). A test driver runs everything else to completion and
+// leaves these alone, instead of waiting for an idle timeout.
+func IsWatch(cmd tea.Cmd) bool { return cmd != nil && reflect.ValueOf(cmd).Pointer() == watchCode }

@@ -3,6 +3,7 @@ package companies
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,30 +35,32 @@ type Model struct {
 	tab        tab
 	idx        *Index
 	shown      []int32
-	cursor     int
-	offset     int
 	filter     widget.Field
 	filtering  bool
 	fetchedAt  time.Time
 	loaded     bool
 	refreshing bool
+	refreshErr string // the automatic refresh failed (shown on the page)
 	err        string
-	status     string
-	statusErr  bool
 
 	workspaces []storage.Workspace
 	wsOf       map[string]string // lower CW identifier → workspace keys
-	wcursor    int
-	confirmDel string
 
 	form   *form
 	tokens int
 	w, h   int
+
+	// cwTable and wsTable lay the two lists' columns out. The company
+	// columns are measured once per load (Index.Widths), never per
+	// keystroke.
+	cwTable, wsTable widget.Table
 }
 
 // New builds the page.
 func New(c *common.Common) *Model {
-	m := &Model{c: c, idx: NewIndex(nil), filter: widget.NewField("Filter", "type to filter by name, identifier or id", nil)}
+	m := &Model{c: c, idx: NewIndex(nil), filter: widget.NewField("Filter", "type to filter by name, identifier or id", nil),
+		cwTable: widget.NewTable(widget.Col{Title: "ID", Keep: true}, widget.Col{Title: "Identifier", Keep: true}, widget.Col{Title: "Name", Flex: true}, widget.Col{Title: "Workspace", Keep: true}),
+		wsTable: widget.NewTable(widget.Col{Title: "Key", Keep: true}, widget.Col{Title: "CW company", Keep: true, Flex: true}, widget.Col{Title: "Agreement"}, widget.Col{Title: "Server"}, widget.Col{Title: "Max users"})}
 	return m
 }
 
@@ -71,7 +74,10 @@ type (
 		list []storage.Workspace
 		err  error
 	}
-	refreshedMsg struct{ err error }
+	refreshedMsg struct {
+		quiet bool // the automatic refresh: it fails on the page, never in the status line
+		err   error
+	}
 )
 
 func (m *Model) Init() tea.Cmd {
@@ -105,30 +111,37 @@ func (m *Model) refresh(quiet bool) tea.Cmd {
 	m.refreshing = true
 	c := m.c
 	return common.Route(common.PageCompanies, func() tea.Msg {
-		cl, err := c.Client()
-		if errors.Is(err, storage.ErrNotFound) {
-			if quiet { // nothing to refresh from before setup
-				return refreshedMsg{}
-			}
-			return refreshedMsg{err: errors.New("ConnectWise is not set up yet (Setup page)")}
+		msg := fetchCompanies(c, quiet)
+		msg.quiet = quiet
+		return msg
+	})
+}
+
+// fetchCompanies is refresh's work, outside the command.
+func fetchCompanies(c *common.Common, quiet bool) refreshedMsg {
+	cl, err := c.Client()
+	if errors.Is(err, storage.ErrNotFound) {
+		if quiet { // nothing to refresh from before setup
+			return refreshedMsg{}
 		}
+		return refreshedMsg{err: errors.New("ConnectWise is not set up yet (Setup page)")}
+	}
+	if err != nil {
+		return refreshedMsg{err: err}
+	}
+	var rows []storage.Company
+	q := cwclient.Query{Fields: []string{"id", "identifier", "name", "deletedFlag", "_info/lastUpdated"}}
+	for co, err := range cl.Companies(c.Ctx, q) {
 		if err != nil {
 			return refreshedMsg{err: err}
 		}
-		var rows []storage.Company
-		q := cwclient.Query{Fields: []string{"id", "identifier", "name", "deletedFlag", "_info/lastUpdated"}}
-		for co, err := range cl.Companies(c.Ctx, q) {
-			if err != nil {
-				return refreshedMsg{err: err}
-			}
-			r := storage.Company{ID: co.ID, Identifier: co.Identifier, Name: co.Name, Deleted: co.DeletedFlag}
-			if co.Info != nil {
-				r.LastUpdated = co.Info.LastUpdated
-			}
-			rows = append(rows, r)
+		r := storage.Company{ID: co.ID, Identifier: co.Identifier, Name: co.Name, Deleted: co.DeletedFlag}
+		if co.Info != nil {
+			r.LastUpdated = co.Info.LastUpdated
 		}
-		return refreshedMsg{err: c.Store.ReplaceCompanies(rows, c.Now())}
-	})
+		rows = append(rows, r)
+	}
+	return refreshedMsg{err: c.Store.ReplaceCompanies(rows, c.Now())}
 }
 
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
@@ -145,8 +158,9 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case workspacesMsg:
+		var cmd tea.Cmd
 		if msg.err != nil {
-			m.setStatus("workspaces: "+msg.err.Error(), true)
+			cmd = common.Status("cannot read the workspaces: "+msg.err.Error(), true)
 		}
 		m.workspaces = msg.list
 		m.wsOf = map[string]string{}
@@ -157,14 +171,17 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			}
 			m.wsOf[k] += w.Key
 		}
-		m.wcursor = min(m.wcursor, max(0, len(m.workspaces)-1))
-		return nil
+		m.wsTable.SetRows(len(m.workspaces), m.wsCells)
+		return cmd
 	case refreshedMsg:
-		m.refreshing = false
-		if msg.err != nil {
-			m.setStatus("refresh failed: "+msg.err.Error(), true)
-		} else {
-			m.setStatus("", false)
+		m.refreshing, m.refreshErr = false, ""
+		switch {
+		case msg.err != nil && msg.quiet:
+			m.refreshErr = "refresh failed: " + msg.err.Error()
+		case msg.err != nil:
+			return common.Status("refresh failed: "+msg.err.Error(), true)
+		case !msg.quiet:
+			return common.Status("companies refreshed from ConnectWise", false)
 		}
 		return nil
 	case common.ChangesMsg:
@@ -205,46 +222,84 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.form = nil
-		m.setStatus("saved workspace "+msg.key, false)
-		return m.loadWorkspaces()
+		return tea.Batch(common.Status("saved workspace "+msg.key, false), m.loadWorkspaces())
 	case deletedMsg:
 		if msg.err != nil {
-			m.setStatus("not removed: "+msg.err.Error(), true)
-		} else {
-			m.setStatus("removed workspace "+msg.key, false)
+			return tea.Batch(common.Status("not removed: "+msg.err.Error(), true), m.loadWorkspaces())
 		}
-		return m.loadWorkspaces()
+		return tea.Batch(common.Status("removed workspace "+msg.key, false), m.loadWorkspaces())
+	case openFormMsg:
+		return m.openForm(msg.co, nil)
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.PasteMsg:
+		return m.paste(msg)
 	}
 	return nil
 }
 
+// paste puts pasted text into the open form or the filter.
+func (m *Model) paste(msg tea.PasteMsg) tea.Cmd {
+	switch {
+	case m.form != nil:
+		return m.form.update(msg)
+	case m.filtering:
+		return m.typeFilter(msg)
+	}
+	return nil
+}
+
+func (m *Model) typeFilter(msg tea.Msg) tea.Cmd {
+	before := m.filter.Raw()
+	cmd := m.filter.Update(msg)
+	if m.filter.Raw() != before {
+		m.cwTable.SetCursor(0)
+		m.applyFilter()
+	}
+	return cmd
+}
+
 func (m *Model) setRows(rows []storage.Company) {
-	var cur int32 = -1
-	if m.cursor < len(m.shown) {
-		cur = m.shown[m.cursor]
-	}
-	curID := 0
-	if cur >= 0 && int(cur) < m.idx.Len() {
-		curID = m.idx.Row(cur).ID
-	}
+	id := m.currentID()
 	sort := m.idx.Sort()
 	m.idx = NewIndex(rows)
 	m.idx.SetSort(sort)
+	m.cwTable.SetNatural(m.idx.Widths()) // measured once per load, here
 	m.applyFilter()
+	m.selectID(id)
+}
+
+// currentID is the company under the cursor (0: none).
+func (m *Model) currentID() int {
+	if c := m.cwTable.Cursor(); c < len(m.shown) && int(m.shown[c]) < m.idx.Len() {
+		return m.idx.Row(m.shown[c]).ID
+	}
+	return 0
+}
+
+// selectID puts the cursor on company id, if shown.
+func (m *Model) selectID(id int) {
 	for i, r := range m.shown {
-		if m.idx.Row(r).ID == curID {
-			m.cursor = i
+		if m.idx.Row(r).ID == id {
+			m.cwTable.SetCursor(i)
+			return
 		}
 	}
 }
 
-func (m *Model) setStatus(s string, isErr bool) { m.status, m.statusErr = s, isErr }
-
 func (m *Model) applyFilter() {
 	m.shown = m.idx.Filter(m.filter.Raw())
-	m.cursor = min(m.cursor, max(0, len(m.shown)-1))
+	m.cwTable.SetRows(len(m.shown), m.cwCells) // measured per load (Index.Widths), not here
+}
+
+// cwCells is shown company i's row.
+func (m *Model) cwCells(i int) []string {
+	co := m.idx.Row(m.shown[i])
+	name := co.Name
+	if co.Deleted {
+		name += " (deleted)"
+	}
+	return []string{strconv.Itoa(co.ID), co.Identifier, name, m.wsOf[strings.ToLower(co.Identifier)]}
 }
 
 type deletedMsg struct {
@@ -254,72 +309,52 @@ type deletedMsg struct {
 
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	if m.form != nil {
-		if k.String() == "esc" && m.form.picker == nil {
+		if key.Matches(k, keys.FormCancel) && m.form.picker == nil {
 			m.form = nil
 			return nil
 		}
 		return m.form.update(k)
 	}
-	if m.confirmDel != "" {
-		key := m.confirmDel
-		m.confirmDel = ""
-		if k.String() != "y" && k.String() != "Y" {
-			m.setStatus("", false)
-			return nil
-		}
-		c := m.c
-		return common.Route(common.PageCompanies, func() tea.Msg {
-			return deletedMsg{key: key, err: c.Store.DeleteWorkspace(c.Actor, key)}
-		})
-	}
 	if m.filtering {
-		switch k.String() {
-		case "esc":
+		switch {
+		case key.Matches(k, keys.FilterClear):
 			m.filtering = false
 			m.filter.SetValue("")
 			m.filter.Blur()
 			m.applyFilter()
 			return nil
-		case "enter", "down", "up":
+		case key.Matches(k, keys.FilterDone):
 			m.filtering = false
 			m.filter.Blur()
 			return nil
 		}
-		before := m.filter.Raw()
-		cmd := m.filter.Update(k)
-		if m.filter.Raw() != before {
-			m.cursor, m.offset = 0, 0
-			m.applyFilter()
-		}
-		return cmd
+		return m.typeFilter(k)
 	}
-	switch k.String() {
-	case "left", "right", "w":
+	switch {
+	case key.Matches(k, keys.Tab):
 		m.tab = 1 - m.tab
 		return nil
-	case "r":
-		m.setStatus("", false)
-		return m.refresh(false)
+	case key.Matches(k, keys.Refresh):
+		return tea.Batch(common.Status("refreshing the companies from ConnectWise…", false), m.refresh(false))
 	}
 	if m.tab == tabWorkspaces {
 		return m.keyWorkspaces(k)
 	}
-	keys := m.c.Keys
-	page := max(1, m.listHeight())
-	switch c, nav := keys.MoveCursor(k, m.cursor, len(m.shown), page); {
-	case key.Matches(k, keys.Filter):
+	switch {
+	case key.Matches(k, m.c.Keys.Filter):
 		m.filtering = true
 		return m.filter.Focus()
-	case nav:
-		m.cursor = c
-	case k.String() == "s":
+	case m.cwTable.Update(k):
+	case key.Matches(k, keys.Sort):
+		id := m.currentID()
 		m.idx.SetSort((m.idx.Sort() + 1) % numSorts)
 		m.applyFilter()
-	case k.String() == "c" || k.String() == "enter":
-		if m.cursor < len(m.shown) {
-			return m.openForm(*m.idx.Row(m.shown[m.cursor]), nil)
+		m.selectID(id) // the cursor stays on its company, not its row number
+	case key.Matches(k, keys.Create):
+		if c := m.cwTable.Cursor(); c < len(m.shown) {
+			return m.create(*m.idx.Row(m.shown[c]))
 		}
-	case k.String() == "esc" && m.filter.Raw() != "":
+	case key.Matches(k, keys.ClearFilter) && m.filter.Raw() != "":
 		m.filter.SetValue("")
 		m.applyFilter()
 	}
@@ -327,13 +362,12 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 }
 
 func (m *Model) keyWorkspaces(k tea.KeyPressMsg) tea.Cmd {
-	keys := m.c.Keys
-	switch c, nav := keys.MoveCursor(k, m.wcursor, len(m.workspaces), m.listHeight()); {
-	case nav:
-		m.wcursor = c
-	case k.String() == "e" || k.String() == "enter":
-		if m.wcursor < len(m.workspaces) {
-			ws := m.workspaces[m.wcursor]
+	cur := m.wsTable.Cursor()
+	switch {
+	case m.wsTable.Update(k):
+	case key.Matches(k, keys.Edit):
+		if cur < len(m.workspaces) {
+			ws := m.workspaces[cur]
 			co := storage.Company{ID: ws.CWCompanyID, Identifier: ws.CWCompany, Name: ws.CWCompany}
 			for i := 0; i < m.idx.Len(); i++ {
 				if r := m.idx.Row(int32(i)); strings.EqualFold(r.Identifier, ws.CWCompany) {
@@ -343,12 +377,32 @@ func (m *Model) keyWorkspaces(k tea.KeyPressMsg) tea.Cmd {
 			}
 			return m.openForm(co, &ws)
 		}
-	case k.String() == "d" || k.String() == "delete":
-		if m.wcursor < len(m.workspaces) {
-			m.confirmDel = m.workspaces[m.wcursor].Key
+	case key.Matches(k, keys.Remove):
+		if cur < len(m.workspaces) {
+			key, c := m.workspaces[cur].Key, m.c
+			return common.Confirm(fmt.Sprintf("Remove workspace %q? Its incidents will go to the fallback company.", key),
+				common.Route(common.PageCompanies, func() tea.Msg {
+					return deletedMsg{key: key, err: c.Store.DeleteWorkspace(c.Actor, key)}
+				}))
 		}
 	}
 	return nil
+}
+
+// openFormMsg opens the workspace form once a warning was answered yes.
+type openFormMsg struct{ co storage.Company }
+
+// create opens the form for a new workspace, first asking when the
+// company is deleted in ConnectWise or already has a workspace.
+func (m *Model) create(co storage.Company) tea.Cmd {
+	open := common.Route(common.PageCompanies, func() tea.Msg { return openFormMsg{co} })
+	switch ws := m.wsOf[strings.ToLower(co.Identifier)]; {
+	case co.Deleted:
+		return common.Confirm(fmt.Sprintf("%s is deleted in ConnectWise: its tickets would fail. Create a workspace anyway?", co.Name), open)
+	case ws != "":
+		return common.Confirm(fmt.Sprintf("%s already has workspace %s. Create a second one?", co.Name, ws), open)
+	}
+	return m.openForm(co, nil)
 }
 
 func (m *Model) openForm(co storage.Company, ws *storage.Workspace) tea.Cmd {
@@ -359,13 +413,14 @@ func (m *Model) openForm(co storage.Company, ws *storage.Workspace) tea.Cmd {
 	m.tokens++
 	m.form = newForm(m.c, co, ws, taken, m.tokens)
 	m.form.setSize(m.w, m.h)
-	m.setStatus("", false)
 	return tea.Batch(m.form.loadAgreements(), m.form.focus(rowKey))
 }
 
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
 	m.filter.SetWidth(max(8, min(30, w-56)))
+	m.cwTable.SetSize(w, m.listHeight()+1)
+	m.wsTable.SetSize(w, m.listHeight()+1)
 	if m.form != nil {
 		m.form.setSize(w, h)
 	}
@@ -373,7 +428,7 @@ func (m *Model) SetSize(w, h int) {
 
 func (m *Model) listHeight() int { return m.h - 5 }
 
-func (m *Model) Capturing() bool { return m.filtering || m.form != nil || m.confirmDel != "" }
+func (m *Model) Capturing() bool { return m.filtering || m.form != nil }
 func (m *Model) Dirty() bool     { return m.form != nil && m.form.dirty() }
 
 func (m *Model) View() string {
@@ -401,14 +456,10 @@ func (m *Model) View() string {
 func (m *Model) statusLine() string {
 	st := m.c.Styles
 	switch {
-	case m.confirmDel != "":
-		return st.Warn.Render(fmt.Sprintf("Remove workspace %q? Its incidents will go to the fallback company. y/N", m.confirmDel))
 	case m.err != "":
 		return st.Error.Render("✗ " + m.err)
-	case m.status != "" && m.statusErr:
-		return st.Error.Render(m.status)
-	case m.status != "":
-		return st.OK.Render(m.status)
+	case m.refreshErr != "":
+		return st.Error.Render(m.refreshErr)
 	}
 	return ""
 }
@@ -420,15 +471,27 @@ func (m *Model) cwView() string {
 	if !m.filtering && m.filter.Raw() == "" {
 		fl = "  " + st.Muted.Render("/ to filter")
 	}
-	info := fmt.Sprintf("sort: %s · %d shown · refreshed %s", sortNames[m.idx.Sort()], len(m.shown), m.c.Since(m.fetchedAt))
+	// A filter orders by how well rows match; the sort only breaks ties,
+	// and the label says so.
+	sortLabel := "sort: " + sortNames[m.idx.Sort()]
+	if strings.TrimSpace(m.filter.Raw()) != "" {
+		sortLabel = "best match, then " + sortNames[m.idx.Sort()]
+	}
+	info := fmt.Sprintf("%s · %d shown · refreshed %s", sortLabel, len(m.shown), m.c.Since(m.fetchedAt))
 	if m.refreshing {
 		info += " · refreshing…"
 	}
 	b.WriteString(widget.Fit(fl, max(10, m.w-lipgloss.Width(info)-1)) + " " + st.Muted.Render(info) + "\n")
-	cols := []widget.Column{{Title: "ID", Width: 7}, {Title: "Identifier", Width: 22}, {Title: "Name"}, {Title: "Workspace", Width: 14}}
-	widths := widget.Widths(cols, m.w-2)
-	b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
+	nat := m.idx.Widths()
+	for _, ws := range m.wsOf {
+		nat[3] = max(nat[3], lipgloss.Width(ws))
+	}
+	m.cwTable.SetNatural(nat)
 	h := m.listHeight()
+	m.cwTable.SetSize(m.w, h+1)
+	if len(m.shown) == 0 {
+		b.WriteString("  " + st.Muted.Render(m.cwTable.Line([]string{"ID", "Identifier", "Name", "Workspace"})) + "\n")
+	}
 	switch {
 	case !m.loaded:
 		b.WriteString(st.Muted.Render("  loading the company cache…"))
@@ -439,29 +502,12 @@ func (m *Model) cwView() string {
 	case len(m.shown) == 0:
 		b.WriteString(st.Muted.Render("  nothing matches " + fmt.Sprintf("%q", m.filter.Value())))
 	default:
-		m.offset = widget.Window(m.cursor, m.offset, h, len(m.shown))
-		end := min(len(m.shown), m.offset+h)
-		for i := m.offset; i < end; i++ {
-			co := m.idx.Row(m.shown[i])
-			name := co.Name
-			if co.Deleted {
-				name += " (deleted)"
-			}
-			row := widget.Row([]string{fmt.Sprint(co.ID), co.Identifier, name, m.wsOf[strings.ToLower(co.Identifier)]}, widths)
-			if i == m.cursor {
-				b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(row))
-			} else {
-				b.WriteString("  " + row)
-			}
-			b.WriteByte('\n')
-		}
-		for i := end - m.offset; i < h; i++ {
-			b.WriteByte('\n')
-		}
+		list := m.cwTable.View(st, nil)
+		b.WriteString(list + strings.Repeat("\n", max(0, h+1-strings.Count(list, "\n"))))
 	}
 	if len(m.shown) > 0 && h > 0 {
 		pages := (len(m.shown) + h - 1) / h
-		b.WriteString(st.Muted.Render(fmt.Sprintf("  page %d/%d", m.cursor/h+1, pages)) + "  " + m.statusLine())
+		b.WriteString(st.Muted.Render(fmt.Sprintf("  page %d/%d", m.cwTable.Cursor()/h+1, pages)) + "  " + m.statusLine())
 	} else {
 		b.WriteString("\n" + m.statusLine())
 	}
@@ -472,56 +518,25 @@ func (m *Model) wsView() string {
 	st := m.c.Styles
 	var b strings.Builder
 	b.WriteString("\n")
-	cols := []widget.Column{{Title: "Key", Width: 16}, {Title: "CW company"}, {Title: "Agreement", Width: 10}, {Title: "Server", Width: 12}, {Title: "Max users", Width: 9}}
-	widths := widget.Widths(cols, m.w-2)
-	b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
+	m.wsTable.SetSize(m.w, m.listHeight()+1)
+	b.WriteString(m.wsTable.View(st, nil) + "\n")
 	if len(m.workspaces) == 0 {
 		b.WriteString(st.Muted.Render("  no workspaces yet: pick a company on the ConnectWise tab and press c") + "\n")
-	}
-	h := m.listHeight()
-	off := widget.Window(m.wcursor, 0, h, len(m.workspaces))
-	for i := off; i < min(len(m.workspaces), off+h); i++ {
-		w := m.workspaces[i]
-		ag := "none"
-		if w.AgreementID != 0 {
-			ag = fmt.Sprintf("#%d", w.AgreementID)
-		}
-		mu := "no limit"
-		if w.MaxUsers > 0 {
-			mu = fmt.Sprint(w.MaxUsers)
-		}
-		row := widget.Row([]string{w.Key, w.CWCompany, ag, w.PreferredServer, mu}, widths)
-		if i == m.wcursor {
-			b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(row) + "\n")
-		} else {
-			b.WriteString("  " + row + "\n")
-		}
 	}
 	b.WriteString("\n" + m.statusLine())
 	return b.String()
 }
 
-func (m *Model) ShortHelp() []key.Binding {
-	switch {
-	case m.form != nil && m.form.picker != nil:
-		return []key.Binding{common.K("type", "filter", ""), common.K("enter", "choose", "enter"), common.K("esc", "cancel", "esc")}
-	case m.form != nil:
-		return []key.Binding{common.K("tab/↑↓", "move", "tab"), common.K("enter", "next/choose", "enter"), common.K("ctrl+s", "save", "ctrl+s"), common.K("esc", "cancel", "esc")}
-	case m.confirmDel != "":
-		return []key.Binding{common.K("y", "remove", "y"), common.K("any key", "keep", "n")}
-	case m.filtering:
-		return []key.Binding{common.K("enter", "done", "enter"), common.K("esc", "clear", "esc")}
-	case m.tab == tabWorkspaces:
-		return []key.Binding{common.K("↑↓", "move", "up"), common.K("e", "edit", "e"), common.K("d", "remove", "d"), common.K("w/←→", "companies", "w")}
+// wsCells is workspace i's row.
+func (m *Model) wsCells(i int) []string {
+	w := m.workspaces[i]
+	ag := "none"
+	if w.AgreementID != 0 {
+		ag = fmt.Sprintf("#%d", w.AgreementID)
 	}
-	return []key.Binding{m.c.Keys.Filter, common.K("c", "create workspace", "c"), common.K("s", "sort", "s"), common.K("r", "refresh", "r"), common.K("w/←→", "workspaces", "w")}
-}
-
-func (m *Model) FullHelp() [][]key.Binding {
-	k := m.c.Keys
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
-		{k.Filter, common.K("c/enter", "create workspace", "c"), common.K("s", "cycle sort", "s"), common.K("r", "refresh from ConnectWise", "r")},
-		{common.K("w/←→", "switch tab", "w"), common.K("e", "edit workspace", "e"), common.K("d", "remove workspace", "d")},
+	mu := "no limit"
+	if w.MaxUsers > 0 {
+		mu = fmt.Sprint(w.MaxUsers)
 	}
+	return []string{w.Key, w.CWCompany, ag, w.PreferredServer, mu}
 }

@@ -16,7 +16,7 @@ func newPage(t testing.TB, st *storage.Store, w, h int) (*Model, *tu.Driver) {
 	t.Helper()
 	m := New(tu.Common(st, &tu.Backend{}))
 	m.SetSize(w, h)
-	d := &tu.Driver{T: t, Update: tu.PageUpdate(m), Idle: 300 * 1e6}
+	d := &tu.Driver{T: t, AsRoot: true, Update: tu.PageUpdate(m)}
 	d.Run(m.Init())
 	return m, d
 }
@@ -59,9 +59,9 @@ func TestFilterSortAndPage(t *testing.T) {
 	if m.idx.Sort() != SortID || m.idx.Row(m.shown[0]).ID != 19301 {
 		t.Fatalf("sort by id: first %+v", m.idx.Row(m.shown[0]))
 	}
-	d.Press("pgdown")
-	if m.cursor != m.listHeight() {
-		t.Errorf("pgdown moved to %d, want %d", m.cursor, m.listHeight())
+	d.Press("home", "pgdown")
+	if m.cwTable.Cursor() != m.listHeight() {
+		t.Errorf("pgdown moved to %d, want %d", m.cwTable.Cursor(), m.listHeight())
 	}
 	d.Press("G")
 	if !strings.Contains(screen(m), fmt.Sprintf("page %d/%d", (1999)/m.listHeight()+1, (1999)/m.listHeight()+1)) {
@@ -84,8 +84,9 @@ func TestRefreshFromConnectWise(t *testing.T) {
 	s := tu.Sim(t, 30)
 	st := tu.Store(t)
 	tu.Connect(t, st, s)
-	m, _ := newPage(t, st, 100, 20)
-	if m.idx.Len() != 31 { // 30 plus the catch-all
+	m, d := newPage(t, st, 100, 20)
+	d.WaitFor(func() bool { return m.idx.Len() > 0 }) // the list follows the store
+	if m.idx.Len() != 31 {                            // 30 plus the catch-all
 		t.Fatalf("after background refresh: %d companies\n%s", m.idx.Len(), screen(m))
 	}
 	if !strings.Contains(screen(m), "Acme Dental Group") {
@@ -127,6 +128,7 @@ func TestCreateWorkspaceWithAgreement(t *testing.T) {
 	st := tu.Store(t)
 	tu.Connect(t, st, s)
 	m, d := newPage(t, st, 100, 24)
+	d.WaitFor(func() bool { return m.idx.Len() > 0 })
 	selectCompany(t, m, d, "Acme Dental Group") // the simulator gives it an agreement
 	d.Press("c")
 	if m.form == nil || len(m.form.agreements) == 0 {
@@ -241,7 +243,7 @@ func TestEditAndRemoveWorkspace(t *testing.T) {
 		t.Fatalf("edit not saved: %+v", w)
 	}
 	d.Press("d")
-	if !strings.Contains(screen(m), `Remove workspace "ws1"?`) {
+	if d.Confirm == nil || !strings.Contains(d.Confirm.Prompt, `Remove workspace "ws1"?`) {
 		t.Fatalf("no confirm:\n%s", screen(m))
 	}
 	d.Press("n")
@@ -295,7 +297,7 @@ func BenchmarkScroll20k(b *testing.B) {
 	m.Update(m.loadCache()().(common.PageMsg).Msg)
 	b.ResetTimer()
 	for i := range b.N {
-		m.cursor = (i * 37) % len(m.shown)
+		m.cwTable.SetCursor((i * 37) % len(m.shown))
 		_ = m.View()
 	}
 }
@@ -313,5 +315,57 @@ func TestLateSaveKeepsTheNextForm(t *testing.T) {
 	d.Send(savedMsg{token: old, key: "late"})
 	if m.form == nil {
 		t.Fatal("a late save closed the open form")
+	}
+}
+
+// Changing the sort keeps the cursor on its company; with a filter the
+// label says the rows are in match order.
+func TestSortKeepsTheCompanyAndSaysSo(t *testing.T) {
+	m, d := newPage(t, cached(t, 200), 120, 30)
+	d.Press("down", "down", "down", "down", "down")
+	id := m.currentID()
+	d.Press("s")
+	if got := m.currentID(); got != id {
+		t.Fatalf("after s the cursor is on company %d, want %d", got, id)
+	}
+	d.Press("/")
+	d.Type("acme")
+	if s := screen(m); strings.Contains(s, "sort: ") || !strings.Contains(s, "best match, then") {
+		t.Fatalf("a filtered list claims a sort order:\n%s", s)
+	}
+}
+
+// Creating a workspace for a deleted company, or a second one for a
+// company, asks first.
+func TestCreateWarnsDeletedAndSecondWorkspace(t *testing.T) {
+	st := cached(t, 20)
+	cos := tu.Companies(20)
+	if err := st.PutWorkspace("t", storage.Workspace{Key: "ws1", CWCompany: cos[0].Identifier, CWCompanyID: cos[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	m, d := newPage(t, st, 120, 30)
+	m.selectID(cos[0].ID)
+	d.Press("c")
+	if d.Confirm == nil || !strings.Contains(d.Confirm.Prompt, "already has workspace ws1") || m.form != nil {
+		t.Fatalf("a second workspace did not ask first (form open: %v)", m.form != nil)
+	}
+	d.Press("y")
+	if m.form == nil {
+		t.Fatal("y did not open the form")
+	}
+	d.Press("esc")
+	cos[1].Deleted = true
+	if err := st.ReplaceCompanies(cos, tu.Clock); err != nil {
+		t.Fatal(err)
+	}
+	m2, d2 := newPage(t, st, 120, 30)
+	m2.selectID(cos[1].ID)
+	d2.Press("c")
+	if d2.Confirm == nil || !strings.Contains(d2.Confirm.Prompt, "deleted in ConnectWise") {
+		t.Fatal("a deleted company did not ask first")
+	}
+	d2.Press("n")
+	if m2.form != nil {
+		t.Fatal("n opened the form")
 	}
 }

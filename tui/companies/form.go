@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
@@ -229,6 +230,12 @@ type savedMsg struct {
 }
 
 func (f *form) update(msg tea.Msg) tea.Cmd {
+	if pm, ok := msg.(tea.PasteMsg); ok {
+		if f.picker != nil {
+			return f.picker.Update(pm)
+		}
+		return f.typeInto(pm)
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
@@ -247,14 +254,14 @@ func (f *form) update(msg tea.Msg) tea.Cmd {
 		}
 		return cmd
 	}
-	switch k.String() {
-	case "tab", "down":
+	switch {
+	case key.Matches(k, keys.FormNext):
 		return f.focus((f.row + 1) % numRows)
-	case "shift+tab", "up":
+	case key.Matches(k, keys.FormPrev):
 		return f.focus((f.row + numRows - 1) % numRows)
-	case "ctrl+s":
+	case key.Matches(k, keys.FormSave):
 		return f.save()
-	case "enter":
+	case key.Matches(k, keys.FormEnter):
 		switch f.row {
 		case rowAgreement:
 			if f.pickerItems.Items() != nil {
@@ -267,13 +274,18 @@ func (f *form) update(msg tea.Msg) tea.Cmd {
 		}
 		return f.focus(f.row + 1)
 	}
+	return f.typeInto(k)
+}
+
+// typeInto passes typed or pasted text to the focused field.
+func (f *form) typeInto(msg tea.Msg) tea.Cmd {
 	switch f.row {
 	case rowKey:
-		return f.key.Update(k)
+		return f.key.Update(msg)
 	case rowServer:
-		return f.server.Update(k)
+		return f.server.Update(msg)
 	case rowMaxUsers:
-		return f.maxUsers.Update(k)
+		return f.maxUsers.Update(msg)
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/widget"
 )
@@ -35,6 +37,8 @@ type Index struct {
 	rank  []int32 // position of each row in the current order
 	sort  SortBy
 
+	widths [4]int // widest id, identifier, name (with " (deleted)"), workspace: 0
+
 	query   string
 	matched []int32 // rows matching query, any order (incremental base)
 	result  []int32 // what is shown, in order
@@ -43,11 +47,22 @@ type Index struct {
 
 type scoredRow struct{ row, score, rank int32 }
 
+// Widths are the widest id, identifier and name over all rows (measured
+// once, at load), and a 0 for the workspace column.
+func (x *Index) Widths() []int { w := x.widths; return w[:] }
+
 // NewIndex indexes rows.
 func NewIndex(rows []storage.Company) *Index {
 	x := &Index{rows: rows, hay: make([]string, len(rows)), rank: make([]int32, len(rows))}
 	for i, c := range rows {
 		x.hay[i] = widget.Lower(c.Name + " " + c.Identifier + " " + strconv.Itoa(c.ID))
+		name := ansi.StringWidth(c.Name)
+		if c.Deleted {
+			name += len(" (deleted)")
+		}
+		x.widths[0] = max(x.widths[0], len(strconv.Itoa(c.ID)))
+		x.widths[1] = max(x.widths[1], ansi.StringWidth(c.Identifier))
+		x.widths[2] = max(x.widths[2], name)
 	}
 	for s := range numSorts {
 		o := make([]int32, len(rows))

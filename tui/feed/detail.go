@@ -25,6 +25,17 @@ type detail struct {
 	notes    []cwclient.Note
 	notesErr string
 	loading  bool
+	where    where
+}
+
+// where is where the event's ticket went in ConnectWise: the workspace's
+// company, or the fallback company for an unknown tenant, and the board
+// of the alert type's route.
+type where struct {
+	cwCompany   string
+	noWorkspace bool // the company is no workspace: the fallback company
+	fallback    string
+	board       string
 }
 
 type detailMsg struct {
@@ -33,6 +44,7 @@ type detailMsg struct {
 	incErr   error
 	notes    []cwclient.Note
 	notesErr error
+	where    where
 }
 
 func timeZone(c *common.Common) *time.Location { return c.Now().Location() }
@@ -44,6 +56,7 @@ func (m *Model) openDetail() tea.Cmd {
 	}
 	m.detail = true
 	m.det = detail{ev: *ev, loading: true}
+	m.dv.Top()
 	for i := range m.events {
 		if e := &m.events[i]; ev.Key != "" && e.Key == ev.Key {
 			m.det.history = append(m.det.history, *e)
@@ -60,6 +73,7 @@ func (m *Model) openDetail() tea.Cmd {
 				out.incErr = err
 			}
 		}
+		out.where = whereOf(c.Store, e, out.inc)
 		if e.TicketID != 0 {
 			cl, err := c.Client()
 			if err == nil {
@@ -71,8 +85,33 @@ func (m *Model) openDetail() tea.Cmd {
 	})
 }
 
+// whereOf reads where ev's ticket went (best effort: what cannot be read
+// is left out).
+func whereOf(st *storage.Store, ev storage.FeedEvent, inc *storage.Incident) where {
+	var w where
+	if ev.Company != "" {
+		ws, err := st.Workspace(ev.Company)
+		switch {
+		case err == nil:
+			w.cwCompany = ws.CWCompany
+		case errors.Is(err, storage.ErrNotFound):
+			w.noWorkspace = true
+			if conn, err := st.Connection(); err == nil {
+				w.fallback = conn.FallbackCompany
+			}
+		}
+	}
+	if inc != nil {
+		if r, err := st.Route(inc.Type); err == nil {
+			w.board = r.Board.Name
+		}
+	}
+	return w
+}
+
 func (d *detail) apply(msg detailMsg) {
 	d.loading = false
+	d.where = msg.where
 	d.inc = msg.inc
 	if msg.incErr != nil {
 		d.incErr = msg.incErr.Error()
@@ -83,12 +122,14 @@ func (d *detail) apply(msg detailMsg) {
 	}
 }
 
-func (d *detail) view(c *common.Common, w, h int) string {
+// view is the whole text, in full: the pane (widget.Detail) wraps and
+// scrolls it, so reasons and notes are never cut.
+func (d *detail) view(c *common.Common) string {
 	st := c.Styles
 	var b strings.Builder
 	row := func(k, v string) {
 		if v != "" {
-			b.WriteString(st.Label.Render(widget.Fit(k, 10)) + " " + widget.Trunc(textsafe.OneLine(v), w-11) + "\n")
+			b.WriteString(st.Label.Render(widget.Fit(k, 10)) + " " + textsafe.OneLine(v) + "\n")
 		}
 	}
 	ev := d.ev
@@ -97,6 +138,15 @@ func (d *detail) view(c *common.Common, w, h int) string {
 		row("Ticket", fmt.Sprintf("#%d", ev.TicketID))
 	}
 	row("Company", ev.Company)
+	switch w := d.where; {
+	case w.noWorkspace && w.fallback != "":
+		row("CW company", w.fallback+" (the fallback company: no workspace is "+ev.Company+")")
+	case w.noWorkspace && !d.loading:
+		row("CW company", "none: no workspace is "+ev.Company+" and no fallback company is set")
+	default:
+		row("CW company", w.cwCompany)
+	}
+	row("Board", d.where.board)
 	row("Severity", ev.Severity)
 	row("Message", ev.Message)
 	if inc := d.inc; inc != nil {
@@ -112,13 +162,13 @@ func (d *detail) view(c *common.Common, w, h int) string {
 			row("Reasons", strings.Join(inc.Reasons, "; "))
 		}
 		if inc.Error != "" {
-			b.WriteString(st.Error.Render(widget.Trunc("error: "+inc.Error, w)) + "\n")
+			b.WriteString(st.Error.Render("error: "+inc.Error) + "\n")
 		}
 	} else if ev.IncidentID != "" && !d.loading {
 		row("Incident", ev.IncidentID+" (no longer stored)")
 	}
 	if d.incErr != "" {
-		b.WriteString(st.Error.Render(widget.Trunc("incident: "+d.incErr, w)) + "\n")
+		b.WriteString(st.Error.Render("incident: "+d.incErr) + "\n")
 	}
 	if ev.TicketID != 0 {
 		b.WriteString("\n" + st.Subtitle.Render("Ticket notes") + "\n")
@@ -126,7 +176,7 @@ func (d *detail) view(c *common.Common, w, h int) string {
 		case d.loading:
 			b.WriteString(st.Muted.Render("loading from ConnectWise…") + "\n")
 		case d.notesErr != "":
-			b.WriteString(st.Error.Render(widget.Trunc("✗ "+d.notesErr, w)) + "\n")
+			b.WriteString(st.Error.Render("✗ "+d.notesErr) + "\n")
 		case len(d.notes) == 0:
 			b.WriteString(st.Muted.Render("no notes") + "\n")
 		}
@@ -142,14 +192,14 @@ func (d *detail) view(c *common.Common, w, h int) string {
 			case n.InternalAnalysisFlag:
 				flag = "internal"
 			}
-			b.WriteString(st.Muted.Render(when+flag+": ") + widget.Trunc(strings.Join(strings.Fields(textsafe.OneLine(n.Text)), " "), w-len(when)-len(flag)-2) + "\n")
+			b.WriteString(st.Muted.Render(when+flag+": ") + strings.Join(strings.Fields(textsafe.Clean(n.Text)), " ") + "\n")
 		}
 	}
 	if len(d.history) > 1 {
 		b.WriteString("\n" + st.Subtitle.Render("This incident key") + "\n")
 		for i := len(d.history) - 1; i >= 0; i-- {
 			e := d.history[i]
-			b.WriteString(st.Muted.Render(e.Time.In(timeZone(c)).Format("15:04:05")+" ") + widget.Trunc(string(e.Kind)+" "+textsafe.OneLine(e.Message), w-9) + "\n")
+			b.WriteString(st.Muted.Render(e.Time.In(timeZone(c)).Format("15:04:05")+" ") + string(e.Kind) + " " + textsafe.OneLine(e.Message) + "\n")
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

@@ -5,10 +5,12 @@ package feed
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
@@ -26,8 +28,6 @@ type Model struct {
 	c      *common.Common
 	events []storage.FeedEvent // oldest first
 	shown  []int               // indexes into events, newest first
-	cursor int
-	offset int
 	loaded bool
 	err    string
 
@@ -38,12 +38,31 @@ type Model struct {
 
 	detail bool
 	det    detail
-	w, h   int
+	dv     widget.Detail // the detail pane: wraps and scrolls det
+
+	// table lays the columns out; natural is each column's widest cell,
+	// grown as events arrive (measuring 10,000 events per frame would not
+	// keep a frame under 2 ms).
+	table   widget.Table
+	natural []int
+	w, h    int
 }
 
 // New builds the page.
 func New(c *common.Common) *Model {
-	return &Model{c: c, company: widget.NewField("Company", "workspace key", nil)}
+	m := &Model{c: c, company: widget.NewField("Company", "workspace key", nil), dv: widget.NewDetail(),
+		table: widget.NewTable(columns...), natural: make([]int, len(columns))}
+	m.table.SetNatural(m.natural) // grown by measure as events come, never re-measured whole
+	return m
+}
+
+// measure grows the columns' natural widths to fit evs.
+func (m *Model) measure(evs []storage.FeedEvent) {
+	for i := range evs {
+		for c, s := range m.cells(&evs[i]) {
+			m.natural[c] = max(m.natural[c], lipgloss.Width(s))
+		}
+	}
 }
 
 type recentMsg struct {
@@ -70,6 +89,7 @@ func (m *Model) SetEvents(evs []storage.FeedEvent) {
 	if len(m.events) > Keep {
 		m.events = m.events[len(m.events)-Keep:]
 	}
+	m.measure(m.events)
 	m.refilter()
 }
 
@@ -100,8 +120,21 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.PasteMsg:
+		if m.filtering {
+			return m.typeFilter(msg)
+		}
 	}
 	return nil
+}
+
+// typeFilter passes typed or pasted text to the company filter.
+func (m *Model) typeFilter(msg tea.Msg) tea.Cmd {
+	cmd := m.company.Update(msg)
+	m.table.SetCursor(0)
+	m.detail = false
+	m.refilter()
+	return cmd
 }
 
 // Append adds new events. The view stays on the selected event: at the
@@ -120,6 +153,7 @@ func (m *Model) Append(evs []storage.FeedEvent) {
 			continue // already loaded by RecentFeed
 		}
 		m.events = append(m.events, ev)
+		m.measure(m.events[len(m.events)-1:])
 		last = ev.Seq
 		if m.match(&m.events[len(m.events)-1]) {
 			added++
@@ -128,11 +162,10 @@ func (m *Model) Append(evs []storage.FeedEvent) {
 	if drop := len(m.events) - Keep; drop > 0 {
 		m.events = append(m.events[:0], m.events[drop:]...)
 	}
-	follow := m.cursor == 0 && !m.detail // the open detail pins the selection
+	follow := m.table.Cursor() == 0 && !m.detail // the open detail pins the selection
 	m.refilter()
 	if !follow {
-		m.cursor = min(m.cursor+added, max(0, len(m.shown)-1))
-		m.offset += added
+		m.table.Shift(added)
 	}
 }
 
@@ -156,14 +189,16 @@ func (m *Model) refilter() {
 			m.shown = append(m.shown, i)
 		}
 	}
-	m.cursor = min(m.cursor, max(0, len(m.shown)-1))
+	m.table.SetRows(len(m.shown), m.rowCells)
 }
+
+func (m *Model) rowCells(i int) []string { return m.cells(&m.events[m.shown[i]]) }
 
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	if m.filtering {
-		switch k.String() {
-		case "enter", "esc":
-			if k.String() == "esc" {
+		switch {
+		case key.Matches(k, keys.Apply), key.Matches(k, keys.ClearFilter):
+			if key.Matches(k, keys.ClearFilter) {
 				m.company.SetValue("")
 			}
 			m.filtering = false
@@ -171,62 +206,72 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			m.refilter()
 			return nil
 		}
-		cmd := m.company.Update(k)
-		m.cursor, m.detail = 0, false
-		m.refilter()
-		return cmd
+		return m.typeFilter(k)
 	}
-	if m.detail && k.String() == "esc" {
+	if m.detail && key.Matches(k, keys.Close) {
 		m.detail = false
 		return nil
 	}
-	keys := m.c.Keys
-	page := max(1, m.listHeight())
-	prev := m.cursor
-	switch c, nav := keys.MoveCursor(k, m.cursor, len(m.shown), page); {
-	case key.Matches(k, keys.Filter):
+	if m.detail && m.dv.Scroll(k) {
+		return nil
+	}
+	m.sizeTable()
+	prev := m.table.Cursor()
+	switch {
+	case key.Matches(k, keys.Company):
 		m.filtering = true
 		return m.company.Focus()
-	case nav:
-		m.cursor = c
-	case k.String() == "f":
+	case m.table.Update(k):
+	case key.Matches(k, keys.Kind):
 		m.detail = false
 		m.kind = (m.kind + 1) % len(kinds)
-		m.cursor = 0
+		m.table.SetCursor(0)
 		m.refilter()
-	case k.String() == "v":
+	case key.Matches(k, keys.Severity):
 		m.detail = false
 		m.sev = (m.sev + 1) % len(severities)
-		m.cursor = 0
+		m.table.SetCursor(0)
 		m.refilter()
-	case k.String() == "x":
+	case key.Matches(k, keys.Clear):
 		m.detail = false
 		m.kind, m.sev = 0, 0
 		m.company.SetValue("")
 		m.refilter()
-	case k.String() == "enter":
+	case key.Matches(k, keys.Details):
 		if m.detail {
 			m.detail = false
 			return nil
 		}
 		return m.openDetail()
 	}
-	if m.detail && m.cursor != prev {
+	if m.detail && m.table.Cursor() != prev {
 		return m.openDetail()
 	}
 	return nil
 }
 
 func (m *Model) selected() (*storage.FeedEvent, bool) {
-	if m.cursor >= len(m.shown) {
+	c := m.table.Cursor()
+	if c >= len(m.shown) {
 		return nil, false
 	}
-	return &m.events[m.shown[m.cursor]], true
+	return &m.events[m.shown[c]], true
 }
 
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
 	m.company.SetWidth(24)
+}
+
+// sizeTable fits the table to the list's area: the whole width, or the
+// left half beside the detail.
+func (m *Model) sizeTable() {
+	w := m.w
+	if m.detail && m.sideBySide() {
+		w = m.w / 2
+	}
+	m.table.SetNatural(m.natural)
+	m.table.SetSize(w, m.listHeight()+1)
 }
 
 func (m *Model) listHeight() int {
@@ -261,31 +306,31 @@ func (m *Model) filterLine() string {
 		st.Muted.Render(fmt.Sprintf("%d of %d events", len(m.shown), len(m.events))))
 }
 
-// columns are the event list's; What takes the rest.
-var columns = []widget.Column{{Title: "Time", Width: 8}, {Title: "Kind", Width: 8}, {Title: "Severity", Width: 8},
-	{Title: "Company", Width: 12}, {Title: "Ticket", Width: 8}, {Title: "What"}}
+// columns are the event list's: the company (a workspace key) and the
+// ticket number are what a technician looks up, so they are kept whole.
+var columns = []widget.Col{{Title: "Time"}, {Title: "Kind"}, {Title: "Severity"},
+	{Title: "Company", Keep: true}, {Title: "Ticket", Keep: true}, {Title: "What"}}
 
-// row renders one event line.
-func (m *Model) row(ev *storage.FeedEvent, widths []int) string {
+// cells are one event's row.
+func (m *Model) cells(ev *storage.FeedEvent) []string {
 	ticket := ""
 	if ev.TicketID != 0 {
-		ticket = fmt.Sprintf("#%d", ev.TicketID)
+		ticket = "#" + strconv.Itoa(ev.TicketID)
 	}
-	return widget.Row([]string{ev.Time.In(timeZone(m.c)).Format("15:04:05"), string(ev.Kind), ev.Severity, ev.Company, ticket, ev.Message}, widths)
+	return []string{ev.Time.In(timeZone(m.c)).Format("15:04:05"), string(ev.Kind), ev.Severity, ev.Company, ticket, ev.Message}
 }
 
 func (m *Model) View() string {
 	st := m.c.Styles
 	var b strings.Builder
 	b.WriteString(m.filterLine() + "\n")
-	listW := m.w - 2
-	if m.detail && m.sideBySide() {
-		listW = m.w/2 - 2
+	m.sizeTable()
+	titles := make([]string, len(columns))
+	for i, c := range columns {
+		titles[i] = c.Title
 	}
-	widths := widget.Widths(columns, listW)
 	var list strings.Builder
-	list.WriteString("  " + st.Muted.Render(widget.Header(columns, widths)) + "\n")
-	h := m.listHeight()
+	list.WriteString("  " + st.Muted.Render(m.table.Line(titles)) + "\n")
 	switch {
 	case m.err != "":
 		list.WriteString(st.Error.Render("  ✗ " + m.err))
@@ -296,25 +341,16 @@ func (m *Model) View() string {
 	case len(m.shown) == 0:
 		list.WriteString(st.Muted.Render("  no event matches the filters (x clears them)"))
 	default:
-		m.offset = widget.Window(m.cursor, m.offset, h, len(m.shown))
-		end := min(len(m.shown), m.offset+h)
-		for i := m.offset; i < end; i++ {
-			ev := &m.events[m.shown[i]]
-			line := m.row(ev, widths)
-			switch {
-			case i == m.cursor:
-				list.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(line))
-			case ev.Kind == storage.FeedFailed || ev.Kind == storage.FeedDropped:
-				list.WriteString("  " + st.Error.Render(line))
-			case ev.Kind == storage.FeedClosed:
-				list.WriteString("  " + st.Muted.Render(line))
-			default:
-				list.WriteString("  " + line)
+		list.Reset() // the table draws its own header
+		list.WriteString(m.table.View(st, func(i int) lipgloss.Style {
+			switch m.events[m.shown[i]].Kind {
+			case storage.FeedFailed, storage.FeedDropped:
+				return st.Error
+			case storage.FeedClosed:
+				return st.Muted
 			}
-			if i < end-1 {
-				list.WriteByte('\n')
-			}
-		}
+			return lipgloss.NewStyle()
+		}))
 	}
 	if !m.detail {
 		b.WriteString(list.String())
@@ -322,7 +358,7 @@ func (m *Model) View() string {
 	}
 	if m.sideBySide() {
 		left := widget.Lines(list.String(), m.w/2, m.h-1)
-		right := widget.Lines(m.det.view(m.c, m.w-m.w/2-2, m.h-1), m.w-m.w/2-2, m.h-1)
+		right := widget.Lines(m.detailView(m.w-m.w/2-2, m.h-1), m.w-m.w/2-2, m.h-1)
 		ls, rs := strings.Split(left, "\n"), strings.Split(right, "\n")
 		for i := range ls {
 			b.WriteString(ls[i] + st.Rule.Render("│ ") + rs[i])
@@ -332,24 +368,17 @@ func (m *Model) View() string {
 		}
 		return b.String()
 	}
+	h := m.listHeight()
 	b.WriteString(widget.Lines(list.String(), m.w, h+1) + "\n")
 	b.WriteString(st.Rule.Render(strings.Repeat("─", m.w)) + "\n")
-	b.WriteString(m.det.view(m.c, m.w, m.h-h-3))
+	b.WriteString(m.detailView(m.w, m.h-h-3))
 	return b.String()
 }
 
-func (m *Model) ShortHelp() []key.Binding {
-	if m.filtering {
-		return []key.Binding{common.K("enter", "apply", "enter"), common.K("esc", "clear", "esc")}
-	}
-	b := []key.Binding{common.K("↑↓", "move", "up"), common.K("enter", "details", "enter"), common.K("/", "company", "/"), common.K("f", "kind", "f"), common.K("v", "severity", "v"), common.K("x", "clear", "x")}
-	if m.detail {
-		b[1] = common.K("esc", "close details", "esc")
-	}
-	return b
-}
-
-func (m *Model) FullHelp() [][]key.Binding {
-	k := m.c.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}, m.ShortHelp()}
+// detailView is the detail pane in w×h: wrapped, scrolled, and saying
+// when there is more.
+func (m *Model) detailView(w, h int) string {
+	m.dv.SetSize(w, max(1, h-1))
+	m.dv.SetContent(m.det.view(m.c))
+	return m.dv.View() + "\n" + m.c.Styles.Muted.Render(m.dv.More())
 }

@@ -135,7 +135,7 @@ func BenchmarkRender10k(b *testing.B) {
 	m.SetEvents(events(Keep))
 	b.ResetTimer()
 	for i := range b.N {
-		m.cursor = i % 500 // scrolling: a different window each frame
+		m.table.SetCursor(i % 500) // scrolling: a different window each frame
 		_ = m.View()
 	}
 }

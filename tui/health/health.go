@@ -11,6 +11,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
@@ -19,26 +20,42 @@ import (
 
 // Model is the Health page.
 type Model struct {
-	c       *common.Common
-	h       common.Health
-	have    bool
-	failed  []storage.OutboxItem
-	cursor  int
-	offset  int
-	confirm string             // "discard" / "retry-all" awaiting y
-	target  storage.OutboxItem // the item "discard" asks about
-	status  string
-	isErr   bool
-	w, hgt  int
+	c      *common.Common
+	h      common.Health
+	have   bool
+	failed []storage.OutboxItem
+	cursor int
+	offset int
+	w, hgt int
+
+	// The cursor runs over the per-company errors, then the failed items:
+	// every reason on the page can be opened in full (enter).
+	detail bool
+	dv     widget.Detail
 }
 
 // New builds the page.
-func New(c *common.Common) *Model { return &Model{c: c} }
+func New(c *common.Common) *Model { return &Model{c: c, dv: widget.NewDetail()} }
+
+// companies are the workspaces with an error, in order.
+func (m *Model) companies() []string { return slices.Sorted(maps.Keys(m.h.CompanyErrors)) }
+
+func (m *Model) numRows() int { return len(m.h.CompanyErrors) + len(m.failed) }
+
+// failedAt is the failed item under cursor i, if i is on one.
+func (m *Model) failedAt(i int) (storage.OutboxItem, bool) {
+	i -= len(m.h.CompanyErrors)
+	if i < 0 || i >= len(m.failed) {
+		return storage.OutboxItem{}, false
+	}
+	return m.failed[i], true
+}
 
 type (
 	failedMsg struct {
-		items []storage.OutboxItem
-		err   error
+		items  []storage.OutboxItem
+		err    error
+		reload bool // asked for with l: say what was found
 	}
 	actedMsg struct {
 		what string
@@ -53,7 +70,16 @@ func (m *Model) loadFailed() tea.Cmd {
 	st := m.c.Store
 	return common.Route(common.PageHealth, func() tea.Msg {
 		it, err := st.FailedItems()
-		return failedMsg{it, err}
+		return failedMsg{items: it, err: err}
+	})
+}
+
+// reload is l: the same, and it says what it found.
+func (m *Model) reload() tea.Cmd {
+	st := m.c.Store
+	return common.Route(common.PageHealth, func() tea.Msg {
+		it, err := st.FailedItems()
+		return failedMsg{items: it, err: err, reload: true}
 	})
 }
 
@@ -67,61 +93,65 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case failedMsg:
-		if msg.err != nil {
-			m.setStatus("failed items: "+msg.err.Error(), true)
-		}
 		m.failed = msg.items
-		m.cursor = min(m.cursor, max(0, len(m.failed)-1))
+		m.cursor = min(m.cursor, max(0, m.numRows()-1))
+		switch {
+		case msg.err != nil:
+			return common.Status("cannot read the failed items: "+msg.err.Error(), true)
+		case msg.reload:
+			return common.Status(fmt.Sprintf("reloaded: %d failed item(s)", len(msg.items)), false)
+		}
 		return nil
 	case actedMsg:
 		if msg.err != nil {
-			m.setStatus(msg.what+": "+msg.err.Error(), true)
-		} else {
-			m.setStatus(fmt.Sprintf("%s: %d item(s)", msg.what, msg.n), false)
+			return tea.Batch(common.Status(msg.what+": "+msg.err.Error(), true), m.loadFailed())
 		}
-		return m.loadFailed()
+		return tea.Batch(common.Status(fmt.Sprintf("%s: %d item(s)", msg.what, msg.n), false), m.loadFailed())
 	case tea.KeyPressMsg:
 		return m.key(msg)
 	}
 	return nil
 }
 
-func (m *Model) setStatus(s string, isErr bool) { m.status, m.isErr = s, isErr }
-
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
-	if m.confirm != "" {
-		what := m.confirm
-		m.confirm = ""
-		if k.String() != "y" && k.String() != "Y" {
-			m.setStatus("", false)
+	if m.detail {
+		switch {
+		case key.Matches(k, keys.Close):
+			m.detail = false
+			return nil
+		case m.dv.Scroll(k):
 			return nil
 		}
-		switch what {
-		case "discard":
-			return m.act("discarded", []storage.OutboxItem{m.target}, false)
-		case "retry-all":
-			return m.act("queued again", m.failed, true)
-		}
-		return nil
 	}
-	keys := m.c.Keys
-	switch c, nav := keys.MoveCursor(k, m.cursor, len(m.failed), 10); {
+	it, onItem := m.failedAt(m.cursor)
+	switch c, nav := m.c.Keys.MoveCursor(k, m.cursor, m.numRows(), 10); {
 	case nav:
 		m.cursor = c
-	case k.String() == "r":
-		if m.cursor < len(m.failed) {
-			return m.act("queued again", []storage.OutboxItem{m.failed[m.cursor]}, true)
+		m.dv.Top()
+	case key.Matches(k, keys.Open):
+		if m.numRows() > 0 {
+			m.detail = true
+			m.dv.Top()
 		}
-	case k.String() == "R":
-		if len(m.failed) > 0 {
-			m.confirm = "retry-all"
+	case key.Matches(k, keys.Retry):
+		if !onItem {
+			return common.Status("no failed item selected: nothing to retry", false)
 		}
-	case k.String() == "x" || k.String() == "delete":
-		if m.cursor < len(m.failed) {
-			m.confirm, m.target = "discard", m.failed[m.cursor]
+		return m.act("queued again", []storage.OutboxItem{it}, true)
+	case key.Matches(k, keys.RetryAll):
+		if len(m.failed) == 0 {
+			return common.Status("nothing has failed: nothing to retry", false)
 		}
-	case k.String() == "l":
-		return m.loadFailed()
+		// The question names the items it was asked about: the list may
+		// reload before the answer.
+		return common.Confirm(fmt.Sprintf("Queue all %d failed items again?", len(m.failed)), m.act("queued again", slices.Clone(m.failed), true))
+	case key.Matches(k, keys.Discard):
+		if !onItem {
+			return common.Status("no failed item selected: nothing to discard", false)
+		}
+		return common.Confirm(fmt.Sprintf("Discard item %d for good? It will not be sent.", it.Seq), m.act("discarded", []storage.OutboxItem{it}, false))
+	case key.Matches(k, keys.Reload):
+		return m.reload()
 	}
 	return nil
 }
@@ -153,7 +183,7 @@ func (m *Model) act(what string, items []storage.OutboxItem, retry bool) tea.Cmd
 }
 
 func (m *Model) SetSize(w, h int) { m.w, m.hgt = w, h }
-func (m *Model) Capturing() bool  { return m.confirm != "" }
+func (m *Model) Capturing() bool  { return false }
 func (m *Model) Dirty() bool      { return false }
 
 func (m *Model) View() string {
@@ -188,57 +218,79 @@ func (m *Model) View() string {
 	row("Failed", failed)
 	last := st.Muted.Render("none")
 	if h.LastError != "" {
-		last = st.Error.Render(widget.Trunc(h.LastError, m.w-30)) + st.Muted.Render("  "+m.c.Since(h.LastErrorAt))
+		// In full, wrapped under its label: the reason is often at the end.
+		lines := strings.Split(ansi.Wrap(h.LastError+"  "+m.c.Since(h.LastErrorAt), max(10, m.w-18), " /,;"), "\n")
+		for i := range lines {
+			lines[i] = st.Error.Render(lines[i])
+		}
+		last = strings.Join(lines, "\n"+strings.Repeat(" ", 18))
 	}
 	row("Last error", last)
+	if m.detail && m.numRows() > 0 {
+		return b.String() + "\n" + m.detailView(max(1, m.hgt-strings.Count(b.String(), "\n")-1))
+	}
 	if len(h.CompanyErrors) > 0 {
 		b.WriteString("\n" + st.Subtitle.Render("Per-company errors") + "\n")
-		for _, k := range slices.Sorted(maps.Keys(h.CompanyErrors)) {
-			b.WriteString("  " + st.Label.Render(widget.Fit(k, 14)) + " " + st.Error.Render(widget.Trunc(h.CompanyErrors[k], m.w-18)) + "\n")
+		for i, k := range m.companies() {
+			cur := "  "
+			if i == m.cursor {
+				cur = st.Cursor.Render("▸ ")
+			}
+			b.WriteString(cur + st.Label.Render(widget.Fit(k, 14)) + " " + st.Error.Render(widget.Trunc(h.CompanyErrors[k], m.w-18)) + "\n")
 		}
 	}
 	b.WriteString("\n" + st.Subtitle.Render(fmt.Sprintf("Failed work (%d)", len(m.failed))) + "\n")
 	if len(m.failed) == 0 {
 		b.WriteString(st.Muted.Render("  nothing has failed") + "\n")
 	} else {
-		cols := []widget.Column{{Title: "Seq", Width: 6}, {Title: "Kind", Width: 8}, {Title: "Ref", Width: 22}, {Title: "Failed", Width: 11}, {Title: "Reason"}}
-		widths := widget.Widths(cols, m.w-2)
-		b.WriteString("  " + st.Muted.Render(widget.Header(cols, widths)) + "\n")
+		tb := widget.NewTable(widget.Col{Title: "Seq", Keep: true}, widget.Col{Title: "Kind"}, widget.Col{Title: "Ref", Keep: true}, widget.Col{Title: "Failed"}, widget.Col{Title: "Reason", Flex: true})
+		tb.SetRows(len(m.failed), m.failedCells)
+		tb.SetSize(m.w, 0)
+		b.WriteString("  " + st.Muted.Render(tb.Line([]string{"Seq", "Kind", "Ref", "Failed", "Reason"})) + "\n")
 		used := strings.Count(b.String(), "\n")
 		lh := max(1, m.hgt-used-2)
-		m.offset = widget.Window(m.cursor, m.offset, lh, len(m.failed))
+		fc := m.cursor - len(h.CompanyErrors) // the cursor among the failed items
+		m.offset = widget.Window(max(0, fc), m.offset, lh, len(m.failed))
 		for i := m.offset; i < min(len(m.failed), m.offset+lh); i++ {
-			it := m.failed[i]
-			reason := it.LastError
-			if it.Attempts > 0 {
-				reason = fmt.Sprintf("%s (after %d tries)", reason, it.Attempts)
-			}
-			line := widget.Row([]string{fmt.Sprint(it.Seq), string(it.Kind), it.Ref, m.c.Since(it.FailedAt), reason}, widths)
-			if i == m.cursor {
+			line := tb.Line(m.failedCells(i))
+			if i == fc {
 				b.WriteString(st.Cursor.Render("▸ ") + st.Selected.Render(line) + "\n")
 			} else {
 				b.WriteString("  " + line + "\n")
 			}
 		}
 	}
-	switch {
-	case m.confirm == "discard":
-		b.WriteString("\n" + st.Warn.Render(fmt.Sprintf("Discard item %d for good? It will not be sent. y/N", m.target.Seq)))
-	case m.confirm == "retry-all":
-		b.WriteString("\n" + st.Warn.Render(fmt.Sprintf("Queue all %d failed items again? y/N", len(m.failed))))
-	case m.status != "" && m.isErr:
-		b.WriteString("\n" + st.Error.Render(m.status))
-	case m.status != "":
-		b.WriteString("\n" + st.OK.Render(m.status))
-	}
 	return b.String()
 }
 
-func (m *Model) ShortHelp() []key.Binding {
-	if m.confirm != "" {
-		return []key.Binding{common.K("y", "yes", "y"), common.K("any key", "no", "n")}
+// failedCells is failed item i's row.
+func (m *Model) failedCells(i int) []string {
+	it := m.failed[i]
+	reason := it.LastError
+	if it.Attempts > 0 {
+		reason = fmt.Sprintf("%s (after %d tries)", reason, it.Attempts)
 	}
-	return []key.Binding{common.K("↑↓", "move", "up"), common.K("r", "retry", "r"), common.K("R", "retry all", "R"), common.K("x", "discard", "x"), common.K("l", "reload", "l")}
+	return []string{fmt.Sprint(it.Seq), string(it.Kind), it.Ref, m.c.Since(it.FailedAt), reason}
 }
 
-func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+// detailView shows the reason under the cursor in full, wrapped and
+// scrollable, in h lines.
+func (m *Model) detailView(h int) string {
+	st := m.c.Styles
+	var b strings.Builder
+	row := func(k, v string) { b.WriteString(st.Label.Render(widget.Fit(k, 10)) + " " + v + "\n") }
+	if it, ok := m.failedAt(m.cursor); ok {
+		b.WriteString(st.Subtitle.Render(fmt.Sprintf("Failed item %d", it.Seq)) + "\n")
+		row("Kind", string(it.Kind))
+		row("Ref", it.Ref)
+		row("Failed", m.c.Since(it.FailedAt))
+		row("Attempts", fmt.Sprint(it.Attempts))
+		b.WriteString("\n" + st.Error.Render(it.LastError))
+	} else if cos := m.companies(); m.cursor < len(cos) {
+		b.WriteString(st.Subtitle.Render("Error for "+cos[m.cursor]) + "\n\n")
+		b.WriteString(st.Error.Render(m.h.CompanyErrors[cos[m.cursor]]))
+	}
+	m.dv.SetSize(m.w, max(1, h-1))
+	m.dv.SetContent(b.String())
+	return m.dv.View() + "\n" + st.Muted.Render(m.dv.More())
+}

@@ -24,7 +24,7 @@ func TestRetryAndDiscard(t *testing.T) {
 	}
 	m := New(tu.Common(st, &tu.Backend{}))
 	m.SetSize(100, 30)
-	d := &tu.Driver{T: t, Update: tu.PageUpdate(m)}
+	d := &tu.Driver{T: t, Update: tu.PageUpdate(m), AsRoot: true}
 	d.Run(m.Init())
 	d.Send(common.HealthMsg{Health: common.Health{ConnectWise: "ok", Failed: 3, LastError: "board not found: c"}})
 	s := ansi.Strip(m.View())
@@ -36,7 +36,7 @@ func TestRetryAndDiscard(t *testing.T) {
 		t.Fatalf("retry: queue %d, failed %d", st.QueueLen(), len(m.failed))
 	}
 	d.Press("x")
-	if !strings.Contains(ansi.Strip(m.View()), "Discard item") {
+	if d.Confirm == nil || !strings.Contains(d.Confirm.Prompt, "Discard item") {
 		t.Fatal("discard asks first")
 	}
 	d.Press("n")
@@ -70,7 +70,7 @@ func TestDiscardAsksAboutOneItem(t *testing.T) {
 	}
 	m := New(tu.Common(st, &tu.Backend{}))
 	m.SetSize(100, 30)
-	d := &tu.Driver{T: t, Update: tu.PageUpdate(m)}
+	d := &tu.Driver{T: t, Update: tu.PageUpdate(m), AsRoot: true}
 	d.Run(m.Init())
 	d.Press("x") // asks about a
 	items := m.failed
@@ -81,5 +81,20 @@ func TestDiscardAsksAboutOneItem(t *testing.T) {
 	left, _ := st.FailedItems()
 	if len(left) != 1 || left[0].Seq != seqs[1] {
 		t.Fatalf("left %+v, want only %d", left, seqs[1])
+	}
+}
+
+// Every key says what it did, also when there is nothing to do.
+func TestKeysAlwaysAnswer(t *testing.T) {
+	m := New(tu.Common(tu.Store(t), &tu.Backend{}))
+	m.SetSize(100, 30)
+	d := &tu.Driver{T: t, Update: tu.PageUpdate(m), AsRoot: true}
+	d.Run(m.Init())
+	for _, k := range []string{"l", "R", "r", "x"} {
+		d.Status = common.StatusMsg{}
+		d.Press(k)
+		if d.Status.Text == "" {
+			t.Errorf("%s with no failed items says nothing", k)
+		}
 	}
 }

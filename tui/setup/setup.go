@@ -23,6 +23,7 @@ type Model struct {
 	loaded bool
 	err    string
 	wz     *wizard // nil: overview
+	rerun  bool    // the wizard was opened from the overview: esc on step 1 returns there
 
 	conn     storage.Connection
 	hasConn  bool
@@ -111,21 +112,33 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return m.load()
 	}
 	if m.wz != nil {
+		if k, ok := msg.(tea.KeyPressMsg); ok && m.rerun && m.wz.step == stepCredentials && key.Matches(k, keys.Leave) {
+			return m.leaveWizard()
+		}
 		return m.wz.update(msg)
 	}
 	if k, ok := msg.(tea.KeyPressMsg); ok && m.loaded {
-		switch k.String() {
-		case "w", "enter":
+		if key.Matches(k, keys.Rerun) {
 			return m.startWizard(true)
 		}
 	}
 	return nil
 }
 
+// leaveWizard closes a re-run wizard; nothing of it was saved.
+func (m *Model) leaveWizard() tea.Cmd {
+	if m.wz.cancel != nil {
+		m.wz.cancel()
+	}
+	m.wz, m.rerun = nil, false
+	return m.load()
+}
+
 // startWizard opens the wizard: resuming stored progress, or (rerun) from
 // the saved settings.
 func (m *Model) startWizard(rerun bool) tea.Cmd {
 	wz := newWizard(m.c)
+	wz.rerun = rerun
 	o := m.ob
 	if rerun || o.Step == "done" {
 		o = storage.Onboarding{Step: stepNames[stepCredentials], Draft: m.conn}
@@ -142,7 +155,7 @@ func (m *Model) startWizard(rerun bool) tea.Cmd {
 	}
 	wz.load(o, m.mappings, m.agType)
 	wz.setSize(m.w, m.h)
-	m.wz = wz
+	m.wz, m.rerun = wz, rerun
 	var cmds []tea.Cmd
 	if wz.step == stepCredentials {
 		cmds = append(cmds, wz.focusField(0))
@@ -222,43 +235,3 @@ func (m *Model) overview() string {
 	b.WriteString("\n" + st.Muted.Render(wrap("Next: 2 Companies to bind workspaces, 3 Alerts to route alert types, 4 Feed to watch tickets arrive. w runs the setup wizard again.", m.w)))
 	return b.String()
 }
-
-var (
-	keyRerun  = common.K("w", "run wizard again", "w")
-	keyNext   = common.K("enter", "next", "enter")
-	keyBack   = common.K("esc", "back", "esc")
-	keyField  = common.K("tab/↑↓", "move", "tab")
-	keyReveal = common.K("ctrl+r", "show/hide key", "ctrl+r")
-	keyRetry  = common.K("r", "verify again", "r")
-	keyMode   = common.K("m/space", "new ↔ existing", "m")
-	keyEdit   = common.K("enter", "edit / pick", "enter")
-	keySave   = common.K("enter", "save", "enter")
-	keyType   = common.K("type", "filter", "")
-)
-
-func (m *Model) ShortHelp() []key.Binding {
-	if m.wz == nil {
-		return []key.Binding{keyRerun}
-	}
-	switch m.wz.step {
-	case stepCredentials:
-		return []key.Binding{keyField, keyNext, keyReveal}
-	case stepVerify:
-		return []key.Binding{keyNext, keyRetry, keyBack}
-	case stepAgreement:
-		return []key.Binding{keyType, common.K("↑↓", "move", "up"), common.K("enter", "choose", "enter"), keyBack}
-	case stepProducts:
-		if m.wz.catPicker != nil {
-			return []key.Binding{keyType, common.K("enter", "choose", "enter"), common.K("esc", "cancel", "esc")}
-		}
-		if m.wz.editing {
-			return []key.Binding{keyField, common.K("enter", "done", "enter"), common.K("esc", "cancel", "esc")}
-		}
-		return []key.Binding{common.K("↑↓", "move", "up"), keyMode, keyEdit, keyBack}
-	case stepSummary:
-		return []key.Binding{keySave, keyBack}
-	}
-	return nil
-}
-
-func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }

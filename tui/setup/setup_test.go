@@ -3,6 +3,7 @@ package setup
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -239,14 +240,23 @@ func TestWizardStartsFromStoredConnection(t *testing.T) {
 }
 
 // The wizard's ConnectWise commands run beside Update: they take what they
-// need up front instead of reading the fields the user may be typing into
-// (go test -race catches a regression).
+// need up front instead of reading the fields the user may be typing into.
+// The fields change before the commands run, so a command that reads them
+// late sees the wrong site (and go test -race sees the race as well).
 func TestWizardCommandsDoNotReadFields(t *testing.T) {
+	var mu sync.Mutex
+	var sites []string
 	c := tu.Common(tu.Store(t), nil)
-	c.NewClient = func(storage.Connection) (*cwclient.Client, error) { return nil, errors.New("offline") }
+	c.NewClient = func(conn storage.Connection) (*cwclient.Client, error) {
+		mu.Lock()
+		sites = append(sites, conn.Site)
+		mu.Unlock()
+		return nil, errors.New("offline")
+	}
 	wz := newWizard(c)
-	wz.load(storage.Onboarding{}, nil, storage.AgreementType{})
+	wz.load(storage.Onboarding{Draft: storage.Connection{Site: "before.example.com"}}, nil, storage.AgreementType{})
 	cmds := []tea.Cmd{wz.loadAgreementTypes(), wz.openCatalog()}
+	wz.fields[fSite].SetValue("after.example.com")
 	done := make(chan tea.Msg, len(cmds))
 	for _, cmd := range cmds {
 		go func() { done <- cmd() }()
@@ -254,5 +264,101 @@ func TestWizardCommandsDoNotReadFields(t *testing.T) {
 	wz.fields[fSite].Update(tu.Key("x"))
 	for range cmds {
 		<-done
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sites) != len(cmds) {
+		t.Fatalf("%d clients built, want %d", len(sites), len(cmds))
+	}
+	for _, s := range sites {
+		if s != "before.example.com" {
+			t.Errorf("a command read the site field when it ran (%q), not when it was made", s)
+		}
+	}
+}
+
+// A re-run wizard never holds the stored private key in a field: the field
+// starts empty (shown as set), ctrl+r reveals only what is typed, an
+// untouched field keeps the stored key on save and typing replaces it.
+func TestStoredKeyIsWriteOnly(t *testing.T) {
+	s := sim(t)
+	cr := s.Credentials()
+	st := tu.Store(t)
+	if err := st.SetConnection("t", storage.Connection{Site: cr.Site, CompanyID: cr.CompanyID, PublicKey: cr.PublicKey,
+		PrivateKey: storage.NewSecret(cr.PrivateKey), ClientID: cr.ClientID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetOnboarding(storage.Onboarding{Step: "done"}); err != nil {
+		t.Fatal(err)
+	}
+	m, d, _ := newPage(t, st, Options{})
+	d.Press("w")
+	if !m.InWizard() {
+		t.Fatal("w did not open the wizard")
+	}
+	if got := m.wz.fields[fPrivate].Raw(); got != "" {
+		t.Fatalf("the private key field holds %d characters of the stored key", len(got))
+	}
+	d.Press("down", "down", "down", "ctrl+r")
+	if strings.Contains(screen(m), cr.PrivateKey) || !strings.Contains(screen(m), storage.Mask+" (stored)") {
+		t.Fatalf("want the key shown as stored, never revealed:\n%s", screen(m))
+	}
+	d.Type("typed-now")
+	if !strings.Contains(screen(m), "typed-now") {
+		t.Fatalf("ctrl+r does not reveal what is typed:\n%s", screen(m))
+	}
+	if m.wz.draft().PrivateKey.Reveal() != "typed-now" {
+		t.Fatal("typing does not replace the stored key")
+	}
+	for range len("typed-now") {
+		d.Press("backspace")
+	}
+	d.Press("enter", "enter") // client ID, then submit: verifies with the stored key
+	if !m.wz.verified() {
+		t.Fatalf("the stored key was not used to verify:\n%s", screen(m))
+	}
+	d.Press("enter", "enter", "n", "enter") // agreement, products, summary, save
+	if m.InWizard() {
+		t.Fatalf("not saved:\n%s", screen(m))
+	}
+	conn, err := st.Connection()
+	if err != nil || conn.PrivateKey.Reveal() != cr.PrivateKey {
+		t.Fatalf("the untouched field did not keep the stored key: %v", err)
+	}
+}
+
+// esc on the first step of a re-run wizard returns to the summary, and a
+// re-run left midway changes nothing stored (setup stays finished).
+func TestRerunWizardEscReturnsToSummary(t *testing.T) {
+	s := sim(t)
+	cr := s.Credentials()
+	st := tu.Store(t)
+	tu.Connect(t, st, s)
+	if err := st.SetOnboarding(storage.Onboarding{Step: "done"}); err != nil {
+		t.Fatal(err)
+	}
+	m, d, _ := newPage(t, st, Options{})
+	if m.InWizard() {
+		t.Fatal("a finished setup opened the wizard")
+	}
+	d.Press("w")
+	d.Press("enter", "enter", "enter", "enter", "enter") // submit: verify
+	if m.wz.step != stepVerify {
+		t.Fatalf("want verify:\n%s", screen(m))
+	}
+	if o, _ := st.Onboarding(); o.Step != "done" {
+		t.Fatalf("a re-run marked the finished setup %q", o.Step)
+	}
+	d.Press("esc") // back to the credentials
+	d.Press("3")   // typed into the site field
+	d.Press("esc") // leaves the wizard
+	if m.InWizard() || !strings.Contains(screen(m), "Setup complete") {
+		t.Fatalf("esc on step 1 of a re-run did not return to the summary:\n%s", screen(m))
+	}
+	if conn, _ := st.Connection(); conn.Site != cr.Site {
+		t.Fatalf("leaving the wizard changed the site to %q", conn.Site)
+	}
+	if o, _ := st.Onboarding(); o.Step != "done" {
+		t.Fatalf("leaving the wizard left onboarding at %q", o.Step)
 	}
 }

@@ -2,11 +2,15 @@ package setup
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
@@ -60,6 +64,10 @@ type wizard struct {
 	focus    int
 	apiVer   string
 	fallback string
+	// storedKey is the private key already saved (or in saved progress).
+	// It is write-only: the field starts empty and shows it as set; an
+	// empty field keeps it, typing replaces it, nothing ever reveals it.
+	storedKey storage.Secret
 
 	// verify
 	run        int // bumps per verify run; stale progress is dropped
@@ -92,6 +100,11 @@ type wizard struct {
 	saving  bool
 	saveErr string
 
+	// rerun: the setup is finished and this run changes it. Progress is
+	// not saved on the way (the finished record stays "done"); leaving
+	// midway keeps the settings as they were.
+	rerun bool
+
 	values    map[string]string
 	persisted string // fingerprint of what storage holds, for Dirty
 	status    string
@@ -101,11 +114,16 @@ type wizard struct {
 func newWizard(c *common.Common) *wizard {
 	wz := &wizard{c: c, values: map[string]string{}, spin: spinner.New(spinner.WithSpinner(spinner.Line), spinner.WithStyle(c.Styles.Cursor))}
 	wz.fields[fSite] = widget.NewField("Site", "na.myconnectwise.net", validSite)
-	wz.fields[fSite].Hint = "your ConnectWise host, or https:// URL (http:// only for loopback)"
+	wz.fields[fSite].Hint = "ConnectWise host or https:// URL; http:// only on loopback"
 	wz.fields[fCompany] = widget.NewField("Company ID", "mycompany", validCompanyID)
 	wz.fields[fCompany].Hint = "the company you type on the ConnectWise login page"
 	wz.fields[fPublic] = widget.NewField("Public key", "from System > Members > API Members", validPublicKey)
-	wz.fields[fPrivate] = widget.NewSecretField("Private key", "shown once when the key is made", validPrivateKey)
+	wz.fields[fPrivate] = widget.NewSecretField("Private key", "shown once when the key is made", func(s string) error {
+		if s == "" && wz.hasStoredKey() {
+			return nil
+		}
+		return validPrivateKey(s)
+	})
 	wz.fields[fPrivate].Hint = "ctrl+r shows or hides what you type"
 	wz.fields[fClient] = widget.NewField("Client ID", "GUID from developer.connectwise.com", validClientID)
 	for i := range wz.pfields {
@@ -121,7 +139,11 @@ func (wz *wizard) load(o storage.Onboarding, stored []storage.ProductMapping, ag
 	wz.fields[fSite].SetValue(d.Site)
 	wz.fields[fCompany].SetValue(d.CompanyID)
 	wz.fields[fPublic].SetValue(d.PublicKey)
-	wz.fields[fPrivate].SetValue(d.PrivateKey.Reveal())
+	wz.storedKey = d.PrivateKey
+	if wz.hasStoredKey() {
+		wz.fields[fPrivate].SetPlaceholder(storage.Mask + " (stored)")
+		wz.fields[fPrivate].Hint = "leave empty to keep the stored key, or type a new one; ctrl+r shows or hides what you type"
+	}
 	wz.fields[fClient].SetValue(d.ClientID)
 	wz.apiVer, wz.fallback = d.APIVersion, d.FallbackCompany
 	wz.values = map[string]string{}
@@ -143,15 +165,22 @@ func (wz *wizard) load(o storage.Onboarding, stored []storage.ProductMapping, ag
 	wz.persisted = wz.snapshot()
 }
 
-// draft is the connection as typed.
+func (wz *wizard) hasStoredKey() bool { return wz.storedKey.Reveal() != "" }
+
+// draft is the connection as typed; an empty private key field keeps the
+// stored key.
 func (wz *wizard) draft() storage.Connection {
 	api := wz.apiVer
 	if api == "" {
 		api = cwclient.DefaultAPIVersion
 	}
+	pk := storage.NewSecret(wz.fields[fPrivate].Value())
+	if wz.fields[fPrivate].Value() == "" {
+		pk = wz.storedKey
+	}
 	return storage.Connection{
 		Site: wz.fields[fSite].Value(), CompanyID: wz.fields[fCompany].Value(),
-		PublicKey: wz.fields[fPublic].Value(), PrivateKey: storage.NewSecret(wz.fields[fPrivate].Value()),
+		PublicKey: wz.fields[fPublic].Value(), PrivateKey: pk,
 		ClientID: wz.fields[fClient].Value(), APIVersion: api, FallbackCompany: wz.fallback,
 	}
 }
@@ -204,6 +233,9 @@ type persistedMsg struct {
 
 // persist saves progress in a command; the snapshot marks it clean.
 func (wz *wizard) persist() tea.Cmd {
+	if wz.rerun {
+		return nil
+	}
 	o := wz.onboarding()
 	snap := wz.snapshot()
 	st := wz.c.Store
@@ -273,4 +305,128 @@ func (wz *wizard) focusField(i int) tea.Cmd {
 	}
 	wz.focus = i
 	return wz.fields[i].Focus()
+}
+
+// update hands async results to the step that asked for them and keys to
+// the current step.
+func (wz *wizard) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case persistedMsg:
+		if msg.err != nil {
+			wz.status = "could not save progress: " + msg.err.Error()
+		} else {
+			wz.persisted = msg.snap
+		}
+		return nil
+	case spinner.TickMsg:
+		return wz.onSpinner(msg)
+	case verifyProgressMsg:
+		return wz.onVerifyProgress(msg)
+	case verifyDoneMsg:
+		return wz.onVerifyDone(msg)
+	case agTypesMsg:
+		return wz.onAgTypes(msg)
+	case catalogMsg:
+		return wz.onCatalog(msg)
+	case savedMsg:
+		return wz.onSaved(msg)
+	case tea.KeyPressMsg:
+		return wz.key(msg)
+	case tea.PasteMsg:
+		return wz.paste(msg)
+	}
+	return nil
+}
+
+// paste puts pasted text into whatever has focus (a key is pasted far more
+// often than typed).
+func (wz *wizard) paste(msg tea.PasteMsg) tea.Cmd {
+	switch {
+	case wz.step == stepCredentials:
+		return wz.fields[wz.focus].Update(msg)
+	case wz.step == stepAgreement && wz.agLoaded:
+		return wz.agPicker.Update(msg)
+	case wz.step == stepProducts && wz.catPicker != nil:
+		return wz.catPicker.Update(msg)
+	case wz.step == stepProducts && wz.editing:
+		return wz.pfields[wz.editField].Update(msg)
+	}
+	return nil
+}
+
+func (wz *wizard) key(k tea.KeyPressMsg) tea.Cmd {
+	switch wz.step {
+	case stepCredentials:
+		return wz.keyCredentials(k)
+	case stepVerify:
+		return wz.keyVerify(k)
+	case stepAgreement:
+		return wz.keyAgreement(k)
+	case stepProducts:
+		return wz.keyProducts(k)
+	case stepSummary:
+		return wz.keySummary(k)
+	}
+	return nil
+}
+
+const labelWidth = 12
+
+func (wz *wizard) view() string {
+	var b strings.Builder
+	b.WriteString(wz.stepIndicator() + "\n\n")
+	switch wz.step {
+	case stepCredentials:
+		b.WriteString(wz.credentialsView())
+	case stepVerify:
+		b.WriteString(wz.verifyView())
+	case stepAgreement:
+		b.WriteString(wz.agreementView())
+	case stepProducts:
+		b.WriteString(wz.productsView())
+	case stepSummary:
+		b.WriteString(wz.summaryView())
+	}
+	if wz.status != "" {
+		b.WriteString("\n\n" + wz.c.Styles.Warn.Render(wz.status))
+	}
+	return b.String()
+}
+
+func (wz *wizard) stepIndicator() string {
+	st := wz.c.Styles
+	parts := make([]string, numSteps)
+	for i := range numSteps {
+		label := fmt.Sprintf("%d %s", i+1, stepTitles[i])
+		switch {
+		case i == wz.step:
+			parts[i] = st.TabActive.Render(label)
+		case i < wz.step:
+			parts[i] = st.OK.Render("✓ " + stepTitles[i])
+		default:
+			parts[i] = st.Muted.Render(label)
+		}
+	}
+	return strings.Join(parts, st.Muted.Render(" › "))
+}
+
+func wrap(s string, w int) string {
+	if w <= 10 {
+		return s
+	}
+	return lipgloss.NewStyle().Width(w).Render(s)
+}
+
+func indent(s string, n int) string {
+	pad := strings.Repeat(" ", n)
+	return pad + strings.ReplaceAll(s, "\n", "\n"+pad)
+}
+
+// errText is an error for the screen: cwclient errors never hold keys.
+func errText(err error) string {
+	var e *cwclient.Error
+	if errors.As(err, &e) && e.Message != "" && e.Kind == cwclient.KindConfig {
+		return e.Message
+	}
+	return fmt.Sprint(err)
 }

@@ -47,11 +47,14 @@ func NewSecretField(label, placeholder string, validate func(string) error) Fiel
 func (f *Field) Value() string     { return strings.TrimSpace(f.input.Value()) }
 func (f *Field) Raw() string       { return f.input.Value() }
 func (f *Field) SetValue(v string) { f.input.SetValue(v) }
-func (f *Field) SetWidth(w int)    { f.input.SetWidth(max(w, 4)) }
-func (f *Field) Blur()             { f.input.Blur() }
-func (f *Field) Focus() tea.Cmd    { return f.input.Focus() }
-func (f *Field) Touch()            { f.touched = true }
-func (f *Field) Revealed() bool    { return f.revealed }
+
+// SetPlaceholder changes what an empty field shows.
+func (f *Field) SetPlaceholder(p string) { f.input.Placeholder = p }
+func (f *Field) SetWidth(w int)          { f.input.SetWidth(max(w, 4)) }
+func (f *Field) Blur()                   { f.input.Blur() }
+func (f *Field) Focus() tea.Cmd          { return f.input.Focus() }
+func (f *Field) Touch()                  { f.touched = true }
+func (f *Field) Revealed() bool          { return f.revealed }
 
 // ToggleReveal shows or hides a secret field's value.
 func (f *Field) ToggleReveal() {

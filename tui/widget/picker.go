@@ -71,6 +71,18 @@ func (p *Picker) Select(id int, value string) {
 	}
 }
 
+// SelectLabel moves the cursor to the item with this label (any case):
+// for values known by name only, such as a route set in the config file.
+func (p *Picker) SelectLabel(label string) bool {
+	for i, idx := range p.shown {
+		if strings.EqualFold(p.items[idx].Label, label) {
+			p.cursor = i
+			return true
+		}
+	}
+	return false
+}
+
 // SetSize sets the area the picker may use.
 func (p *Picker) SetSize(w, h int) {
 	p.width, p.height = w, h
@@ -123,37 +135,56 @@ func (p *Picker) refilter() {
 	p.cursor = min(p.cursor, max(0, len(p.shown)-1))
 }
 
-// Update handles a key.
+// PickerKeys are every picker's bindings, declared once: Update matches
+// them and the owning page shows them in its help.
+var PickerKeys = struct{ Type, Move, Up, Down, Choose, Cancel key.Binding }{
+	Type:   common.B("type", "filter", "Type (or paste) to narrow the choices; letters match in order.", ""),
+	Move:   common.B("↑↓", "move", "Move between the choices (ctrl+p/ctrl+n too; pgup/pgdn by a screen).", "up", "down", "ctrl+p", "ctrl+n"),
+	Up:     common.B("↑", "up", "Move to the choice above.", "up", "ctrl+p"),
+	Down:   common.B("↓", "down", "Move to the choice below.", "down", "ctrl+n"),
+	Choose: common.B("enter", "choose", "Take the choice under the cursor.", "enter"),
+	Cancel: common.B("esc", "cancel", "Close the choices and keep the value as it was.", "esc"),
+}
+
+// Update handles a key, or a paste into the filter.
 func (p *Picker) Update(msg tea.Msg) tea.Cmd {
+	if pm, ok := msg.(tea.PasteMsg); ok {
+		return p.typeFilter(pm)
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
 	}
 	switch {
-	case k.String() == "up" || k.String() == "ctrl+p":
+	case key.Matches(k, PickerKeys.Up):
 		p.cursor = max(0, p.cursor-1)
-	case k.String() == "down" || k.String() == "ctrl+n":
+	case key.Matches(k, PickerKeys.Down):
 		p.cursor = max(0, min(len(p.shown)-1, p.cursor+1))
 	case key.Matches(k, p.keys.PageUp) && k.String() != "ctrl+u":
 		p.cursor = max(0, p.cursor-p.listHeight())
 	case key.Matches(k, p.keys.PageDown) && k.String() != "ctrl+d":
 		p.cursor = max(0, min(len(p.shown)-1, p.cursor+p.listHeight()))
-	case k.String() == "enter":
+	case key.Matches(k, PickerKeys.Choose):
 		if it, ok := p.Current(); ok {
 			p.picked = &it
 		}
-	case k.String() == "esc":
+	case key.Matches(k, PickerKeys.Cancel):
 		p.cancel = true
 	default:
-		before := p.filter.Raw()
-		cmd := p.filter.Update(msg)
-		if p.filter.Raw() != before {
-			p.cursor = 0
-			p.refilter()
-		}
-		return cmd
+		return p.typeFilter(msg)
 	}
 	return nil
+}
+
+// typeFilter passes typed or pasted text to the filter.
+func (p *Picker) typeFilter(msg tea.Msg) tea.Cmd {
+	before := p.filter.Raw()
+	cmd := p.filter.Update(msg)
+	if p.filter.Raw() != before {
+		p.cursor = 0
+		p.refilter()
+	}
+	return cmd
 }
 
 func (p *Picker) listHeight() int { return max(1, p.height-3) }

@@ -36,3 +36,12 @@ func TestPickerDownOnEmptyList(t *testing.T) {
 		t.Fatalf("current = %+v, %v (cursor %d)", it, ok, p.cursor)
 	}
 }
+
+// A paste filters like typing (alerts and the wizard's pickers).
+func TestPickerPasteFilters(t *testing.T) {
+	p := NewPicker("t", []Item{{Label: "alpha", ID: 1}, {Label: "beta", ID: 2}, {Label: "gamma", ID: 3}})
+	p.Update(tea.PasteMsg{Content: "beta"})
+	if got := labels(&p); !slices.Equal(got, []string{"beta"}) {
+		t.Fatalf("rows after pasting beta: %v", got)
+	}
+}

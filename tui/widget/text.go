@@ -34,34 +34,6 @@ func Trunc(s string, w int) string {
 	return s
 }
 
-// Column is one table column: a header and a width (0 = take the rest).
-type Column struct {
-	Title string
-	Width int
-}
-
-// Widths resolves 0-width columns to share what is left of total.
-func Widths(cols []Column, total int) []int {
-	out := make([]int, len(cols))
-	used, flex := 0, 0
-	for i, c := range cols {
-		out[i] = c.Width
-		used += c.Width + 1
-		if c.Width == 0 {
-			flex++
-		}
-	}
-	if flex > 0 {
-		rest := max(total-used, flex*4)
-		for i := range out {
-			if out[i] == 0 {
-				out[i] = rest / flex
-			}
-		}
-	}
-	return out
-}
-
 // Row lays cells out in the given widths, one space apart.
 func Row(cells []string, widths []int) string {
 	var b strings.Builder
@@ -74,15 +46,6 @@ func Row(cells []string, widths []int) string {
 		b.WriteString(Fit(textsafe.OneLine(c), widths[i]))
 	}
 	return b.String()
-}
-
-// Header lays the columns' titles out in widths.
-func Header(cols []Column, widths []int) string {
-	titles := make([]string, len(cols))
-	for i, c := range cols {
-		titles[i] = c.Title
-	}
-	return Row(titles, widths)
 }
 
 // Window returns the first index of a height-row window that keeps cursor

@@ -76,21 +76,38 @@ func Keys(text string) []tea.Msg {
 type Driver struct {
 	T      testing.TB
 	Update func(tea.Msg) tea.Cmd
-	// Wait bounds how long Send waits for outstanding commands.
+	// Wait bounds how long Send waits for outstanding commands (a
+	// failure, not a pace: Send returns as soon as they are done).
 	Wait time.Duration
-	// Idle, when set, ends Send after this long without a result even if
-	// commands are still running (long-lived waits such as a feed
-	// subscription).
-	Idle time.Duration
+	// Subscription waits (common.IsWatch) block until the next storage
+	// change: they run in the background and are not waited for; what they
+	// deliver is handled by the next Run or WaitFor.
+
+	watched chan tea.Msg
 
 	Quit bool
 	Seen []tea.Msg // every message fed back, in order
+
+	// AsRoot makes the driver stand in for the root in front of one page:
+	// it keeps the status line and the question (common.StatusMsg,
+	// ConfirmMsg) and answers the question with the next key.
+	AsRoot  bool
+	Status  common.StatusMsg
+	Confirm *common.ConfirmMsg
 }
 
 // Send feeds msgs one by one, each followed by its commands' results.
 func (d *Driver) Send(msgs ...tea.Msg) {
 	d.T.Helper()
 	for _, m := range msgs {
+		if k, ok := m.(tea.KeyPressMsg); ok && d.Confirm != nil {
+			c := d.Confirm
+			d.Confirm = nil
+			if k.String() == "y" || k.String() == "Y" {
+				d.Run(c.Yes)
+			}
+			continue
+		}
 		d.Run(d.Update(m))
 	}
 }
@@ -106,46 +123,60 @@ func (d *Driver) Press(names ...string) {
 	}
 }
 
-// Run executes cmd and everything that follows from it.
-func (d *Driver) Run(cmd tea.Cmd) {
+// Run executes cmd and everything that follows from it, except
+// subscription waits (see WaitFor).
+func (d *Driver) Run(cmd tea.Cmd) { d.T.Helper(); d.run(cmd, nil) }
+
+// WaitFor handles results, subscriptions' included, until cond holds:
+// for what arrives through a subscription (a list that follows the store).
+func (d *Driver) WaitFor(cond func() bool) {
+	d.T.Helper()
+	d.run(nil, cond)
+}
+
+func (d *Driver) run(cmd tea.Cmd, cond func() bool) {
 	d.T.Helper()
 	wait := d.Wait
 	if wait == 0 {
 		wait = 10 * time.Second
 	}
+	if d.watched == nil {
+		d.watched = make(chan tea.Msg, 64)
+	}
 	results := make(chan tea.Msg, 64)
-	var wg sync.WaitGroup
 	outstanding := 0
 	var start func(tea.Cmd)
 	start = func(c tea.Cmd) {
-		if c == nil {
+		switch {
+		case c == nil:
+			return
+		case common.IsWatch(c):
+			go func() { d.watched <- c() }()
 			return
 		}
 		outstanding++
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results <- c()
-		}()
+		go func() { results <- c() }()
+	}
+	handle := func(msg tea.Msg) {
+		for _, m := range d.expand(msg, start) {
+			d.Seen = append(d.Seen, m)
+			start(d.Update(m))
+		}
 	}
 	start(cmd)
 	deadline := time.After(wait)
-	var idle <-chan time.Time
-	for outstanding > 0 {
-		if d.Idle > 0 {
-			idle = time.After(d.Idle)
-		}
+	for outstanding > 0 || (cond != nil && !cond()) {
 		select {
-		case <-idle:
-			return
 		case msg := <-results:
 			outstanding--
-			for _, m := range d.expand(msg, start) {
-				d.Seen = append(d.Seen, m)
-				start(d.Update(m))
-			}
+			handle(msg)
+		case msg := <-d.watched:
+			handle(msg)
 		case <-deadline:
-			d.T.Fatalf("testutil: %d command(s) still running after %v", outstanding, wait)
+			if outstanding > 0 {
+				d.T.Fatalf("testutil: %d command(s) still running after %v", outstanding, wait)
+			}
+			d.T.Fatalf("testutil: the condition did not hold within %v", wait)
 		}
 	}
 }
@@ -166,6 +197,16 @@ func (d *Driver) expand(msg tea.Msg, start func(tea.Cmd)) []tea.Msg {
 		return nil
 	case spinner.TickMsg:
 		return nil
+	case common.StatusMsg:
+		if d.AsRoot {
+			d.Status = m
+			return nil
+		}
+	case common.ConfirmMsg:
+		if d.AsRoot {
+			d.Confirm = &m
+			return nil
+		}
 	case common.PageMsg:
 		if _, ok := m.Msg.(spinner.TickMsg); ok {
 			return nil

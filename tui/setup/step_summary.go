@@ -1,0 +1,117 @@
+package setup
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/cwbridge/cwbridge/storage"
+	"github.com/cwbridge/cwbridge/tui/common"
+	"github.com/cwbridge/cwbridge/tui/widget"
+)
+
+// Step 5: everything chosen, saved in one transaction.
+
+type savedMsg struct{ err error }
+
+func (wz *wizard) onSaved(msg savedMsg) tea.Cmd {
+	wz.saving = false
+	if msg.err != nil {
+		wz.saveErr = errText(msg.err)
+		return nil
+	}
+	wz.persisted = wz.snapshot()
+	return func() tea.Msg { return doneMsg{} }
+}
+
+func (wz *wizard) keySummary(k tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, keys.Back):
+		return wz.goTo(stepProducts)
+	case key.Matches(k, keys.Save):
+		if !wz.saving {
+			return wz.save()
+		}
+	}
+	return nil
+}
+
+// save writes the connection, the agreement type, the product mappings and
+// the finished onboarding in one transaction, then tells the engine.
+func (wz *wizard) save() tea.Cmd {
+	if !wz.verified() {
+		wz.saveErr = "the credentials changed since they were verified: go back and verify"
+		return nil
+	}
+	wz.saving, wz.saveErr = true, ""
+	conn := wz.draft()
+	ag := wz.agType
+	var maps []storage.ProductMapping
+	for _, p := range wz.products {
+		maps = append(maps, p.mapping())
+	}
+	o := wz.onboarding()
+	o.Step, o.VerifiedAt = "done", wz.verifiedAt
+	c := wz.c
+	return common.Route(common.PageSetup, func() tea.Msg {
+		err := c.Store.Update(func(t *storage.Tx) error {
+			if err := t.SetConnection(c.Actor, conn); err != nil {
+				return err
+			}
+			if ag.ID != 0 {
+				if err := t.SetAgreementType(c.Actor, ag); err != nil {
+					return err
+				}
+			}
+			for _, m := range maps {
+				if err := t.PutProductMapping(c.Actor, m); err != nil {
+					return err
+				}
+			}
+			return t.SetOnboarding(o)
+		})
+		if err == nil && c.Backend != nil {
+			c.Backend.Reconnect()
+		}
+		return savedMsg{err: err}
+	})
+}
+
+func (wz *wizard) summaryView() string {
+	st := wz.c.Styles
+	d := wz.draft()
+	row := func(k, v string) string { return "  " + st.Label.Render(widget.Fit(k, 16)) + " " + v + "\n" }
+	var b strings.Builder
+	b.WriteString(st.Subtitle.Render("ConnectWise") + "\n")
+	b.WriteString(row("Site", d.Site))
+	b.WriteString(row("Company ID", d.CompanyID))
+	b.WriteString(row("Public key", d.PublicKey))
+	b.WriteString(row("Private key", storage.Mask))
+	b.WriteString(row("Client ID", d.ClientID))
+	ver := st.Error.Render("not verified")
+	if wz.verified() {
+		ver = st.OK.Render("✓ " + wz.verifiedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	b.WriteString(row("Verified", ver))
+	b.WriteString("\n" + st.Subtitle.Render("Default agreement type") + "\n")
+	ag := wz.agType.Name
+	if wz.agType.ID == 0 {
+		ag = st.Muted.Render("(none)")
+	}
+	b.WriteString("  " + ag + "\n")
+	b.WriteString("\n" + st.Subtitle.Render("Products") + "\n")
+	for _, p := range wz.products {
+		b.WriteString(row(p.Key, widget.Trunc(p.summary(), wz.w-20)))
+	}
+	b.WriteString("\n")
+	switch {
+	case wz.saving:
+		b.WriteString(st.Muted.Render("saving…"))
+	case wz.saveErr != "":
+		b.WriteString(st.Error.Render("✗ not saved: "+wz.saveErr) + st.Muted.Render("  enter: try again"))
+	default:
+		b.WriteString(st.Bold.Render("enter: save") + st.Muted.Render("   esc: back"))
+	}
+	return b.String()
+}
