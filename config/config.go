@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -48,6 +49,8 @@ const (
 	DefaultWorkers              = 4
 	DefaultMaxRequestsPerMinute = 600
 	DefaultReopen               = ReopenNew
+	DefaultClosedIncidents      = "720h"
+	DefaultNotes                = "720h"
 )
 
 // Values of engine.reopen.
@@ -64,6 +67,7 @@ const (
 	MaxWorkers           = 64
 	MinRequestsPerMinute = 1
 	MaxRequestsPerMinute = 10000
+	MinRetention         = time.Hour
 	maxFileBytes         = 16 << 20
 )
 
@@ -74,6 +78,7 @@ type Config struct {
 	SSH         SSH         `toml:"ssh" json:"ssh"`
 	Engine      Engine      `toml:"engine" json:"engine"`
 	Actions     Actions     `toml:"actions" json:"actions"`
+	Retention   Retention   `toml:"retention" json:"retention"`
 	Routes      []Route     `toml:"routes" json:"routes"`
 	Products    []Product   `toml:"products" json:"products"`
 	Workspaces  []Workspace `toml:"workspaces" json:"workspaces"`
@@ -130,6 +135,34 @@ type Actions struct {
 	Command string `toml:"command" json:"command"` // run per action, JSON on stdin; "" = none
 }
 
+// Retention is the [retention] section: how long finished state is kept.
+// The values are Go durations ("720h"); validation guarantees they parse.
+type Retention struct {
+	// ClosedIncidents: closed and dropped incidents, and closed incident
+	// keys, are pruned this long after they closed (or were dropped).
+	ClosedIncidents string `toml:"closed_incidents" json:"closed_incidents"`
+	// Notes: processed ConnectWise note ids are kept while their ticket is
+	// watched for actions, and this long after.
+	Notes string `toml:"notes" json:"notes"`
+}
+
+// ClosedIncidentsAge is ClosedIncidents parsed (the default if unparsable,
+// which a validated Config never is).
+func (r Retention) ClosedIncidentsAge() time.Duration {
+	return durationOr(r.ClosedIncidents, DefaultClosedIncidents)
+}
+
+// NotesAge is Notes parsed, like ClosedIncidentsAge.
+func (r Retention) NotesAge() time.Duration { return durationOr(r.Notes, DefaultNotes) }
+
+func durationOr(s, def string) time.Duration {
+	if d, err := time.ParseDuration(s); err == nil {
+		return d
+	}
+	d, _ := time.ParseDuration(def)
+	return d
+}
+
 // Route is one [[routes]] entry: where tickets of an alert type go.
 type Route struct {
 	AlertType    string `toml:"alert_type" json:"alert_type"`
@@ -168,7 +201,8 @@ func Default() *Config {
 			MaxRequestsPerMinute: DefaultMaxRequestsPerMinute,
 			Reopen:               DefaultReopen,
 		},
-		set: map[string]struct{}{},
+		Retention: Retention{ClosedIncidents: DefaultClosedIncidents, Notes: DefaultNotes},
+		set:       map[string]struct{}{},
 	}
 }
 

@@ -36,6 +36,7 @@ func TestDefaults(t *testing.T) {
 		SSH:         SSH{Listen: "", HostKey: "data/ssh_host_ed25519", AuthorizedKeys: "authorized_keys"},
 		Engine:      Engine{Workers: 4, MaxRequestsPerMinute: 600, Reopen: "new"},
 		Actions:     Actions{Command: ""},
+		Retention:   Retention{ClosedIncidents: "720h", Notes: "720h"},
 		set:         map[string]struct{}{},
 	}
 	if got := Default(); !reflect.DeepEqual(*got, want) {
@@ -127,6 +128,7 @@ max_users = 50
 		SSH:         SSH{"[::1]:2222", "k", "ak"},
 		Engine:      Engine{8, 100, "reopen"},
 		Actions:     Actions{"/usr/local/bin/act --json"},
+		Retention:   Retention{"720h", "720h"},
 		Routes: []Route{
 			{"threat", true, "Security", "New", "Priority 2 - Quick Response", "Incident", "Closed"},
 			{"ransomware_canary", false, "", "", "", "", ""},

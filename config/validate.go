@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/cwbridge/cwbridge/cwclient"
@@ -82,6 +83,9 @@ func (v *validator) config(c *Config) {
 
 	v.text("actions.command", c.Actions.Command)
 
+	v.duration("retention.closed_incidents", c.Retention.ClosedIncidents, "closed incidents and their keys are kept")
+	v.duration("retention.notes", c.Retention.Notes, "processed note ids are kept after their ticket stops being watched")
+
 	v.routes(c.Routes)
 	v.products(c.Products)
 	v.workspaces(c.Workspaces)
@@ -147,6 +151,21 @@ func (v *validator) workspaces(ws []Workspace) {
 		if w.MaxUsers < 0 {
 			v.errorf(k+".max_users", "must not be negative (%d)", w.MaxUsers)
 		}
+	}
+}
+
+// duration checks a retention period: a Go duration ("720h", "48h30m") of
+// at least MinRetention, so a typo such as "720" or "30m" cannot prune
+// state within minutes of it closing.
+func (v *validator) duration(key, s, what string) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		v.errorf(key, "%q is not a duration like \"720h\" (how long %s)", s, what)
+	case strings.TrimSpace(s) != s:
+		v.errorf(key, "%q has leading or trailing white space", s)
+	case d < MinRetention:
+		v.errorf(key, "%q is less than the minimum %s", s, "1h")
 	}
 }
 
