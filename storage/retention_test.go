@@ -14,7 +14,7 @@ type simClock struct {
 	t  time.Time
 }
 
-func (c *simClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *simClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *simClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 var day0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
