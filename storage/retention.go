@@ -90,6 +90,10 @@ type pruner struct {
 	now time.Time
 	p   RetentionPolicy
 	st  PruneStats
+	// memo caches key records and ticket ends within one transaction.
+	memoTx *Tx
+	keys   map[string]memoKey
+	done   map[int]time.Time
 	// ran maps a bare note id to its ticket, from the "ran:<ticket>/<note>"
 	// records; built once per pass when the notes phase starts.
 	ran map[string]int
@@ -169,6 +173,28 @@ func (pr *pruner) run(ctx context.Context, bkt bucketPath, expire func(*Tx, []by
 
 func (pr *pruner) cutoff() time.Time { return pr.now.Add(-pr.p.Closed) }
 
+type memoKey struct {
+	k        *IncidentKey
+	readable bool
+}
+
+// key is readKeyForPrune, remembered for the rest of t.
+func (pr *pruner) key(t *Tx, name string) (*IncidentKey, bool) {
+	pr.reset(t)
+	if m, ok := pr.keys[name]; ok {
+		return m.k, m.readable
+	}
+	k, ok := readKeyForPrune(t, name)
+	pr.keys[name] = memoKey{k, ok}
+	return k, ok
+}
+
+func (pr *pruner) reset(t *Tx) {
+	if pr.memoTx != t {
+		pr.memoTx, pr.keys, pr.done = t, map[string]memoKey{}, map[int]time.Time{}
+	}
+}
+
 // readKeyForPrune reads a key record; nil if there is none or it is unreadable
 // (an unreadable key keeps its incidents).
 func readKeyForPrune(t *Tx, name string) (*IncidentKey, bool) {
@@ -187,30 +213,68 @@ func readKeyForPrune(t *Tx, name string) (*IncidentKey, bool) {
 	return &k, true
 }
 
+// pruneIncident is the part of an incident retention looks at.
+type pruneIncident struct {
+	ID         string        `json:"id"`
+	Type       string        `json:"type"`
+	Company    string        `json:"company"`
+	Title      string        `json:"title"`
+	Key        string        `json:"key,omitempty"`
+	ReceivedAt time.Time     `json:"received_at,omitzero"`
+	State      IncidentState `json:"state"`
+	TicketID   int           `json:"ticket_id,omitempty"`
+	DoneAt     time.Time     `json:"done_at,omitzero"`
+}
+
+var receivedField = []byte(`"received_at":"`)
+
+// receivedAfter reads received_at straight from the record's bytes: an
+// incident received after cutoff cannot have closed before it, so most of
+// a pass skips the JSON decoding (the store writes the field).
+func receivedAfter(v []byte, cutoff time.Time) bool {
+	i := bytes.Index(v, receivedField)
+	if i < 0 {
+		return false
+	}
+	rest := v[i+len(receivedField):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return false
+	}
+	at, err := time.Parse(time.RFC3339Nano, string(rest[:j]))
+	return err == nil && !at.Before(cutoff)
+}
+
 func (pr *pruner) incidentExpired(t *Tx, _, v []byte) (bool, error) {
-	var inc Incident
+	cutoff := pr.cutoff()
+	if receivedAfter(v, cutoff) {
+		return false, nil
+	}
+	var inc pruneIncident
 	if json.Unmarshal(v, &inc) != nil {
 		return false, nil // unreadable: kept for a person to see
 	}
-	cutoff := pr.cutoff()
 	switch inc.State {
 	case StateDropped:
-		return doneAt(inc).Before(cutoff), nil
+		return doneAt(inc.DoneAt, inc.ReceivedAt).Before(cutoff), nil
 	case StateTicketed, StateNoted, StateClosed:
 	default: // queued, failed: open work
 		return false, nil
 	}
-	k, readable := readKeyForPrune(t, KeyOf(inc))
+	key := inc.Key
+	if key == "" {
+		key = KeyOf(Incident{Company: inc.Company, Type: inc.Type, Title: inc.Title})
+	}
+	k, readable := pr.key(t, key)
 	switch {
 	case !readable:
 		return false, nil
 	case k == nil:
 		// No key to say whether its ticket is open: only a closed
 		// incident can be judged, by its own time.
-		return inc.State == StateClosed && doneAt(inc).Before(cutoff), nil
+		return inc.State == StateClosed && doneAt(inc.DoneAt, inc.ReceivedAt).Before(cutoff), nil
 	case k.TicketID == inc.TicketID:
-		// The key's current ticket (or the incident predates nothing):
-		// gone with the key's close.
+		// The key's current ticket: gone with the key's close.
 		return k.State == KeyClosed && k.ClosedAt.Before(cutoff), nil
 	case isTombstone(*k):
 		return k.ClosedAt.Before(cutoff), nil
@@ -226,11 +290,11 @@ func (pr *pruner) incidentExpired(t *Tx, _, v []byte) (bool, error) {
 
 // doneAt is when an incident was closed or dropped; records from before
 // DoneAt existed fall back to when they were received.
-func doneAt(inc Incident) time.Time {
-	if !inc.DoneAt.IsZero() {
-		return inc.DoneAt
+func doneAt(done, received time.Time) time.Time {
+	if !done.IsZero() {
+		return done
 	}
-	return inc.ReceivedAt
+	return received
 }
 
 func (pr *pruner) deleteIncident(t *Tx, k []byte) (bool, error) {
@@ -282,6 +346,16 @@ func (pr *pruner) tombstoneKey(t *Tx, name []byte) (bool, error) {
 // ticketDone is when ticket id stopped being watched: the zero time if it
 // has no key (long pruned), farFuture while it is watched.
 func (pr *pruner) ticketDone(t *Tx, id int) time.Time {
+	pr.reset(t)
+	if at, ok := pr.done[id]; ok {
+		return at
+	}
+	at := pr.ticketDoneRead(t, id)
+	pr.done[id] = at
+	return at
+}
+
+func (pr *pruner) ticketDoneRead(t *Tx, id int) time.Time {
 	idx, err := getBucket(t.tx, bktTicketKeys)
 	if err != nil || id <= 0 {
 		return farFuture
@@ -290,7 +364,7 @@ func (pr *pruner) ticketDone(t *Tx, id int) time.Time {
 	if name == nil {
 		return time.Time{}
 	}
-	k, readable := readKeyForPrune(t, string(name))
+	k, readable := pr.key(t, string(name))
 	switch {
 	case !readable:
 		return farFuture
@@ -379,7 +453,7 @@ func (pr *pruner) indexExpired(t *Tx, k, v []byte) (bool, error) {
 		return false, nil
 	}
 	id := int(btoi(k))
-	if key, readable := readKeyForPrune(t, string(v)); !readable || (key != nil && key.TicketID == id) {
+	if key, readable := pr.key(t, string(v)); !readable || (key != nil && key.TicketID == id) {
 		return false, nil
 	}
 	return pr.ticketDone(t, id).Add(pr.p.Notes).Before(pr.now), nil
