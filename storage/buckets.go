@@ -68,10 +68,12 @@ var allBuckets = []bucketPath{
 
 // Keys inside meta/ and settings/.
 var (
-	keySchemaVersion = []byte("schema_version")
-	keyOutboxPending = []byte("outbox_pending")
-	keyOutboxFailed  = []byte("outbox_failed")
-	keyCompaniesAt   = []byte("companies_fetched_at")
+	keySchemaVersion   = []byte("schema_version")
+	keyOutboxPending   = []byte("outbox_pending")
+	keyOutboxFailed    = []byte("outbox_failed")
+	keyCompaniesAt     = []byte("companies_fetched_at")
+	keyCompaniesFullAt = []byte("companies_full_at")
+	keyCompaniesMark   = []byte("companies_updated_through")
 
 	keyConnection    = []byte(SettingConnection)
 	keyIntake        = []byte(SettingIntake)
