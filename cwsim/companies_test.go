@@ -61,4 +61,3 @@ func TestCompanyChangesMoveLastUpdated(t *testing.T) {
 	q := url.Values{"conditions": {"updatedSince >= [" + now + "]"}}
 	wantError(t, api(t, s, "GET", "company/companies?"+q.Encode(), nil), 400, "ApiFindCondition")
 }
-
