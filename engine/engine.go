@@ -39,6 +39,9 @@ type Options struct {
 	// ProbeInterval is how often ConnectWise is probed while forwarding is
 	// paused on a 401/403, so it resumes by itself (default 5s).
 	ProbeInterval time.Duration
+	// CompanySyncInterval is how often the company cache is brought up
+	// to date from ConnectWise (default 5m; negative: never).
+	CompanySyncInterval time.Duration
 	// MaxAttempts before an item is failed (default 8).
 	MaxAttempts int
 	// RetryBase and RetryMax bound the backoff between attempts.
@@ -103,6 +106,9 @@ func New(o Options) (*Engine, error) {
 	}
 	if o.ProbeInterval <= 0 {
 		o.ProbeInterval = 5 * time.Second
+	}
+	if o.CompanySyncInterval == 0 {
+		o.CompanySyncInterval = defaultCompanySync
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 8

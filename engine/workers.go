@@ -51,8 +51,9 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}(queues[i])
 	}
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); e.retain(ctx) }()
+	go func() { defer wg.Done(); e.keepCompanies(ctx) }()
 	go func() { defer wg.Done(); e.actions.run(ctx) }()
 	go func() { defer wg.Done(); e.probe(ctx) }()
 	go func() { defer wg.Done(); e.relayHealth(ctx) }()

@@ -74,6 +74,7 @@ var (
 	keyCompaniesAt     = []byte("companies_fetched_at")
 	keyCompaniesFullAt = []byte("companies_full_at")
 	keyCompaniesMark   = []byte("companies_updated_through")
+	keyCompaniesFrom   = []byte("companies_source")
 
 	keyConnection    = []byte(SettingConnection)
 	keyIntake        = []byte(SettingIntake)

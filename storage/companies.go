@@ -198,6 +198,19 @@ type CompanySync struct {
 	// ConnectWise's own clock.
 	Watermark time.Time
 	Empty     bool // no company cached
+	// Source names the connection the last full sync read (see
+	// SetCompaniesSource): a sync from another one starts over.
+	Source string
+}
+
+// SetCompaniesSource records which ConnectWise connection the cache was
+// read from.
+func (t *Tx) SetCompaniesSource(source string) error {
+	cw, err := getBucket(t.tx, bktCW)
+	if err != nil {
+		return err
+	}
+	return cw.Put(keyCompaniesFrom, []byte(source))
 }
 
 // CompanySync reads the cache's sync state.
@@ -219,6 +232,7 @@ func (t *Tx) CompanySync() (CompanySync, error) {
 	if st.FullAt, err = parseTime(bktCW, keyCompaniesFullAt, cw.Get(keyCompaniesFullAt)); err != nil {
 		return st, err
 	}
+	st.Source = string(cw.Get(keyCompaniesFrom))
 	st.Watermark, err = parseTime(bktCW, keyCompaniesMark, cw.Get(keyCompaniesMark))
 	return st, err
 }

@@ -33,6 +33,7 @@ import (
 //	  companies_fetched_at      RFC 3339 text
 //	  companies_full_at         RFC 3339 text: the last full sync
 //	  companies_updated_through RFC 3339 text: newest _info.lastUpdated cached
+//	  companies_source          text: the connection (site, company) of the last full sync
 //	  companies/   <id u64 BE>  Company
 //	  company_ids/ <lower(identifier)> id u64 BE (v2)
 //	  lookups/     <table>      LookupTable; table is "boards", "priorities",
