@@ -261,11 +261,8 @@ func (pr *pruner) incidentExpired(t *Tx, _, v []byte) (bool, error) {
 	default: // queued, failed: open work
 		return false, nil
 	}
-	key := inc.Key
-	if key == "" {
-		key = KeyOf(Incident{Company: inc.Company, Type: inc.Type, Title: inc.Title})
-	}
-	k, readable := pr.key(t, key)
+	// The engine's own rule for an incident's key.
+	k, readable := pr.key(t, KeyOf(Incident{ID: inc.ID, Type: inc.Type, Company: inc.Company, Title: inc.Title, Key: inc.Key}))
 	switch {
 	case !readable:
 		return false, nil
