@@ -173,6 +173,10 @@ func (pr *pruner) run(ctx context.Context, bkt bucketPath, expire func(*Tx, []by
 
 func (pr *pruner) cutoff() time.Time { return pr.now.Add(-pr.p.Closed) }
 
+// keyCutoff is cutoff for a key and its current ticket's incidents: never
+// while the ticket is still watched for actions.
+func (pr *pruner) keyCutoff() time.Time { return pr.now.Add(-max(pr.p.Closed, pr.p.Watch)) }
+
 type memoKey struct {
 	k        *IncidentKey
 	readable bool
@@ -271,10 +275,12 @@ func (pr *pruner) incidentExpired(t *Tx, _, v []byte) (bool, error) {
 		// incident can be judged, by its own time.
 		return inc.State == StateClosed && doneAt(inc.DoneAt, inc.ReceivedAt).Before(cutoff), nil
 	case k.TicketID == inc.TicketID:
-		// The key's current ticket: gone with the key's close.
-		return k.State == KeyClosed && k.ClosedAt.Before(cutoff), nil
+		// The key's current ticket: gone with the key's close, but not
+		// while the ticket is watched for actions (which act for its
+		// incidents' users and devices).
+		return k.State == KeyClosed && k.ClosedAt.Before(pr.keyCutoff()), nil
 	case isTombstone(*k):
-		return k.ClosedAt.Before(cutoff), nil
+		return k.ClosedAt.Before(pr.keyCutoff()), nil
 	}
 	// A ticket of an earlier generation: it was closed before the key's
 	// current ticket was begun.
@@ -314,8 +320,7 @@ func (pr *pruner) keyExpired(_ *Tx, _, v []byte) (bool, error) {
 	if json.Unmarshal(v, &k) != nil || k.State != KeyClosed || isTombstone(k) {
 		return false, nil
 	}
-	// Not while the ticket is still watched for actions.
-	return k.ClosedAt.Before(pr.now.Add(-max(pr.p.Closed, pr.p.Watch))), nil
+	return k.ClosedAt.Before(pr.keyCutoff()), nil
 }
 
 func (pr *pruner) tombstoneKey(t *Tx, name []byte) (bool, error) {

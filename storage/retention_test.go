@@ -360,3 +360,34 @@ func TestPruneSmallTransactions(t *testing.T) {
 		t.Error("Prune with a cancelled context returned nil")
 	}
 }
+
+// With a window shorter than the action watch, a closed ticket's key and
+// incidents stay while the ticket is watched; a dropped incident goes.
+func TestPruneWaitsForTheWatch(t *testing.T) {
+	m := newSim(t, t.TempDir())
+	ids := m.take("A", 2)
+	m.must(m.s.Update(func(t *Tx) error { m.work(t); return nil }))
+	m.resolve("A")
+	dropped := m.take("D", 1)[0]
+	m.must(m.s.SetIncidentState(dropped, StateDropped, 0, "no route"))
+	p := RetentionPolicy{Closed: time.Hour, Notes: time.Hour, Watch: 7 * day}
+	m.clock.Set(day0.Add(2 * day))
+	if _, err := m.s.Prune(context.Background(), m.clock.Now(), p); err != nil {
+		t.Fatal(err)
+	}
+	if m.exists(dropped) {
+		t.Error("dropped incident kept past its hour")
+	}
+	for _, id := range ids {
+		if !m.exists(id) {
+			t.Errorf("%s of a watched ticket pruned", id)
+		}
+	}
+	if k, _ := m.s.IncidentKey("A"); k.TicketID == 0 {
+		t.Errorf("key of a watched ticket pruned: %+v", k)
+	}
+	m.clock.Set(day0.Add(8 * day))
+	if st, err := m.s.Prune(context.Background(), m.clock.Now(), p); err != nil || st.Incidents != 3 || st.Keys != 1 {
+		t.Errorf("after the watch: %+v, %v; want A's 3 incidents and its key", st, err)
+	}
+}
