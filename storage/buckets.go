@@ -36,32 +36,33 @@ func seqBucket(path ...string) bucketPath {
 
 // Every bucket of the current schema.
 var (
-	bktMeta       = bucketPath{"meta"}
-	bktSettings   = bucketPath{"settings"}
-	bktProducts   = bucketPath{"products"}
-	bktWorkspaces = bucketPath{"workspaces"}
-	bktCW         = bucketPath{"cw"}
-	bktCompanies  = seqBucket("cw", "companies")
-	bktCompanyIDs = bucketPath{"cw", "company_ids"}
-	bktLookups    = bucketPath{"cw", "lookups"}
-	bktRoutes     = bucketPath{"routes"}
-	bktIncidents  = bucketPath{"incidents"}
-	bktKeys       = bucketPath{"keys"}
-	bktTicketKeys = seqBucket("ticket_keys")
-	bktOutbox     = bucketPath{"outbox"}
-	bktPending    = seqBucket("outbox", "pending")
-	bktFailed     = seqBucket("outbox", "failed")
-	bktFeed       = seqBucket("feed")
-	bktNotes      = bucketPath{"notes"}
-	bktUsage      = bucketPath{"usage"}
-	bktAudit      = seqBucket("audit")
+	bktMeta          = bucketPath{"meta"}
+	bktSettings      = bucketPath{"settings"}
+	bktProducts      = bucketPath{"products"}
+	bktWorkspaces    = bucketPath{"workspaces"}
+	bktCW            = bucketPath{"cw"}
+	bktCompanies     = seqBucket("cw", "companies")
+	bktCompanyIDs    = bucketPath{"cw", "company_ids"}
+	bktLookups       = bucketPath{"cw", "lookups"}
+	bktRoutes        = bucketPath{"routes"}
+	bktIncidents     = bucketPath{"incidents"}
+	bktKeys          = bucketPath{"keys"}
+	bktTicketKeys    = seqBucket("ticket_keys")
+	bktClosedTickets = seqBucket("closed_tickets")
+	bktOutbox        = bucketPath{"outbox"}
+	bktPending       = seqBucket("outbox", "pending")
+	bktFailed        = seqBucket("outbox", "failed")
+	bktFeed          = seqBucket("feed")
+	bktNotes         = bucketPath{"notes"}
+	bktUsage         = bucketPath{"usage"}
+	bktAudit         = seqBucket("audit")
 )
 
 // allBuckets is created at Open, parents before children.
 var allBuckets = []bucketPath{
 	bktMeta, bktSettings, bktProducts, bktWorkspaces,
 	bktCW, bktCompanies, bktCompanyIDs, bktLookups,
-	bktRoutes, bktIncidents, bktKeys, bktTicketKeys,
+	bktRoutes, bktIncidents, bktKeys, bktTicketKeys, bktClosedTickets,
 	bktOutbox, bktPending, bktFailed,
 	bktFeed, bktNotes, bktUsage, bktAudit,
 }

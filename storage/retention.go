@@ -70,10 +70,15 @@ func (s *Store) Prune(ctx context.Context, now time.Time, p RetentionPolicy) (Pr
 		apply  func(t *Tx, k []byte) (bool, error)
 		count  *int
 	}{
+		// First, before any incident goes: when each closed ticket closed
+		// (its resolving incident's time), kept in closed_tickets/ for
+		// the incidents, notes and index of tickets a key has moved on from.
+		{bktIncidents, pr.closeUnrecorded, pr.recordClose, &pr.closes},
 		{bktIncidents, pr.incidentExpired, pr.deleteIncident, &pr.st.Incidents},
 		{bktKeys, pr.keyExpired, pr.tombstoneKey, &pr.st.Keys},
 		{bktNotes, pr.noteExpired, pr.deleteNote, &pr.st.Notes},
 		{bktTicketKeys, pr.indexExpired, pr.deleteIndex, &pr.st.TicketIndex},
+		{bktClosedTickets, pr.closeOrphaned, pr.deleteClose, &pr.closes},
 	} {
 		if err := pr.run(ctx, phase.bkt, phase.expire, phase.apply, phase.count); err != nil {
 			return pr.st, err
@@ -94,6 +99,7 @@ type pruner struct {
 	memoTx *Tx
 	keys   map[string]memoKey
 	done   map[int]time.Time
+	closes int // closed_tickets entries written or removed
 	// ran maps a bare note id to its ticket, from the "ran:<ticket>/<note>"
 	// records; built once per pass when the notes phase starts.
 	ran map[string]int
@@ -282,13 +288,76 @@ func (pr *pruner) incidentExpired(t *Tx, _, v []byte) (bool, error) {
 	case isTombstone(*k):
 		return k.ClosedAt.Before(pr.keyCutoff()), nil
 	}
-	// A ticket of an earlier generation: it was closed before the key's
-	// current ticket was begun.
+	// A ticket of an earlier generation: gone with its own close, which
+	// came before the key's current ticket was begun.
+	if at, ok := ticketClosedAt(t, inc.TicketID); ok {
+		return at.Before(cutoff), nil
+	}
 	begun := k.CreatedAt
 	if begun.IsZero() {
 		begun = k.PendingSince
 	}
 	return !begun.IsZero() && begun.Before(cutoff), nil
+}
+
+// ticketClosedAt reads closed_tickets/<id>.
+func ticketClosedAt(t *Tx, id int) (time.Time, bool) {
+	b, err := getBucket(t.tx, bktClosedTickets)
+	if err != nil || id <= 0 {
+		return time.Time{}, false
+	}
+	at, err := parseTime(bktClosedTickets, itob(uint64(id)), b.Get(itob(uint64(id))))
+	return at, err == nil && !at.IsZero()
+}
+
+// closeUnrecorded: a closed incident (the one that resolved its ticket)
+// old enough to be pruned this pass whose ticket's close is not recorded.
+func (pr *pruner) closeUnrecorded(t *Tx, _, v []byte) (bool, error) {
+	if receivedAfter(v, pr.cutoff()) {
+		return false, nil
+	}
+	var inc pruneIncident
+	if json.Unmarshal(v, &inc) != nil || inc.State != StateClosed || inc.TicketID <= 0 {
+		return false, nil
+	}
+	_, ok := ticketClosedAt(t, inc.TicketID)
+	return !ok, nil
+}
+
+func (pr *pruner) recordClose(t *Tx, k []byte) (bool, error) {
+	var inc pruneIncident
+	if err := getJSON(t.tx, bktIncidents, k, &inc); err != nil || inc.State != StateClosed || inc.TicketID <= 0 {
+		return false, nil
+	}
+	if _, ok := ticketClosedAt(t, inc.TicketID); ok {
+		return false, nil
+	}
+	b, err := getBucket(t.tx, bktClosedTickets)
+	if err != nil {
+		return false, err
+	}
+	at := doneAt(inc.DoneAt, inc.ReceivedAt)
+	return true, b.Put(itob(uint64(inc.TicketID)), []byte(at.UTC().Format(time.RFC3339Nano)))
+}
+
+// closeOrphaned: a closed_tickets entry whose ticket_keys entry is gone.
+func (pr *pruner) closeOrphaned(t *Tx, k, _ []byte) (bool, error) {
+	idx, err := getBucket(t.tx, bktTicketKeys)
+	if err != nil {
+		return false, err
+	}
+	return idx.Get(k) == nil, nil
+}
+
+func (pr *pruner) deleteClose(t *Tx, k []byte) (bool, error) {
+	if ok, err := pr.closeOrphaned(t, k, nil); err != nil || !ok {
+		return false, err
+	}
+	b, err := getBucket(t.tx, bktClosedTickets)
+	if err != nil {
+		return false, err
+	}
+	return true, b.Delete(k)
 }
 
 // doneAt is when an incident was closed or dropped; records from before
@@ -377,8 +446,11 @@ func (pr *pruner) ticketDoneRead(t *Tx, id int) time.Time {
 	case k.TicketID == id || isTombstone(*k):
 		return k.ClosedAt.Add(pr.p.Watch)
 	}
-	// An earlier generation's ticket: the engine stopped watching it when
-	// the key's next ticket was begun.
+	// An earlier generation's ticket: watched at most Watch after it
+	// closed, and no longer once the key's next ticket was begun.
+	if at, ok := ticketClosedAt(t, id); ok {
+		return at.Add(pr.p.Watch)
+	}
 	if !k.CreatedAt.IsZero() {
 		return k.CreatedAt
 	}

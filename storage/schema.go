@@ -42,6 +42,9 @@ import (
 //	incidents/   <incident id>  Incident
 //	keys/        <incident key> IncidentKey
 //	ticket_keys/ <ticket id u64 BE> incident key, raw text: whose ticket it is (v3)
+//	closed_tickets/ <ticket id u64 BE> RFC 3339 text: when it closed, kept by
+//	                            retention for tickets a key has moved on from
+//	                            (created at Open when missing; no version bump)
 //	outbox/
 //	  pending/   <seq u64 BE>   OutboxItem, FIFO (v2); incident items carry their key (v3)
 //	  failed/    <seq u64 BE>   OutboxItem, given up on (v2)
