@@ -8,28 +8,33 @@ import "fmt"
 // Only fields of ConnectWise's Company model that the simulator keeps can
 // be set; "id" and "_info" cannot.
 func (s *Server) EditCompany(id int, fields map[string]any) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.colls["companies"]
-	old := c.get(id)
-	if old == nil {
-		return fmt.Errorf("cwsim: no company %d", id)
-	}
-	d := copyMap(old.data)
-	for k, v := range fields {
-		if !companyEditable[k] {
-			return fmt.Errorf("cwsim: company field %q cannot be edited", k)
+	return s.changeCompany(id, func(d map[string]any) error {
+		for k, v := range fields {
+			if !companyEditable[k] {
+				return fmt.Errorf("cwsim: company field %q cannot be edited", k)
+			}
+			d[k] = deepCopy(v)
 		}
-		d[k] = deepCopy(v)
-	}
-	s.stampCompany(c, old, d)
-	return nil
+		return nil
+	})
 }
 
 // DeleteCompany deletes company id as ConnectWise does: softly. The
 // record stays listed with deletedFlag true, dateDeleted and deletedBy
 // set and _info.lastUpdated moved to now.
 func (s *Server) DeleteCompany(id int) error {
+	return s.changeCompany(id, func(d map[string]any) error {
+		d["deletedFlag"] = true
+		d["dateDeleted"] = fmtTime(s.now())
+		d["deletedBy"] = "admin1"
+		d["status"] = map[string]any{"id": 3, "name": "Inactive"}
+		return nil
+	})
+}
+
+// changeCompany lets edit change a copy of company id's data and
+// publishes it, updated now.
+func (s *Server) changeCompany(id int, edit func(d map[string]any) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.colls["companies"]
@@ -38,10 +43,9 @@ func (s *Server) DeleteCompany(id int) error {
 		return fmt.Errorf("cwsim: no company %d", id)
 	}
 	d := copyMap(old.data)
-	d["deletedFlag"] = true
-	d["dateDeleted"] = fmtTime(s.now())
-	d["deletedBy"] = "admin1"
-	d["status"] = map[string]any{"id": 3, "name": "Inactive"}
+	if err := edit(d); err != nil {
+		return err
+	}
 	s.stampCompany(c, old, d)
 	return nil
 }

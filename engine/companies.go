@@ -31,21 +31,14 @@ func (e *Engine) keepCompanies(ctx context.Context) {
 	if every < 0 {
 		return
 	}
-	t := time.NewTimer(e.firstCompanySync())
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+	repeat(ctx, e.firstCompanySync(), every, func() {
+		if e.isPaused() {
 			return
-		case <-t.C:
 		}
-		if !e.isPaused() {
-			if _, err := e.syncCompanies(ctx); err != nil && ctx.Err() == nil {
-				e.log.Warn("syncing companies from ConnectWise", "err", err)
-			}
+		if _, err := e.syncCompanies(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("syncing companies from ConnectWise", "err", err)
 		}
-		t.Reset(every)
-	}
+	})
 }
 
 // firstCompanySync is how long Run waits before its first sync: a restart

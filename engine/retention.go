@@ -14,7 +14,16 @@ const retentionInterval = time.Hour
 // retain prunes in the background until ctx ends. Pruning runs in short
 // transactions (storage.Prune), so intake and forwarding go on meanwhile.
 func (e *Engine) retain(ctx context.Context) {
-	t := time.NewTimer(0)
+	repeat(ctx, 0, retentionInterval, func() {
+		if _, err := e.prune(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("pruning finished state", "err", err)
+		}
+	})
+}
+
+// repeat runs fn after first and then every interval until ctx ends.
+func repeat(ctx context.Context, first, interval time.Duration, fn func()) {
+	t := time.NewTimer(first)
 	defer t.Stop()
 	for {
 		select {
@@ -22,10 +31,8 @@ func (e *Engine) retain(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if _, err := e.prune(ctx); err != nil && ctx.Err() == nil {
-			e.log.Warn("pruning finished state", "err", err)
-		}
-		t.Reset(retentionInterval)
+		fn()
+		t.Reset(interval)
 	}
 }
 

@@ -74,11 +74,11 @@ func (s *Store) Prune(ctx context.Context, now time.Time, p RetentionPolicy) (Pr
 		// (its resolving incident's time), kept in closed_tickets/ for
 		// the incidents, notes and index of tickets a key has moved on from.
 		{bktIncidents, pr.closeUnrecorded, pr.recordClose, &pr.closes},
-		{bktIncidents, pr.incidentExpired, pr.deleteIncident, &pr.st.Incidents},
+		{bktIncidents, pr.incidentExpired, pr.deleteIf(bktIncidents, pr.incidentExpired), &pr.st.Incidents},
 		{bktKeys, pr.keyExpired, pr.tombstoneKey, &pr.st.Keys},
-		{bktNotes, pr.noteExpired, pr.deleteNote, &pr.st.Notes},
-		{bktTicketKeys, pr.indexExpired, pr.deleteIndex, &pr.st.TicketIndex},
-		{bktClosedTickets, pr.closeOrphaned, pr.deleteClose, &pr.closes},
+		{bktNotes, pr.noteExpired, pr.deleteIf(bktNotes, pr.noteExpired), &pr.st.Notes},
+		{bktTicketKeys, pr.indexExpired, pr.deleteIf(bktTicketKeys, pr.indexExpired), &pr.st.TicketIndex},
+		{bktClosedTickets, pr.closeOrphaned, pr.deleteIf(bktClosedTickets, pr.closeOrphaned), &pr.closes},
 	} {
 		if err := pr.run(ctx, phase.bkt, phase.expire, phase.apply, phase.count); err != nil {
 			return pr.st, err
@@ -174,6 +174,25 @@ func (pr *pruner) run(ctx context.Context, bkt bucketPath, expire func(*Tx, []by
 		if !more {
 			return nil
 		}
+	}
+}
+
+// deleteIf is the write half of a step that deletes: k goes from bkt if
+// expire, asked again inside the write transaction, still says so.
+func (pr *pruner) deleteIf(bkt bucketPath, expire func(*Tx, []byte, []byte) (bool, error)) func(*Tx, []byte) (bool, error) {
+	return func(t *Tx, k []byte) (bool, error) {
+		b, err := getBucket(t.tx, bkt)
+		if err != nil {
+			return false, err
+		}
+		v := bytes.Clone(b.Get(k))
+		if v == nil {
+			return false, nil
+		}
+		if ok, err := expire(t, k, v); err != nil || !ok {
+			return false, err
+		}
+		return true, b.Delete(k)
 	}
 }
 
@@ -349,17 +368,6 @@ func (pr *pruner) closeOrphaned(t *Tx, k, _ []byte) (bool, error) {
 	return idx.Get(k) == nil, nil
 }
 
-func (pr *pruner) deleteClose(t *Tx, k []byte) (bool, error) {
-	if ok, err := pr.closeOrphaned(t, k, nil); err != nil || !ok {
-		return false, err
-	}
-	b, err := getBucket(t.tx, bktClosedTickets)
-	if err != nil {
-		return false, err
-	}
-	return true, b.Delete(k)
-}
-
 // doneAt is when an incident was closed or dropped; records from before
 // DoneAt existed fall back to when they were received.
 func doneAt(done, received time.Time) time.Time {
@@ -367,21 +375,6 @@ func doneAt(done, received time.Time) time.Time {
 		return done
 	}
 	return received
-}
-
-func (pr *pruner) deleteIncident(t *Tx, k []byte) (bool, error) {
-	b, err := getBucket(t.tx, bktIncidents)
-	if err != nil {
-		return false, err
-	}
-	v := b.Get(k)
-	if v == nil {
-		return false, nil
-	}
-	if ok, err := pr.incidentExpired(t, k, v); err != nil || !ok {
-		return false, err
-	}
-	return true, b.Delete(k)
 }
 
 func (pr *pruner) keyExpired(_ *Tx, _, v []byte) (bool, error) {
@@ -505,20 +498,6 @@ func (pr *pruner) noteExpired(t *Tx, k, _ []byte) (bool, error) {
 	return pr.ticketDone(t, id).Add(pr.p.Notes).Before(pr.now), nil
 }
 
-func (pr *pruner) deleteNote(t *Tx, k []byte) (bool, error) {
-	b, err := getBucket(t.tx, bktNotes)
-	if err != nil {
-		return false, err
-	}
-	if b.Get(k) == nil {
-		return false, nil
-	}
-	if ok, err := pr.noteExpired(t, k, nil); err != nil || !ok {
-		return false, err
-	}
-	return true, b.Delete(k)
-}
-
 // indexExpired: a ticket_keys entry goes once its key no longer has that
 // ticket (a later generation, or a tombstone) and the ticket's note ids
 // have expired.
@@ -531,19 +510,4 @@ func (pr *pruner) indexExpired(t *Tx, k, v []byte) (bool, error) {
 		return false, nil
 	}
 	return pr.ticketDone(t, id).Add(pr.p.Notes).Before(pr.now), nil
-}
-
-func (pr *pruner) deleteIndex(t *Tx, k []byte) (bool, error) {
-	b, err := getBucket(t.tx, bktTicketKeys)
-	if err != nil {
-		return false, err
-	}
-	v := bytes.Clone(b.Get(k))
-	if v == nil {
-		return false, nil
-	}
-	if ok, err := pr.indexExpired(t, k, v); err != nil || !ok {
-		return false, err
-	}
-	return true, b.Delete(k)
 }
