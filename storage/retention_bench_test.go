@@ -67,7 +67,21 @@ func runRetentionLoad(b *testing.B) {
 			next = (next + 1) % len(keys)
 		}
 		m.takeMany(batch)
-		// Tickets close six hours after they opened, keys staggered.
+		m.must(m.s.Update(func(t *Tx) error { m.work(t); return nil }))
+		// Tickets are resolved six hours after they opened, keys
+		// staggered, each by one more incident.
+		var resolves []string
+		for k, key := range keys {
+			if (i+k)%life != 0 {
+				continue
+			}
+			if cur, err := m.s.IncidentKey(key); err == nil && cur.State == KeyOpen {
+				resolves = append(resolves, key)
+			}
+		}
+		for _, id := range m.takeMany(resolves) {
+			m.resolving[id] = true
+		}
 		m.must(m.s.Update(func(t *Tx) error {
 			m.work(t)
 			for k, key := range keys {
@@ -75,12 +89,8 @@ func runRetentionLoad(b *testing.B) {
 					continue
 				}
 				cur, err := t.IncidentKey(key)
-				if err != nil || cur.State != KeyOpen {
+				if err != nil || cur.State != KeyClosed || cur.ClosedAt != t.now {
 					continue
-				}
-				cur.State, cur.ClosedAt = KeyClosed, t.now
-				if err := t.PutIncidentKey(cur); err != nil {
-					return err
 				}
 				if (i+k)%(10*life) == 0 {
 					note := strconv.Itoa(900000 + i*len(keys) + k)
@@ -133,18 +143,25 @@ func runRetentionLoad(b *testing.B) {
 	b.ReportMetric(rss, "peakRSS-MiB")
 }
 
-// takeMany enqueues one incident per entry of keys, in one batch.
-func (m *sim) takeMany(keys []string) {
+// takeMany enqueues one incident per entry of keys, in one batch, and
+// returns their ids.
+func (m *sim) takeMany(keys []string) []string {
 	m.tb.Helper()
+	if len(keys) == 0 {
+		return nil
+	}
 	incs := make([]Incident, len(keys))
+	ids := make([]string, len(keys))
 	for i, key := range keys {
 		m.n++
-		incs[i] = benchIncident(fmt.Sprintf("evt-%09d", m.n))
+		ids[i] = fmt.Sprintf("evt-%09d", m.n)
+		incs[i] = benchIncident(ids[i])
 		incs[i].Key = key
 	}
 	if _, _, err := m.s.EnqueueIncidents(context.Background(), incs); err != nil {
 		m.tb.Fatal(err)
 	}
+	return ids
 }
 
 type probeResult struct {

@@ -25,16 +25,17 @@ const day = 24 * time.Hour
 // life, so retention is tested (and benchmarked) on records shaped as the
 // engine leaves them.
 type sim struct {
-	tb     testing.TB
-	s      *Store
-	clock  *simClock
-	n      int
-	ticket int
+	tb        testing.TB
+	s         *Store
+	clock     *simClock
+	n         int
+	ticket    int
+	resolving map[string]bool // incident ids that resolve their key
 }
 
 func newSim(tb testing.TB, dir string) *sim {
 	c := &simClock{t: day0}
-	return &sim{tb: tb, s: openT(tb, dir, Options{Now: c.Now}), clock: c, ticket: 1000}
+	return &sim{tb: tb, s: openT(tb, dir, Options{Now: c.Now}), clock: c, ticket: 1000, resolving: map[string]bool{}}
 }
 
 // take enqueues incidents of key and returns their ids.
@@ -76,6 +77,21 @@ func (m *sim) apply(t *Tx, it OutboxItem) error {
 	if err != nil && !isNotFound(err) {
 		return err
 	}
+	if m.resolving[it.Ref] {
+		// A resolve: the key's ticket closes with this incident.
+		delete(m.resolving, it.Ref)
+		if err != nil || k.State != KeyOpen {
+			return fmt.Errorf("resolve of %s: key %+v, %v", it.Key, k, err)
+		}
+		k.State, k.ClosedAt = KeyClosed, t.now
+		if err := t.PutIncidentKey(k); err != nil {
+			return err
+		}
+		if err := t.SetIncidentState(it.Ref, StateClosed, k.TicketID, ""); err != nil {
+			return err
+		}
+		return t.Ack(it.Seq)
+	}
 	if err != nil || k.State == KeyClosed {
 		m.ticket++
 		nk := IncidentKey{Key: it.Key, Workspace: "acme", CWCompany: "ACME", AlertType: "threat",
@@ -111,31 +127,8 @@ func (m *sim) apply(t *Tx, it OutboxItem) error {
 // resolve closes key's ticket with one more incident, as a resolve does.
 func (m *sim) resolve(key string) {
 	m.tb.Helper()
-	id := m.take(key, 1)[0]
-	m.must(m.s.Update(func(t *Tx) error {
-		items, err := t.PeekDue(farFuture, 1<<30)
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			if it.Ref != id {
-				continue
-			}
-			k, err := t.IncidentKey(key)
-			if err != nil {
-				return err
-			}
-			k.State, k.ClosedAt = KeyClosed, t.now
-			if err := t.PutIncidentKey(k); err != nil {
-				return err
-			}
-			if err := t.SetIncidentState(id, StateClosed, k.TicketID, ""); err != nil {
-				return err
-			}
-			return t.Ack(it.Seq)
-		}
-		return fmt.Errorf("resolve of %s not queued", key)
-	}))
+	m.resolving[m.take(key, 1)[0]] = true
+	m.must(m.s.Update(func(t *Tx) error { m.work(t); return nil }))
 }
 
 func (m *sim) must(err error) {
