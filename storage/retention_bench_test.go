@@ -30,9 +30,11 @@ var (
 // -retention.keys keys (500), for -retention.days days (60), every incident
 // taken through the engine's own storage calls (enqueue, open or fold with
 // its posting marker, feed event, ack). Each key's ticket is resolved six
-// hours after it opened (staggered), so keys cycle through generations;
+// hours after it opened (staggered) by one more incident, as the engine
+// resolves, so keys cycle through generations;
 // every tenth closed ticket also gets a technician action (a processed
-// note id and its "ran:" record). Prune runs with the default [retention]
+// note id and its "ran:" record). The resolves add about 2,000 incidents a
+// day at 500 keys. Prune runs with the default [retention]
 // windows (30 days; -retention.window) every -retention.prune of simulated
 // time (6 hours; the engine prunes hourly, which only trims the peak).
 //
