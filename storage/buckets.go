@@ -36,46 +36,55 @@ func seqBucket(path ...string) bucketPath {
 
 // Every bucket of the current schema.
 var (
-	bktMeta          = bucketPath{"meta"}
-	bktSettings      = bucketPath{"settings"}
-	bktProducts      = bucketPath{"products"}
-	bktWorkspaces    = bucketPath{"workspaces"}
-	bktCW            = bucketPath{"cw"}
-	bktCompanies     = seqBucket("cw", "companies")
-	bktCompanyIDs    = bucketPath{"cw", "company_ids"}
-	bktLookups       = bucketPath{"cw", "lookups"}
-	bktRoutes        = bucketPath{"routes"}
-	bktIncidents     = bucketPath{"incidents"}
-	bktKeys          = bucketPath{"keys"}
-	bktTicketKeys    = seqBucket("ticket_keys")
-	bktClosedTickets = seqBucket("closed_tickets")
-	bktOutbox        = bucketPath{"outbox"}
-	bktPending       = seqBucket("outbox", "pending")
-	bktFailed        = seqBucket("outbox", "failed")
-	bktFeed          = seqBucket("feed")
-	bktNotes         = bucketPath{"notes"}
-	bktUsage         = bucketPath{"usage"}
-	bktAudit         = seqBucket("audit")
+	bktMeta       = bucketPath{"meta"}
+	bktSettings   = bucketPath{"settings"}
+	bktProducts   = bucketPath{"products"}
+	bktWorkspaces = bucketPath{"workspaces"}
+	bktCW         = bucketPath{"cw"}
+	bktCompanies  = seqBucket("cw", "companies")
+	bktCompanyIDs = bucketPath{"cw", "company_ids"}
+	bktLookups    = bucketPath{"cw", "lookups"}
+	bktRoutes     = bucketPath{"routes"}
+	bktIncidents  = bucketPath{"incidents"}
+	bktKeys       = bucketPath{"keys"}
+	bktTicketKeys = seqBucket("ticket_keys")
+	bktOutbox     = bucketPath{"outbox"}
+	bktPending    = seqBucket("outbox", "pending")
+	bktFailed     = seqBucket("outbox", "failed")
+	bktFeed       = seqBucket("feed")
+	bktNotes      = bucketPath{"notes"}
+	bktUsage      = bucketPath{"usage"}
+	bktAudit      = seqBucket("audit")
 )
 
 // allBuckets is created at Open, parents before children.
 var allBuckets = []bucketPath{
 	bktMeta, bktSettings, bktProducts, bktWorkspaces,
 	bktCW, bktCompanies, bktCompanyIDs, bktLookups,
-	bktRoutes, bktIncidents, bktKeys, bktTicketKeys, bktClosedTickets,
+	bktRoutes, bktIncidents, bktKeys, bktTicketKeys,
 	bktOutbox, bktPending, bktFailed,
 	bktFeed, bktNotes, bktUsage, bktAudit,
+	bktClosedTickets,
 }
 
-// Keys inside meta/ and settings/.
+// bktClosedTickets holds when each closed ticket closed, for retention
+// (retention.go). A new bucket needs no new schema version: Open creates
+// missing buckets.
+var bktClosedTickets = seqBucket("closed_tickets")
+
+// Keys inside cw/ for the company sync (companies.go).
 var (
-	keySchemaVersion   = []byte("schema_version")
-	keyOutboxPending   = []byte("outbox_pending")
-	keyOutboxFailed    = []byte("outbox_failed")
-	keyCompaniesAt     = []byte("companies_fetched_at")
 	keyCompaniesFullAt = []byte("companies_full_at")
 	keyCompaniesMark   = []byte("companies_updated_through")
 	keyCompaniesFrom   = []byte("companies_source")
+)
+
+// Keys inside meta/ and settings/.
+var (
+	keySchemaVersion = []byte("schema_version")
+	keyOutboxPending = []byte("outbox_pending")
+	keyOutboxFailed  = []byte("outbox_failed")
+	keyCompaniesAt   = []byte("companies_fetched_at")
 
 	keyConnection    = []byte(SettingConnection)
 	keyIntake        = []byte(SettingIntake)
