@@ -55,6 +55,7 @@ const (
 	DefaultMaxRetryAfter      = cwclient.DefaultMaxRetryAfter
 	DefaultActionTimeout      = 60 * time.Second
 	DefaultSSHMaxSession      = 24 * time.Hour
+	DefaultRetention          = 720 * time.Hour
 )
 
 // Values of engine.reopen.
@@ -74,6 +75,8 @@ const (
 	MinTokenLength       = 16 // intake token, in bytes
 	MinActionTimeout     = time.Second
 	MaxActionTimeout     = time.Hour
+	MinRetention         = time.Hour
+	MaxRetention         = 10 * 365 * 24 * time.Hour
 	maxFileBytes         = 16 << 20
 )
 
@@ -84,6 +87,7 @@ type Config struct {
 	SSH         SSH         `toml:"ssh" json:"ssh"`
 	Engine      Engine      `toml:"engine" json:"engine"`
 	Actions     Actions     `toml:"actions" json:"actions"`
+	Retention   Retention   `toml:"retention" json:"retention"`
 	Routes      []Route     `toml:"routes" json:"routes"`
 	Products    []Product   `toml:"products" json:"products"`
 	Workspaces  []Workspace `toml:"workspaces" json:"workspaces"`
@@ -175,6 +179,16 @@ type Actions struct {
 	PassEnv []string `toml:"pass_env" json:"pass_env"`
 }
 
+// Retention is the [retention] section: how long finished state is kept.
+type Retention struct {
+	// ClosedIncidents: closed and dropped incidents, and closed incident
+	// keys, are pruned this long after they closed (or were dropped).
+	ClosedIncidents Duration `toml:"closed_incidents" json:"closed_incidents"`
+	// Notes: processed ConnectWise note ids are kept while their ticket is
+	// watched for actions, and this long after.
+	Notes Duration `toml:"notes" json:"notes"`
+}
+
 // Route is one [[routes]] entry: where tickets of an alert type go.
 type Route struct {
 	AlertType    string `toml:"alert_type" json:"alert_type"`
@@ -215,8 +229,9 @@ func Default() *Config {
 			CreateSearchWindow:   Duration{DefaultCreateSearchWindow},
 			MaxRetryAfter:        Duration{DefaultMaxRetryAfter},
 		},
-		Actions: Actions{Timeout: Duration{DefaultActionTimeout}},
-		set:     map[string]struct{}{},
+		Actions:   Actions{Timeout: Duration{DefaultActionTimeout}},
+		Retention: Retention{ClosedIncidents: Duration{DefaultRetention}, Notes: Duration{DefaultRetention}},
+		set:       map[string]struct{}{},
 	}
 }
 

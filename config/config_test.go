@@ -37,8 +37,9 @@ func TestDefaults(t *testing.T) {
 		SSH:         SSH{Listen: "", HostKey: "data/ssh_host_ed25519", AuthorizedKeys: "authorized_keys", MaxSession: Duration{24 * time.Hour}},
 		Engine: Engine{Workers: 4, MaxRequestsPerMinute: 600, Reopen: "new",
 			CreateSearchWindow: Duration{15 * time.Minute}, MaxRetryAfter: Duration{5 * time.Minute}},
-		Actions: Actions{Command: "", Timeout: Duration{time.Minute}},
-		set:     map[string]struct{}{},
+		Actions:   Actions{Command: "", Timeout: Duration{time.Minute}},
+		Retention: Retention{ClosedIncidents: Duration{720 * time.Hour}, Notes: Duration{720 * time.Hour}},
+		set:       map[string]struct{}{},
 	}
 	if got := Default(); !reflect.DeepEqual(*got, want) {
 		t.Fatalf("Default() = %+v\nwant %+v", *got, want)
@@ -129,6 +130,7 @@ max_users = 50
 		SSH:         SSH{Listen: "[::1]:2222", HostKey: "k", AuthorizedKeys: "ak", MaxSession: Duration{24 * time.Hour}},
 		Engine:      Engine{8, 100, "reopen", Duration{DefaultCreateSearchWindow}, Duration{DefaultMaxRetryAfter}},
 		Actions:     Actions{Command: "/usr/local/bin/act --json", Timeout: Duration{time.Minute}},
+		Retention:   Retention{Duration{720 * time.Hour}, Duration{720 * time.Hour}},
 		Routes: []Route{
 			{"threat", true, "Security", "New", "Priority 2 - Quick Response", "Incident", "Closed"},
 			{"ransomware_canary", false, "", "", "", "", ""},

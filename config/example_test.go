@@ -81,9 +81,9 @@ func TestExampleFile(t *testing.T) {
 	if len(c.Actions.AllowedMembers)+len(c.Actions.PassEnv) == 0 { // [] in the file, nil by default
 		c.Actions.AllowedMembers, c.Actions.PassEnv = nil, nil
 	}
-	if c.ConnectWise != d.ConnectWise || c.Intake != d.Intake || c.SSH != d.SSH || c.Engine != d.Engine || !reflect.DeepEqual(c.Actions, d.Actions) {
-		t.Errorf("example values differ from Default():\nexample %+v %+v %+v %+v %+v\ndefault %+v %+v %+v %+v %+v",
-			c.ConnectWise, c.Intake, c.SSH, c.Engine, c.Actions, d.ConnectWise, d.Intake, d.SSH, d.Engine, d.Actions)
+	if c.ConnectWise != d.ConnectWise || c.Intake != d.Intake || c.SSH != d.SSH || c.Engine != d.Engine || !reflect.DeepEqual(c.Actions, d.Actions) || c.Retention != d.Retention {
+		t.Errorf("example values differ from Default():\nexample %+v %+v %+v %+v %+v %+v\ndefault %+v %+v %+v %+v %+v %+v",
+			c.ConnectWise, c.Intake, c.SSH, c.Engine, c.Actions, c.Retention, d.ConnectWise, d.Intake, d.SSH, d.Engine, d.Actions, d.Retention)
 	}
 	if len(c.Routes) == 0 || len(c.Products) == 0 || len(c.Workspaces) == 0 {
 		t.Error("example shows no routes, products or workspaces")

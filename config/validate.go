@@ -108,6 +108,10 @@ func (v *validator) config(c *Config) {
 
 	v.actions(c.Actions)
 
+	// A floor, so a slip such as "30m" cannot prune state minutes after it closed.
+	v.within("retention.closed_incidents", c.Retention.ClosedIncidents, MinRetention, MaxRetention)
+	v.within("retention.notes", c.Retention.Notes, MinRetention, MaxRetention)
+
 	v.routes(c.Routes)
 	v.products(c.Products)
 	v.workspaces(c.Workspaces)

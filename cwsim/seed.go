@@ -359,7 +359,11 @@ func (s *Server) AddCompanies(n int) {
 	g := s.seedGen
 	for i := 0; i < n; i++ {
 		name := g.nextName()
-		s.addSites(g, s.addCompany(g, name, g.n-1), 1)
+		rec := s.addCompany(g, name, g.n-1)
+		// Added now, so updated now: an incremental sync by lastUpdated
+		// must find it, as it would a company created in ConnectWise.
+		s.stampCompany(s.colls["companies"], rec, copyMap(rec.data))
+		s.addSites(g, s.colls["companies"].get(rec.id), 1)
 	}
 }
 
@@ -396,7 +400,8 @@ func declareSchemas(c map[string]*collection) {
 	cat.declare(kindString, "manufacturerPartNumber", "vendorSku", "notes", "integrationXRef")
 	cat.declare(kindNumber, "recurringRevenue", "recurringCost")
 	co := c["companies"]
-	co.declare(kindString, "addressLine2", "faxNumber")
+	co.declare(kindString, "addressLine2", "faxNumber", "deletedBy")
+	co.declare(kindDate, "dateDeleted")
 	n := c["notes"]
 	ref(n, "contact")
 }

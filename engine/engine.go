@@ -40,6 +40,9 @@ type Options struct {
 	// paused, so it resumes by itself (default 5s); an outage's probes back
 	// off from it up to a minute.
 	ProbeInterval time.Duration
+	// CompanySyncInterval is how often the company cache is brought up
+	// to date from ConnectWise (default 5m; negative: never).
+	CompanySyncInterval time.Duration
 	// MaxAttempts before an item is failed for a fault that is neither
 	// transient nor permanent (default 8); transient faults never fail an
 	// item, permanent ones at once.
@@ -111,6 +114,9 @@ func New(o Options) (*Engine, error) {
 	}
 	if o.ProbeInterval <= 0 {
 		o.ProbeInterval = 5 * time.Second
+	}
+	if o.CompanySyncInterval == 0 {
+		o.CompanySyncInterval = defaultCompanySync
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 8

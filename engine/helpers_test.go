@@ -85,7 +85,8 @@ func newRig(t testing.TB, simOpts cwsim.Options, extraTOML string, edit func(*Op
 		PrivateKey: storage.NewSecret(cr.PrivateKey), ClientID: cr.ClientID, APIVersion: cr.APIVersion, FallbackCompany: "Catchall"}); err != nil {
 		t.Fatal(err)
 	}
-	o := Options{Store: st, Config: cfg, FoldWindow: time.Hour, PollInterval: time.Hour,
+	// No company sync unless a test asks: tests count ConnectWise calls.
+	o := Options{Store: st, Config: cfg, FoldWindow: time.Hour, PollInterval: time.Hour, CompanySyncInterval: -1,
 		RetryBase: 5 * time.Millisecond, RetryMax: 100 * time.Millisecond,
 		ClientConfig: func(c *cwclient.Config) {
 			c.Retry = cwclient.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond}

@@ -51,13 +51,18 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}(queues[i])
 	}
-	wg.Add(3)
+	wg.Add(5)
+	go func() { defer wg.Done(); e.retain(ctx) }()
+	go func() { defer wg.Done(); e.keepCompanies(ctx) }()
 	go func() { defer wg.Done(); e.actions.run(ctx) }()
 	go func() { defer wg.Done(); e.probe(ctx) }()
 	go func() { defer wg.Done(); e.relayHealth(ctx) }()
 	// New work (the intake's, the engine's own, a retried failed item)
 	// wakes the dispatcher through the store's own change events.
 	outbox := e.store.Subscribe(ctx, storage.ChangeOutbox)
+	// What changed while no engine ran (an item failed by hand) is news
+	// to the sessions watching health.
+	e.healthChanged()
 
 	// The timer wakes the dispatcher when the next retry or fold flush is
 	// due (or after idleWake, as a safety net).

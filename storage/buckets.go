@@ -65,7 +65,20 @@ var allBuckets = []bucketPath{
 	bktRoutes, bktIncidents, bktKeys, bktTicketKeys,
 	bktOutbox, bktPending, bktFailed,
 	bktFeed, bktNotes, bktUsage, bktAudit, bktRevisions,
+	bktClosedTickets,
 }
+
+// bktClosedTickets holds when each closed ticket closed, for retention
+// (retention.go). A new bucket needs no new schema version: Open creates
+// missing buckets.
+var bktClosedTickets = seqBucket("closed_tickets")
+
+// Keys inside cw/ for the company sync (companies.go).
+var (
+	keyCompaniesFullAt = []byte("companies_full_at")
+	keyCompaniesMark   = []byte("companies_updated_through")
+	keyCompaniesFrom   = []byte("companies_source")
+)
 
 // Keys inside meta/ and settings/.
 var (

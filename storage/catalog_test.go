@@ -28,8 +28,8 @@ func TestCompaniesReplaceUpsertAndIndex(t *testing.T) {
 		t.Fatalf("fetched at %v", fa)
 	}
 	// Incremental: rename 42, mark 43 deleted.
-	if err := s.UpsertCompanies([]Company{{ID: 42, Identifier: "NEW42"}, {ID: 43, Identifier: "CO00043", Deleted: true}}, at.Add(time.Hour)); err != nil {
-		t.Fatal(err)
+	if n, err := s.UpsertCompanies([]Company{{ID: 42, Identifier: "NEW42"}, {ID: 43, Identifier: "CO00043", Deleted: true}}, at.Add(time.Hour)); err != nil || n != 2 {
+		t.Fatal(n, err)
 	}
 	if _, err := s.CompanyByIdentifier("CO00042"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("old identifier still indexed: %v", err)
@@ -137,5 +137,57 @@ func TestConfigRecordsAndAudit(t *testing.T) {
 	}
 	if two, _ := s.AuditLog(2); len(two) != 2 || two[0].Seq != log[0].Seq {
 		t.Fatalf("limit: %+v", two)
+	}
+}
+
+// The sync state a background sync needs: when the last full sync ran,
+// the newest lastUpdated cached (ConnectWise's clock), and whether an
+// incremental sync changed anything (only then are screens told).
+func TestCompanySyncState(t *testing.T) {
+	s := newT(t)
+	st, err := s.CompanySync()
+	if err != nil || !st.Empty || !st.FetchedAt.IsZero() || !st.FullAt.IsZero() || !st.Watermark.IsZero() {
+		t.Fatalf("new store: %+v %v", st, err)
+	}
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	cw := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) // ConnectWise's clock
+	if err := s.ReplaceCompanies([]Company{{ID: 1, Identifier: "A", LastUpdated: cw}, {ID: 2, Identifier: "B", LastUpdated: cw.Add(time.Hour)}}, at); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = s.CompanySync()
+	if st.Empty || !st.FullAt.Equal(at) || !st.FetchedAt.Equal(at) || !st.Watermark.Equal(cw.Add(time.Hour)) {
+		t.Fatalf("after full sync: %+v", st)
+	}
+
+	sub := s.Subscribe(t.Context(), ChangeCompanies)
+	// Nothing new: the watermark row comes back unchanged.
+	n, err := s.UpsertCompanies([]Company{{ID: 2, Identifier: "B", LastUpdated: cw.Add(time.Hour)}}, at.Add(time.Minute))
+	if err != nil || n != 0 {
+		t.Fatalf("unchanged upsert: %d %v", n, err)
+	}
+	select {
+	case ch := <-sub:
+		t.Fatalf("an unchanged sync told subscribers: %+v", ch)
+	default:
+	}
+	// B deleted in ConnectWise: marked, watermark moves, subscribers told.
+	n, err = s.UpsertCompanies([]Company{{ID: 2, Identifier: "B", Deleted: true, LastUpdated: cw.Add(2 * time.Hour)}}, at.Add(2*time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("delete upsert: %d %v", n, err)
+	}
+	<-sub
+	st, _ = s.CompanySync()
+	if !st.FullAt.Equal(at) || !st.FetchedAt.Equal(at.Add(2*time.Minute)) || !st.Watermark.Equal(cw.Add(2*time.Hour)) {
+		t.Fatalf("after incremental: %+v", st)
+	}
+	if c, _ := s.Company(2); !c.Deleted {
+		t.Fatalf("B not marked deleted: %+v", c)
+	}
+	// An older row never moves the watermark back.
+	if _, err := s.UpsertCompanies([]Company{{ID: 3, Identifier: "C", LastUpdated: cw}}, at.Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = s.CompanySync(); !st.Watermark.Equal(cw.Add(2 * time.Hour)) {
+		t.Fatalf("watermark moved back: %+v", st)
 	}
 }

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -22,7 +23,9 @@ type Company struct {
 }
 
 // ReplaceCompanies swaps the whole cache for cs in one transaction (a full
-// refresh: companies missing from cs are gone afterwards).
+// refresh: companies missing from cs are gone afterwards). It records the
+// full sync's time and sets the sync watermark to the newest LastUpdated
+// in cs.
 func (t *Tx) ReplaceCompanies(cs []Company, fetchedAt time.Time) error {
 	cw, err := getBucket(t.tx, bktCW)
 	if err != nil {
@@ -38,63 +41,95 @@ func (t *Tx) ReplaceCompanies(cs []Company, fetchedAt time.Time) error {
 			return err
 		}
 	}
-	return t.putCompanies(cs, fetchedAt)
+	if err := cw.Put(keyCompaniesFullAt, []byte(fetchedAt.UTC().Format(time.RFC3339Nano))); err != nil {
+		return err
+	}
+	if err := cw.Delete(keyCompaniesMark); err != nil {
+		return err
+	}
+	_, err = t.putCompanies(cs, fetchedAt, true)
+	return err
 }
 
 // UpsertCompanies writes cs over the cache (an incremental sync by
-// lastUpdated); others stay.
-func (t *Tx) UpsertCompanies(cs []Company, fetchedAt time.Time) error {
-	return t.putCompanies(cs, fetchedAt)
+// lastUpdated; a company ConnectWise deleted comes with Deleted set);
+// others stay. It moves the sync watermark up to the newest LastUpdated in
+// cs, and tells subscribers only when a company changed. It reports how
+// many did.
+func (t *Tx) UpsertCompanies(cs []Company, fetchedAt time.Time) (changed int, err error) {
+	return t.putCompanies(cs, fetchedAt, false)
 }
 
-func (t *Tx) putCompanies(cs []Company, fetchedAt time.Time) error {
+func (t *Tx) putCompanies(cs []Company, fetchedAt time.Time, replace bool) (int, error) {
 	b, err := getBucket(t.tx, bktCompanies)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	ids, err := getBucket(t.tx, bktCompanyIDs)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	cw, err := getBucket(t.tx, bktCW)
+	if err != nil {
+		return 0, err
+	}
+	mark, err := parseTime(bktCW, keyCompaniesMark, cw.Get(keyCompaniesMark))
+	if err != nil {
+		mark = time.Time{} // unreadable: the next newest LastUpdated replaces it
+	}
+	changed := 0
 	// Sorted keys turn the B+tree inserts into appends; with a high fill
 	// percent 20,000 rows pack into few pages.
 	sorted := slices.SortedFunc(slices.Values(cs), func(a, b Company) int { return cmp.Compare(a.ID, b.ID) })
 	b.FillPercent = 0.9
 	for _, c := range sorted {
 		if c.ID <= 0 {
-			return invalid("company %q has id %d", c.Identifier, c.ID)
+			return 0, invalid("company %q has id %d", c.Identifier, c.ID)
+		}
+		if c.LastUpdated.After(mark) {
+			mark = c.LastUpdated
 		}
 		k := itob(uint64(c.ID))
-		if old := b.Get(k); old != nil {
+		v, err := json.Marshal(c)
+		if err != nil {
+			return 0, err
+		}
+		old := b.Get(k)
+		if bytes.Equal(old, v) {
+			continue
+		}
+		changed++
+		if old != nil {
 			var oc Company
 			if json.Unmarshal(old, &oc) == nil && !strings.EqualFold(oc.Identifier, c.Identifier) && oc.Identifier != "" {
 				if err := ids.Delete([]byte(strings.ToLower(oc.Identifier))); err != nil {
-					return err
+					return 0, err
 				}
 			}
 		}
-		v, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
 		if err := b.Put(k, v); err != nil {
-			return err
+			return 0, err
 		}
 		if c.Identifier != "" {
 			if err := ids.Put([]byte(strings.ToLower(c.Identifier)), k); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
-	cw, err := getBucket(t.tx, bktCW)
-	if err != nil {
-		return err
-	}
 	if err := cw.Put(keyCompaniesAt, []byte(fetchedAt.UTC().Format(time.RFC3339Nano))); err != nil {
-		return err
+		return 0, err
 	}
-	t.changed(Change{Kind: ChangeCompanies})
-	return nil
+	if !mark.IsZero() {
+		if err := cw.Put(keyCompaniesMark, []byte(mark.UTC().Format(time.RFC3339Nano))); err != nil {
+			return 0, err
+		}
+	}
+	// A sync that found nothing new does not make every screen reload
+	// the whole list.
+	if changed > 0 || replace {
+		t.changed(Change{Kind: ChangeCompanies})
+	}
+	return changed, nil
 }
 
 // Companies lists the cache by id; corrupt rows are skipped and reported.
@@ -154,6 +189,56 @@ func (t *Tx) CompaniesFetchedAt() (time.Time, error) {
 	return parseTime(bktCW, keyCompaniesAt, cw.Get(keyCompaniesAt))
 }
 
+// CompanySync is where the company cache stands, for the background sync.
+type CompanySync struct {
+	FetchedAt time.Time // last sync of any kind; zero if never
+	FullAt    time.Time // last full sync; zero if never
+	// Watermark is the newest ConnectWise lastUpdated in the cache: an
+	// incremental sync asks for companies updated at or after it, on
+	// ConnectWise's own clock.
+	Watermark time.Time
+	Empty     bool // no company cached
+	// Source names the connection the last full sync read (see
+	// SetCompaniesSource): a sync from another one starts over.
+	Source string
+}
+
+// SetCompaniesSource records which ConnectWise connection the cache was
+// read from.
+func (t *Tx) SetCompaniesSource(source string) error {
+	cw, err := getBucket(t.tx, bktCW)
+	if err != nil {
+		return err
+	}
+	return cw.Put(keyCompaniesFrom, []byte(source))
+}
+
+// CompanySync reads the cache's sync state.
+func (t *Tx) CompanySync() (CompanySync, error) {
+	var st CompanySync
+	cw, err := getBucket(t.tx, bktCW)
+	if err != nil {
+		return st, err
+	}
+	b, err := getBucket(t.tx, bktCompanies)
+	if err != nil {
+		return st, err
+	}
+	k, _ := b.Cursor().First()
+	st.Empty = k == nil
+	if st.FetchedAt, err = parseTime(bktCW, keyCompaniesAt, cw.Get(keyCompaniesAt)); err != nil {
+		return st, err
+	}
+	if st.FullAt, err = parseTime(bktCW, keyCompaniesFullAt, cw.Get(keyCompaniesFullAt)); err != nil {
+		return st, err
+	}
+	st.Source = string(cw.Get(keyCompaniesFrom))
+	st.Watermark, err = parseTime(bktCW, keyCompaniesMark, cw.Get(keyCompaniesMark))
+	return st, err
+}
+
+func (s *Store) CompanySync() (CompanySync, error) { return viewGet(s, (*Tx).CompanySync) }
+
 func parseTime(p bucketPath, k, v []byte) (time.Time, error) {
 	if v == nil {
 		return time.Time{}, nil
@@ -168,8 +253,8 @@ func parseTime(p bucketPath, k, v []byte) (time.Time, error) {
 func (s *Store) ReplaceCompanies(cs []Company, fetchedAt time.Time) error {
 	return s.Update(func(t *Tx) error { return t.ReplaceCompanies(cs, fetchedAt) })
 }
-func (s *Store) UpsertCompanies(cs []Company, fetchedAt time.Time) error {
-	return s.Update(func(t *Tx) error { return t.UpsertCompanies(cs, fetchedAt) })
+func (s *Store) UpsertCompanies(cs []Company, fetchedAt time.Time) (changed int, err error) {
+	return updateGet(s, func(t *Tx) (int, error) { return t.UpsertCompanies(cs, fetchedAt) })
 }
 func (s *Store) Companies() ([]Company, error) { return viewGet(s, (*Tx).Companies) }
 func (s *Store) Company(id int) (Company, error) {

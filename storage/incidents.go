@@ -38,6 +38,9 @@ type Incident struct {
 	State      IncidentState `json:"state"`
 	TicketID   int           `json:"ticket_id,omitempty"`
 	Error      string        `json:"error,omitempty"`
+	// DoneAt is when it was closed or dropped, stamped by the store;
+	// retention counts from it.
+	DoneAt time.Time `json:"done_at,omitzero"`
 }
 
 // Severities are an incident's severities, lowest first: the intake
@@ -107,6 +110,9 @@ func (t *Tx) SetIncidentState(id string, state IncidentState, ticketID int, errT
 			inc.TicketID = ticketID
 		}
 		inc.Error = errText
+		if state == StateClosed || state == StateDropped {
+			inc.DoneAt = t.now
+		}
 		return nil
 	})
 }

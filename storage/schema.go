@@ -31,6 +31,9 @@ import (
 //	workspaces/  <workspace key> Workspace
 //	cw/
 //	  companies_fetched_at      RFC 3339 text
+//	  companies_full_at         RFC 3339 text: the last full sync
+//	  companies_updated_through RFC 3339 text: newest _info.lastUpdated cached
+//	  companies_source          text: the connection (site, company) of the last full sync
 //	  companies/   <id u64 BE>  Company
 //	  company_ids/ <lower(identifier)> id u64 BE (v2)
 //	  lookups/     <table>      LookupTable; table is "boards", "priorities",
@@ -39,6 +42,9 @@ import (
 //	incidents/   <incident id>  Incident
 //	keys/        <incident key> IncidentKey; the key is scoped: "<workspace>|<key>" (v4)
 //	ticket_keys/ <ticket id u64 BE> incident key, raw text: whose ticket it is (v3)
+//	closed_tickets/ <ticket id u64 BE> RFC 3339 text: when it closed, kept by
+//	                            retention for tickets a key has moved on from
+//	                            (created at Open when missing; no version bump)
 //	outbox/
 //	  pending/   <seq u64 BE>   OutboxItem, FIFO (v2); incident items carry their key (v3)
 //	  failed/    <seq u64 BE>   OutboxItem, given up on (v2)
