@@ -61,6 +61,32 @@ type Config struct {
 	HTTPClient *http.Client
 	Logger     *slog.Logger
 	UserAgent  string
+	// Gate, when set, is the rate ceiling and Retry-After window this
+	// client shares with every other client built with it (one API member,
+	// one process); MaxRequestsPerMinute is then the Gate's. nil: its own.
+	Gate *Gate
+}
+
+// Gate is one rate ceiling and one Retry-After window for every client
+// that shares it: ConnectWise throttles the API member, not a client
+// object, so however many clients a process builds (a new one per
+// credential change, a short-lived one to verify a draft) they hold back
+// together.
+type Gate struct {
+	limiter *rate.Limiter
+	// blockedUntil is the end of the last Retry-After window (unix nanos).
+	// Every request waits it out, not only the one that got the 429.
+	blockedUntil atomic.Int64
+}
+
+// NewGate makes a gate allowing maxRequestsPerMinute (0: no ceiling).
+func NewGate(maxRequestsPerMinute int) *Gate {
+	limit, burst := rate.Inf, 1
+	if maxRequestsPerMinute > 0 {
+		limit = rate.Limit(float64(maxRequestsPerMinute) / 60)
+		burst = max(1, min(10, maxRequestsPerMinute/60))
+	}
+	return &Gate{limiter: rate.NewLimiter(limit, burst)}
 }
 
 // String masks the private key so a Config can be logged.
@@ -121,12 +147,8 @@ type Client struct {
 	userAgent string
 	http      *http.Client
 	retry     RetryPolicy
-	limiter   *rate.Limiter
+	gate      *Gate
 	log       *slog.Logger
-
-	// blockedUntil is the end of the last Retry-After window (unix nanos).
-	// Every request waits it out, not only the one that got the 429.
-	blockedUntil atomic.Int64
 
 	mu       sync.Mutex
 	base     string // "https://api-na.../v2025_8/apis/3.0/"
@@ -181,11 +203,9 @@ func New(cfg Config) (*Client, error) {
 	// API never redirects, a login page does. Stop and treat it as such.
 	hc2 := *hc
 	hc2.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	limit := rate.Inf
-	burst := 1
-	if cfg.MaxRequestsPerMinute > 0 {
-		limit = rate.Limit(float64(cfg.MaxRequestsPerMinute) / 60)
-		burst = max(1, min(10, cfg.MaxRequestsPerMinute/60))
+	gate := cfg.Gate
+	if gate == nil {
+		gate = NewGate(cfg.MaxRequestsPerMinute)
 	}
 	ua := cfg.UserAgent
 	if ua == "" {
@@ -203,7 +223,7 @@ func New(cfg Config) (*Client, error) {
 		userAgent: ua,
 		http:      &hc2,
 		retry:     cfg.Retry.withDefaults(),
-		limiter:   rate.NewLimiter(limit, burst),
+		gate:      gate,
 		log:       lg,
 	}, nil
 }
@@ -388,7 +408,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 func (c *Client) waitTurn(ctx context.Context) error {
 	for {
 		for {
-			d := time.Until(time.Unix(0, c.blockedUntil.Load()))
+			d := time.Until(time.Unix(0, c.gate.blockedUntil.Load()))
 			if d <= 0 {
 				break
 			}
@@ -396,10 +416,10 @@ func (c *Client) waitTurn(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := c.limiter.Wait(ctx); err != nil {
+		if err := c.gate.limiter.Wait(ctx); err != nil {
 			return err
 		}
-		if time.Now().UnixNano() >= c.blockedUntil.Load() {
+		if time.Now().UnixNano() >= c.gate.blockedUntil.Load() {
 			return nil
 		}
 	}
@@ -408,7 +428,7 @@ func (c *Client) waitTurn(ctx context.Context) error {
 // HeldUntil is the end of the current Retry-After window (zero time when
 // none is open), so a replacement client can honour it too.
 func (c *Client) HeldUntil() time.Time {
-	if n := c.blockedUntil.Load(); n > 0 && time.Now().UnixNano() < n {
+	if n := c.gate.blockedUntil.Load(); n > 0 && time.Now().UnixNano() < n {
 		return time.Unix(0, n)
 	}
 	return time.Time{}
@@ -426,8 +446,8 @@ func (c *Client) HoldUntil(t time.Time) {
 func (c *Client) block(d time.Duration) {
 	until := time.Now().Add(d).UnixNano()
 	for {
-		cur := c.blockedUntil.Load()
-		if cur >= until || c.blockedUntil.CompareAndSwap(cur, until) {
+		cur := c.gate.blockedUntil.Load()
+		if cur >= until || c.gate.blockedUntil.CompareAndSwap(cur, until) {
 			return
 		}
 	}

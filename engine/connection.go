@@ -20,28 +20,13 @@ func (e *Engine) Reconnect() {
 	case err != nil:
 		why = "cannot read the ConnectWise connection: " + err.Error()
 	default:
-		cfg := cwclient.Config{
-			Site: conn.Site, CompanyID: conn.CompanyID, PublicKey: conn.PublicKey,
-			PrivateKey: conn.PrivateKey.Reveal(), ClientID: conn.ClientID, APIVersion: conn.APIVersion,
-			MaxRequestsPerMinute: e.o.Config.Engine.MaxRequestsPerMinute,
-			MaxRetryAfter:        e.o.Config.Engine.MaxRetryAfter.Duration,
-			Logger:               e.log, UserAgent: "cwbridge",
-			Retry: cwclient.RetryPolicy{MaxAttempts: 3},
-		}
-		if e.o.ClientConfig != nil {
-			e.o.ClientConfig(&cfg)
-		}
-		if c, err = cwclient.New(cfg); err != nil {
+		if c, err = e.newClient(conn); err != nil {
 			why = err.Error()
 			c = nil
 		}
 	}
 	e.clientMu.Lock()
-	if c != nil && e.client != nil {
-		// ConnectWise throttles the member, not our client object.
-		c.HoldUntil(e.client.HeldUntil())
-	}
-	e.client, e.clientOK = c, why
+	e.client, e.clientConn, e.clientOK = c, conn, why
 	e.clientMu.Unlock()
 	e.resolver.reset()
 	e.pauseMu.Lock()
@@ -57,6 +42,38 @@ func (e *Engine) Reconnect() {
 	e.healthChanged()
 	e.probeNow()
 	e.poke()
+}
+
+// newClient builds a client for conn behind the engine's one gate: every
+// client of this process shares one rate ceiling and one Retry-After
+// window, however many there are.
+func (e *Engine) newClient(conn storage.Connection) (*cwclient.Client, error) {
+	cfg := cwclient.Config{
+		Site: conn.Site, CompanyID: conn.CompanyID, PublicKey: conn.PublicKey,
+		PrivateKey: conn.PrivateKey.Reveal(), ClientID: conn.ClientID, APIVersion: conn.APIVersion,
+		MaxRetryAfter: e.o.Config.Engine.MaxRetryAfter.Duration,
+		Logger:        e.log, UserAgent: "cwbridge",
+		Retry: cwclient.RetryPolicy{MaxAttempts: 3},
+		Gate:  e.gate,
+	}
+	if e.o.ClientConfig != nil {
+		e.o.ClientConfig(&cfg)
+	}
+	return cwclient.New(cfg)
+}
+
+// ClientFor is the ConnectWise client for conn that screens use: the
+// engine's own for the stored connection, else (the wizard checking
+// credentials not saved yet) a short-lived one behind the same gate, so
+// no session has a rate ceiling or Retry-After window of its own.
+func (e *Engine) ClientFor(conn storage.Connection) (*cwclient.Client, error) {
+	e.clientMu.RLock()
+	c, cur := e.client, e.clientConn
+	e.clientMu.RUnlock()
+	if c != nil && cur.Equal(conn) {
+		return c, nil
+	}
+	return e.newClient(conn)
 }
 
 func (e *Engine) cw() (*cwclient.Client, error) {

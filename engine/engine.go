@@ -62,9 +62,11 @@ type Engine struct {
 	log   *slog.Logger
 	m     *metrics
 
-	clientMu sync.RWMutex
-	client   *cwclient.Client
-	clientOK string // "" or why there is no client
+	clientMu   sync.RWMutex
+	client     *cwclient.Client
+	clientConn storage.Connection // what client was built from
+	clientOK   string             // "" or why there is no client
+	gate       *cwclient.Gate     // every client's rate ceiling and Retry-After window
 
 	wake chan struct{}
 
@@ -136,6 +138,7 @@ func New(o Options) (*Engine, error) {
 		inflight:    map[uint64]string{},
 		keyBusy:     map[string]int{},
 	}
+	e.gate = cwclient.NewGate(o.Config.Engine.MaxRequestsPerMinute)
 	e.health.init()
 	e.m = newMetrics(o.Registry, e)
 	e.resolver = newResolver(e)

@@ -84,7 +84,7 @@ func TestAlertsRefreshEnds(t *testing.T) {
 	if err := st.SetOnboarding(storage.Onboarding{Step: "done"}); err != nil {
 		t.Fatal(err)
 	}
-	a, d := newApp(t, st, 120, 40, Options{NewClient: common.DefaultNewClient(nil, "cwbridge-test")})
+	a, d := newApp(t, st, 120, 40, Options{NewClient: tu.NewClient})
 	d.Press("3", "r")
 	c := ansi.Strip(a.Content())
 	if strings.Contains(c, "refreshing") || !strings.Contains(c, "refreshed") {

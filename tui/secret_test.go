@@ -10,6 +10,7 @@ import (
 	"github.com/cwbridge/cwbridge/cwsim"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
+	tu "github.com/cwbridge/cwbridge/tui/internal/testutil"
 )
 
 // TestStoredKeyOnNoScreen renders every page, the help, the feed detail
@@ -29,7 +30,7 @@ func TestStoredKeyOnNoScreen(t *testing.T) {
 		PrivateKey: storage.NewSecret(secret), ClientID: cr.ClientID, APIVersion: cr.APIVersion}); err != nil {
 		t.Fatal(err)
 	}
-	a, d := newApp(t, st, 120, 40, Options{NewClient: common.DefaultNewClient(nil, "cwbridge-test")})
+	a, d := newApp(t, st, 120, 40, Options{NewClient: tu.NewClient})
 	check := func(where string) {
 		t.Helper()
 		if c := a.Content(); strings.Contains(c, secret) {

@@ -27,8 +27,8 @@ type Options struct {
 	Config  *config.Config // optional: products, rate ceiling
 	Actor   string         // audit actor, default "tui"
 	Now     func() time.Time
-	// NewClient builds ConnectWise clients; default uses the config's rate
-	// ceiling.
+	// NewClient gives ConnectWise clients; default Backend.ClientFor, so
+	// every session shares the engine's rate ceiling and Retry-After window.
 	NewClient func(storage.Connection) (*cwclient.Client, error)
 	// Prefill puts these credentials into an empty wizard (the demo).
 	Prefill *storage.Connection
@@ -51,12 +51,8 @@ func newCommon(ctx context.Context, o Options) *common.Common {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.NewClient == nil {
-		ua := o.Version
-		if ua == "" {
-			ua = "cwbridge-tui"
-		}
-		o.NewClient = common.DefaultNewClient(o.Config, ua)
+	if o.NewClient == nil && o.Backend != nil {
+		o.NewClient = o.Backend.ClientFor
 	}
 	return &common.Common{
 		Ctx: ctx, Store: o.Store, Backend: o.Backend, Config: o.Config, Now: o.Now,

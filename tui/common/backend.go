@@ -3,7 +3,9 @@ package common
 import (
 	"context"
 
+	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/engine"
+	"github.com/cwbridge/cwbridge/storage"
 )
 
 // Health is the engine's own report.
@@ -20,4 +22,8 @@ type Backend interface {
 	SendTestTicket(ctx context.Context, alertType, workspace string) (ticketID int, err error)
 	// Reconnect tells the engine that the stored credentials changed.
 	Reconnect()
+	// ClientFor is the ConnectWise client for conn: the engine's own for
+	// the stored connection, else one behind the same rate ceiling and
+	// Retry-After window (the wizard checking unsaved credentials).
+	ClientFor(conn storage.Connection) (*cwclient.Client, error)
 }

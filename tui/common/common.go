@@ -29,8 +29,9 @@ type Common struct {
 	Keys    Keys
 	Actor   string // audit actor for writes, e.g. "tui:alice"
 
-	// NewClient builds a ConnectWise client from a connection; tests and the
-	// demo may replace it.
+	// NewClient gives the ConnectWise client for a connection: the
+	// Backend's ClientFor (one rate ceiling and Retry-After window for the
+	// whole process); tests replace it.
 	NewClient func(storage.Connection) (*cwclient.Client, error)
 
 	// NoTicks turns periodic refreshes off: unit tests drive time by
@@ -66,21 +67,6 @@ func (c *Common) Client() (*cwclient.Client, error) {
 func sameConn(a, b storage.Connection) bool {
 	return a.Site == b.Site && a.CompanyID == b.CompanyID && a.PublicKey == b.PublicKey &&
 		a.PrivateKey.Equal(b.PrivateKey) && a.ClientID == b.ClientID && a.APIVersion == b.APIVersion
-}
-
-// DefaultNewClient builds a client with the config's rate ceiling.
-func DefaultNewClient(cfg *config.Config, userAgent string) func(storage.Connection) (*cwclient.Client, error) {
-	return func(conn storage.Connection) (*cwclient.Client, error) {
-		rpm := 0
-		if cfg != nil {
-			rpm = cfg.Engine.MaxRequestsPerMinute
-		}
-		return cwclient.New(cwclient.Config{
-			Site: conn.Site, CompanyID: conn.CompanyID, PublicKey: conn.PublicKey,
-			PrivateKey: conn.PrivateKey.Reveal(), ClientID: conn.ClientID, APIVersion: conn.APIVersion,
-			MaxRequestsPerMinute: rpm, UserAgent: userAgent, Timeout: 20 * time.Second,
-		})
-	}
 }
 
 // Tick schedules one message after d (re-armed by whoever handles it), or

@@ -17,6 +17,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 )
@@ -293,13 +294,27 @@ func (b *Backend) SendTestTicket(_ context.Context, alertType, workspace string)
 }
 func (b *Backend) Reconnect() { b.mu.Lock(); b.Reconnects++; b.mu.Unlock() }
 
+// ClientFor builds a plain client for conn (tests have no engine).
+func (b *Backend) ClientFor(conn storage.Connection) (*cwclient.Client, error) {
+	return NewClient(conn)
+}
+
+// NewClient builds a plain client for conn with no rate ceiling.
+func NewClient(conn storage.Connection) (*cwclient.Client, error) {
+	return cwclient.New(cwclient.Config{
+		Site: conn.Site, CompanyID: conn.CompanyID, PublicKey: conn.PublicKey,
+		PrivateKey: conn.PrivateKey.Reveal(), ClientID: conn.ClientID, APIVersion: conn.APIVersion,
+		UserAgent: "cwbridge-test", Timeout: 20 * time.Second,
+	})
+}
+
 // Common builds per-session services over st with the fixed clock and no
 // periodic ticks.
 func Common(st *storage.Store, b common.Backend) *common.Common {
 	return &common.Common{
 		Ctx: context.Background(), Store: st, Backend: b, Now: Now, Styles: common.DefaultStyles(true),
 		Keys: common.DefaultKeys(), Actor: "test", NoTicks: true,
-		NewClient: common.DefaultNewClient(nil, "cwbridge-test"),
+		NewClient: NewClient,
 	}
 }
 
