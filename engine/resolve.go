@@ -193,7 +193,7 @@ func (r *resolver) table(ctx context.Context, kind storage.LookupKind, board int
 	if cerr != nil {
 		return t, errPaused
 	}
-	t, err = FetchLookup(ctx, c, kind, board)
+	t, err = FetchLookup(ctx, c, kind, board, r.e.o.Now())
 	r.e.noteCWResult(err, "")
 	if err != nil {
 		if kind != storage.LookupBoards && board != 0 && cwclient.KindOf(err) == cwclient.KindNotFound {
@@ -209,10 +209,10 @@ func (r *resolver) table(ctx context.Context, kind storage.LookupKind, board int
 	return t, nil
 }
 
-// FetchLookup reads one lookup table from ConnectWise for the resolver,
-// which caches it in the store, where the screens read it too.
-func FetchLookup(ctx context.Context, c *cwclient.Client, kind storage.LookupKind, board int) (storage.LookupTable, error) {
-	t := storage.LookupTable{Kind: kind, BoardID: board, FetchedAt: time.Now().UTC()}
+// FetchLookup reads one lookup table from ConnectWise: the one fetch of
+// the resolver and the Alerts page, which both cache it in the store.
+func FetchLookup(ctx context.Context, c *cwclient.Client, kind storage.LookupKind, board int, now time.Time) (storage.LookupTable, error) {
+	t := storage.LookupTable{Kind: kind, BoardID: board, FetchedAt: now.UTC()}
 	switch kind {
 	case storage.LookupBoards:
 		bs, err := c.ServiceBoards(ctx)

@@ -6,6 +6,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/cwbridge/cwbridge/engine"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 )
@@ -73,52 +74,17 @@ func fetchLookups(c *common.Common, board int) ([]storage.LookupTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := c.Now().UTC()
-	var tables []storage.LookupTable
+	kinds := []storage.LookupKind{storage.LookupStatuses, storage.LookupTypes, storage.LookupSubtypes}
 	if board == 0 {
-		bs, err := cl.ServiceBoards(c.Ctx)
+		kinds = []storage.LookupKind{storage.LookupBoards, storage.LookupPriorities}
+	}
+	var tables []storage.LookupTable
+	for _, k := range kinds {
+		t, err := engine.FetchLookup(c.Ctx, cl, k, board, c.Now())
 		if err != nil {
 			return nil, err
 		}
-		t := storage.LookupTable{Kind: storage.LookupBoards, FetchedAt: now}
-		for _, b := range bs {
-			t.Items = append(t.Items, storage.LookupItem{ID: b.ID, Name: b.Name, Inactive: b.InactiveFlag})
-		}
-		ps, err := cl.Priorities(c.Ctx)
-		if err != nil {
-			return nil, err
-		}
-		p := storage.LookupTable{Kind: storage.LookupPriorities, FetchedAt: now}
-		for _, x := range ps {
-			p.Items = append(p.Items, storage.LookupItem{ID: x.ID, Name: x.Name})
-		}
-		tables = []storage.LookupTable{t, p}
-	} else {
-		sts, err := cl.BoardStatuses(c.Ctx, board)
-		if err != nil {
-			return nil, err
-		}
-		s := storage.LookupTable{Kind: storage.LookupStatuses, BoardID: board, FetchedAt: now}
-		for _, x := range sts {
-			s.Items = append(s.Items, storage.LookupItem{ID: x.ID, Name: x.Name, Inactive: x.Inactive, Closed: x.ClosedStatus})
-		}
-		tys, err := cl.BoardTypes(c.Ctx, board)
-		if err != nil {
-			return nil, err
-		}
-		ty := storage.LookupTable{Kind: storage.LookupTypes, BoardID: board, FetchedAt: now}
-		for _, x := range tys {
-			ty.Items = append(ty.Items, storage.LookupItem{ID: x.ID, Name: x.Name, Inactive: x.InactiveFlag})
-		}
-		sub, err := cl.BoardSubTypes(c.Ctx, board)
-		if err != nil {
-			return nil, err
-		}
-		su := storage.LookupTable{Kind: storage.LookupSubtypes, BoardID: board, FetchedAt: now}
-		for _, x := range sub {
-			su.Items = append(su.Items, storage.LookupItem{ID: x.ID, Name: x.Name, Inactive: x.InactiveFlag})
-		}
-		tables = []storage.LookupTable{s, ty, su}
+		tables = append(tables, t)
 	}
 	for _, t := range tables {
 		if err := c.Store.PutLookup(t); err != nil {
