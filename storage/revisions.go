@@ -89,3 +89,59 @@ func (t *Tx) setRevision(subject string, seq uint64) error {
 	}
 	return b.Put([]byte(subject), itob(seq))
 }
+
+// RoutesAt lists the routes with each one's revision (by alert type), read
+// together, so a form opened on them saves against what it showed.
+func (s *Store) RoutesAt() (rs []Route, revs map[string]uint64, err error) {
+	err = s.View(func(t *Tx) error {
+		rs, err = t.Routes()
+		revs = map[string]uint64{}
+		for _, r := range rs {
+			rev, rerr := t.Revision(RouteSubject(r.AlertType))
+			if rerr != nil {
+				return rerr
+			}
+			revs[r.AlertType] = rev.Seq
+		}
+		return err
+	})
+	return rs, revs, err
+}
+
+// PutRouteAt saves r if its route is still at revision rev; else a
+// *ConflictError says who changed it since.
+func (s *Store) PutRouteAt(actor string, r Route, rev uint64) error {
+	return s.Update(func(t *Tx) error {
+		if err := t.CheckRevision(RouteSubject(r.AlertType), rev); err != nil {
+			return err
+		}
+		return t.PutRoute(actor, r)
+	})
+}
+
+// WorkspacesAt is RoutesAt for workspaces (by workspace key).
+func (s *Store) WorkspacesAt() (ws []Workspace, revs map[string]uint64, err error) {
+	err = s.View(func(t *Tx) error {
+		ws, err = t.Workspaces()
+		revs = map[string]uint64{}
+		for _, w := range ws {
+			rev, rerr := t.Revision(WorkspaceSubject(w.Key))
+			if rerr != nil {
+				return rerr
+			}
+			revs[w.Key] = rev.Seq
+		}
+		return err
+	})
+	return ws, revs, err
+}
+
+// PutWorkspaceAt is PutRouteAt for a workspace.
+func (s *Store) PutWorkspaceAt(actor string, w Workspace, rev uint64) error {
+	return s.Update(func(t *Tx) error {
+		if err := t.CheckRevision(WorkspaceSubject(w.Key), rev); err != nil {
+			return err
+		}
+		return t.PutWorkspace(actor, w)
+	})
+}

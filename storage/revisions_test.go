@@ -69,6 +69,14 @@ func TestStaleSaveIsRefused(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The listing hands out what a form needs, values and revision together.
+	rs, revs, err := s.RoutesAt()
+	if err != nil || len(rs) != 1 || revs["threat"] == 0 {
+		t.Fatalf("RoutesAt: %+v %v %v", rs, revs, err)
+	}
+	if err := s.PutRouteAt("tui:ann", rs[0], revs["threat"]-1); !errors.Is(err, ErrConflict) {
+		t.Fatalf("PutRouteAt on an old revision: %v", err)
+	}
 	// A setting never written has revision 0, and a form opened on it saves.
 	if rev, err := s.Revision(WorkspaceSubject("nobody")); err != nil || rev.Seq != 0 {
 		t.Fatalf("unwritten: %+v %v", rev, err)

@@ -5,6 +5,7 @@ package alerts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,6 +26,7 @@ type Model struct {
 	c      *common.Common
 	types  []string
 	routes map[string]storage.Route
+	revs   map[string]uint64 // each route's revision, for saves (storage.CheckRevision)
 	tables map[string]storage.LookupTable
 	asked  map[int]bool // boards whose tables were requested
 	list   widget.Table // one row per alert type
@@ -65,6 +67,7 @@ func (m *Model) cells(i int) []string {
 
 type routesMsg struct {
 	routes []storage.Route
+	revs   map[string]uint64 // alert type → revision the routes were read at
 	err    error
 }
 
@@ -77,8 +80,8 @@ func (m *Model) Init() tea.Cmd {
 func (m *Model) loadRoutes() tea.Cmd {
 	st := m.c.Store
 	return common.Route(common.PageAlerts, func() tea.Msg {
-		rs, err := st.Routes()
-		return routesMsg{routes: rs, err: err}
+		rs, revs, err := st.RoutesAt()
+		return routesMsg{routes: rs, revs: revs, err: err}
 	})
 }
 
@@ -98,7 +101,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			m.err = msg.err.Error()
 		}
-		m.routes = map[string]storage.Route{}
+		m.routes, m.revs = map[string]storage.Route{}, msg.revs
 		var cmds []tea.Cmd
 		for _, r := range msg.routes {
 			m.routes[r.AlertType] = r
@@ -147,6 +150,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil // that editor was closed; the watch reloads the routes
 		}
 		m.edit.saving = false
+		var ce *storage.ConflictError
+		if errors.As(msg.err, &ce) {
+			// Someone saved this route since the form opened. Show what is
+			// stored now beside the edits; saving again applies them over it.
+			m.edit.conflict(msg.now, ce)
+			return m.loadRoutes()
+		}
 		if msg.err != nil {
 			m.edit.err = "not saved: " + msg.err.Error()
 			return nil
@@ -170,7 +180,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case toggledMsg:
 		if msg.err != nil {
-			return tea.Batch(common.Status("not saved: "+msg.err.Error(), true), m.loadRoutes())
+			// A conflict says who changed the route; the reload shows how.
+			return tea.Batch(common.Status("not switched: "+msg.err.Error(), true), m.loadRoutes())
 		}
 		return tea.Batch(common.Status(msg.what, false), m.loadRoutes())
 	case tea.KeyPressMsg:
@@ -269,7 +280,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			if _, ok := m.routes[t]; !ok {
 				r.Enabled = true // a new route is meant to work
 			}
-			m.edit = &editor{p: m, route: r, start: m.routeOf(t)}
+			m.edit = &editor{p: m, route: r, start: m.routeOf(t), rev: m.revs[t]}
 			return m.ensureBoard(r.Board.ID)
 		}
 	case key.Matches(k, keys.Toggle):
@@ -283,8 +294,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		if r.Enabled {
 			what = "tickets for " + t + " are on"
 		}
-		c := m.c
-		return common.Route(common.PageAlerts, func() tea.Msg { return toggledMsg{what: what, err: c.Store.PutRoute(c.Actor, r)} })
+		c, rev := m.c, m.revs[t]
+		return common.Route(common.PageAlerts, func() tea.Msg { return toggledMsg{what: what, err: c.Store.PutRouteAt(c.Actor, r, rev)} })
 	case key.Matches(k, keys.Test):
 		t := m.current()
 		if r, ok := m.routes[t]; !ok || !r.Enabled {

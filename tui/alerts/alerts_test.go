@@ -135,3 +135,62 @@ func TestSendTestTicket(t *testing.T) {
 		t.Fatalf("test ticket for a missing route: %+v", d.Status)
 	}
 }
+
+// TestStaleRouteFormIsRefused: the scenario of two technicians. Ann opens
+// the threat route's form; Bob switches the route off; Ann's priority
+// change would switch it back on. Her save is refused, naming Bob and
+// what he changed, and the form shows what is stored now; saving again
+// applies her edits deliberately.
+func TestStaleRouteFormIsRefused(t *testing.T) {
+	s := tu.Sim(t, 5)
+	st := tu.Store(t)
+	tu.Connect(t, st, s)
+	if err := st.PutRoute("config", storage.Route{AlertType: "threat", Enabled: true, Board: storage.Ref{Name: "Security"},
+		Status: storage.Ref{Name: "New"}, Priority: storage.Ref{Name: "Priority 3 - Normal Response"}}); err != nil {
+		t.Fatal(err)
+	}
+	ann, annD := newPage(t, st, &tu.Backend{})
+	ann.c.Actor = "ssh:ann@laptop"
+	bob, bobD := newPage(t, st, &tu.Backend{})
+	bob.c.Actor = "ssh:bob@desk"
+
+	annD.Press("enter") // Ann opens the threat form
+	if ann.edit == nil {
+		t.Fatal("no editor")
+	}
+	bobD.Press("space") // Bob switches the route off
+	if r, _ := st.Route("threat"); r.Enabled {
+		t.Fatal("Bob's toggle did not switch the route off")
+	}
+	pick(t, ann, annD, ePriority, "Priority 1")
+	annD.Press("ctrl+s")
+	if ann.edit == nil {
+		t.Fatal("the stale save closed the form")
+	}
+	got := screen(ann)
+	for _, want := range []string{"not saved", "ssh:bob@desk", "enabled", "now stored: enabled false"} {
+		if !strings.Contains(strings.Join(strings.Fields(got), " "), want) {
+			t.Errorf("form lacks %q:\n%s", want, got)
+		}
+	}
+	if r, _ := st.Route("threat"); r.Enabled || r.Priority.Name != "Priority 3 - Normal Response" {
+		t.Fatalf("the stale save went through: %+v", r)
+	}
+	annD.Press("ctrl+s") // again: Ann applies her edits over Bob's
+	if ann.edit != nil {
+		t.Fatalf("second save refused:\n%s", screen(ann))
+	}
+	if r, _ := st.Route("threat"); !r.Enabled || !strings.HasPrefix(r.Priority.Name, "Priority 1") {
+		t.Fatalf("after the deliberate save: %+v", r)
+	}
+
+	// Bob's page still holds the revision it last read: his toggle on it is
+	// refused too, and says why.
+	bobD.Press("space")
+	if r, _ := st.Route("threat"); !r.Enabled {
+		t.Fatal("a toggle on a stale view went through")
+	}
+	if st := bobD.Status; !st.Err || !strings.Contains(st.Text, "not switched") || !strings.Contains(st.Text, "ssh:ann@laptop") {
+		t.Fatalf("status after the stale toggle: %+v", st)
+	}
+}

@@ -1,11 +1,14 @@
 package alerts
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 	"github.com/cwbridge/cwbridge/tui/widget"
@@ -36,25 +39,29 @@ type editor struct {
 	pickFor int
 	err     string
 	saving  bool
+	rev     uint64 // the route's revision when the form opened (or was last refused)
+	stored  string // after a refused save: what is stored now, differing from the edits
 }
 
 func (e *editor) dirty() bool { return e.route != e.start }
 
 // ref reads a row's value.
-func (e *editor) ref(row int) *storage.Ref {
+func (e *editor) ref(row int) *storage.Ref { return refOf(&e.route, row) }
+
+func refOf(r *storage.Route, row int) *storage.Ref {
 	switch row {
 	case eBoard:
-		return &e.route.Board
+		return &r.Board
 	case eStatus:
-		return &e.route.Status
+		return &r.Status
 	case ePriority:
-		return &e.route.Priority
+		return &r.Priority
 	case eType:
-		return &e.route.Type
+		return &r.Type
 	case eSubtype:
-		return &e.route.Subtype
+		return &r.Subtype
 	case eClosed:
-		return &e.route.ClosedStatus
+		return &r.ClosedStatus
 	}
 	return nil
 }
@@ -201,6 +208,7 @@ type savedMsg struct {
 	edit  *editor // the editor that saved
 	route storage.Route
 	err   error
+	now   storage.Route // on a conflict: the route as stored now
 }
 
 func (e *editor) save() tea.Cmd {
@@ -215,10 +223,41 @@ func (e *editor) save() tea.Cmd {
 		return nil
 	}
 	e.saving, e.err = true, ""
-	r, c := e.route, e.p.c
+	r, c, rev := e.route, e.p.c, e.rev
 	return common.Route(common.PageAlerts, func() tea.Msg {
-		return savedMsg{edit: e, route: r, err: c.Store.PutRoute(c.Actor, r)}
+		msg := savedMsg{edit: e, route: r, err: c.Store.PutRouteAt(c.Actor, r, rev)}
+		if errors.Is(msg.err, storage.ErrConflict) {
+			msg.now, _ = c.Store.Route(r.AlertType)
+		}
+		return msg
 	})
+}
+
+// conflict takes a refused save: the edits stay on the form, the message
+// says who changed what, and the values stored now are listed where they
+// differ; a second save applies the edits over them deliberately.
+func (e *editor) conflict(now storage.Route, ce *storage.ConflictError) {
+	e.rev, e.start = ce.Now.Seq, now
+	var diffs []string
+	if now.Enabled != e.route.Enabled {
+		diffs = append(diffs, fmt.Sprintf("enabled %v", now.Enabled))
+	}
+	for row := eBoard; row <= eClosed; row++ {
+		mine := *e.ref(row)
+		stored := *refOf(&now, row)
+		if mine != stored {
+			diffs = append(diffs, strings.ToLower(rowNames[row])+" "+orNone(stored.Name))
+		}
+	}
+	e.stored = strings.Join(diffs, ", ")
+	e.err = "not saved: " + ce.Error() + ". Save again to apply your edits over them, esc to drop yours."
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 func (e *editor) view() string {
@@ -264,7 +303,13 @@ func (e *editor) view() string {
 	case e.saving:
 		b.WriteString("  " + st.Muted.Render("saving…"))
 	case e.err != "":
-		b.WriteString("  " + st.Error.Render(e.err))
+		// Wrapped, never cut: a refusal names who changed the route and how.
+		for _, l := range strings.Split(ansi.Wrap(e.err, max(20, e.p.w-4), " "), "\n") {
+			b.WriteString("  " + st.Error.Render(l) + "\n")
+		}
+		if e.stored != "" {
+			b.WriteString("  " + st.Muted.Render(ansi.Wrap("now stored: "+e.stored, max(20, e.p.w-4), " ,")) + "\n")
+		}
 	}
-	return b.String()
+	return strings.TrimRight(b.String(), "\n")
 }
