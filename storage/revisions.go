@@ -77,6 +77,15 @@ func (t *Tx) CheckRevision(subject string, rev uint64) error {
 	return &ConflictError{Subject: subject, Want: rev, Now: cur, Ago: max(t.now.Sub(cur.At), 0)}
 }
 
+// conflict refuses a change to subject, naming its latest change.
+func (t *Tx) conflict(subject string) error {
+	cur, err := t.Revision(subject)
+	if err != nil {
+		return err
+	}
+	return &ConflictError{Subject: subject, Now: cur, Ago: max(t.now.Sub(cur.At), 0)}
+}
+
 func (s *Store) Revision(subject string) (Revision, error) {
 	return viewGet(s, func(t *Tx) (Revision, error) { return t.Revision(subject) })
 }
@@ -136,11 +145,29 @@ func (s *Store) WorkspacesAt() (ws []Workspace, revs map[string]uint64, err erro
 	return ws, revs, err
 }
 
-// PutWorkspaceAt is PutRouteAt for a workspace.
-func (s *Store) PutWorkspaceAt(actor string, w Workspace, rev uint64) error {
+// SaveWorkspace saves w from a form opened on workspace old ("" for a new
+// one) at revision rev: refused with a *ConflictError when old changed
+// since, or when w takes a key that someone else's workspace has now. A
+// changed key moves the workspace.
+func (s *Store) SaveWorkspace(actor string, w Workspace, old string, rev uint64) error {
 	return s.Update(func(t *Tx) error {
-		if err := t.CheckRevision(WorkspaceSubject(w.Key), rev); err != nil {
+		if old != "" {
+			if err := t.CheckRevision(WorkspaceSubject(old), rev); err != nil {
+				return err
+			}
+		}
+		if w.Key == old {
+			return t.PutWorkspace(actor, w)
+		}
+		if _, err := t.Workspace(w.Key); err == nil {
+			return t.conflict(WorkspaceSubject(w.Key))
+		} else if !isNotFound(err) {
 			return err
+		}
+		if old != "" {
+			if err := t.DeleteWorkspace(actor, old); err != nil && !isNotFound(err) {
+				return err
+			}
 		}
 		return t.PutWorkspace(actor, w)
 	})

@@ -45,6 +45,7 @@ type Model struct {
 
 	workspaces []storage.Workspace
 	wsOf       map[string]string // lower CW identifier → workspace keys
+	wsRevs     map[string]uint64 // workspace key → revision it was read at
 
 	form   *form
 	tokens int
@@ -72,6 +73,7 @@ type (
 	}
 	workspacesMsg struct {
 		list []storage.Workspace
+		revs map[string]uint64 // read with list: what a form saves against
 		err  error
 	}
 	refreshedMsg struct {
@@ -97,8 +99,8 @@ func (m *Model) loadCache() tea.Cmd {
 func (m *Model) loadWorkspaces() tea.Cmd {
 	st := m.c.Store
 	return common.Route(common.PageCompanies, func() tea.Msg {
-		l, err := st.Workspaces()
-		return workspacesMsg{l, err}
+		l, revs, err := st.WorkspacesAt()
+		return workspacesMsg{l, revs, err}
 	})
 }
 
@@ -162,7 +164,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			cmd = common.Status("cannot read the workspaces: "+msg.err.Error(), true)
 		}
-		m.workspaces = msg.list
+		m.workspaces, m.wsRevs = msg.list, msg.revs
 		m.wsOf = map[string]string{}
 		for _, w := range msg.list {
 			k := strings.ToLower(w.CWCompany)
@@ -217,6 +219,13 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil // that form was closed; the watch reloads the list
 		}
 		m.form.saving = false
+		if errors.Is(msg.err, storage.ErrConflict) {
+			// Someone changed the workspace (or took its key) since the
+			// form opened: say who; saving again applies these values.
+			m.form.rev = msg.rev
+			m.form.err = "not saved: " + msg.err.Error() + ". Save again to apply your values over theirs, esc to drop yours."
+			return m.loadWorkspaces()
+		}
 		if msg.err != nil {
 			m.form.err = "not saved: " + msg.err.Error()
 			return nil
@@ -412,6 +421,9 @@ func (m *Model) openForm(co storage.Company, ws *storage.Workspace) tea.Cmd {
 	}
 	m.tokens++
 	m.form = newForm(m.c, co, ws, taken, m.tokens)
+	if ws != nil {
+		m.form.rev = m.wsRevs[ws.Key]
+	}
 	m.form.setSize(m.w, m.h)
 	return tea.Batch(m.form.loadAgreements(), m.form.focus(rowKey))
 }

@@ -369,3 +369,37 @@ func TestCreateWarnsDeletedAndSecondWorkspace(t *testing.T) {
 		t.Fatal("n opened the form")
 	}
 }
+
+// TestStaleWorkspaceFormIsRefused: a technician edits a workspace that
+// another changed after the form opened; the save is refused naming the
+// other, and a second save applies the form's values deliberately.
+func TestStaleWorkspaceFormIsRefused(t *testing.T) {
+	st := cached(t, 20)
+	co := tu.Companies(20)[3]
+	if err := st.PutWorkspace("t", storage.Workspace{Key: "ws1", CWCompany: co.Identifier, CWCompanyID: co.ID, MaxUsers: 5}); err != nil {
+		t.Fatal(err)
+	}
+	m, d := newPage(t, st, 100, 24)
+	d.Press("w", "e")
+	if m.form == nil || m.form.editing != "ws1" {
+		t.Fatalf("edit form not open:\n%s", screen(m))
+	}
+	// Meanwhile another technician raises the seat count.
+	if err := st.PutWorkspace("ssh:bob@desk", storage.Workspace{Key: "ws1", CWCompany: co.Identifier, CWCompanyID: co.ID, MaxUsers: 50}); err != nil {
+		t.Fatal(err)
+	}
+	d.Press("down", "down", "down")
+	d.Press("backspace")
+	d.Type("7")
+	d.Press("ctrl+s")
+	if w, _ := st.Workspace("ws1"); w.MaxUsers != 50 {
+		t.Fatalf("the stale save went through: %+v", w)
+	}
+	if m.form == nil || !strings.Contains(m.form.err, "ssh:bob@desk") || !strings.Contains(m.form.err, "max_users") {
+		t.Fatalf("refusal does not say who changed what: %+v", m.form)
+	}
+	d.Press("ctrl+s")
+	if w, _ := st.Workspace("ws1"); w.MaxUsers != 7 || m.form != nil {
+		t.Fatalf("the deliberate second save: %+v, form %v", w, m.form != nil)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
@@ -50,6 +51,7 @@ type form struct {
 	saving bool
 	err    string
 	start  string // snapshot at open, for dirty
+	rev    uint64 // the edited workspace's revision when the form opened (or was last refused)
 	w, h   int
 }
 
@@ -227,6 +229,7 @@ type savedMsg struct {
 	token int // the form that saved
 	key   string
 	err   error
+	rev   uint64 // on a conflict over the edited workspace: its revision now
 }
 
 func (f *form) update(msg tea.Msg) tea.Cmd {
@@ -321,19 +324,16 @@ func (f *form) save() tea.Cmd {
 	n, _ := strconv.Atoi(f.maxUsers.Value())
 	ws := storage.Workspace{Key: f.key.Value(), CWCompany: f.company.Identifier, CWCompanyID: f.company.ID,
 		AgreementID: f.agreementID, PreferredServer: f.server.Value(), MaxUsers: n}
-	old, token := f.editing, f.token
+	old, token, rev := f.editing, f.token, f.rev
 	c := f.c
 	f.saving, f.err = true, ""
 	return common.Route(common.PageCompanies, func() tea.Msg {
-		err := c.Store.Update(func(t *storage.Tx) error {
-			if old != "" && old != ws.Key {
-				if err := t.DeleteWorkspace(c.Actor, old); err != nil && !errors.Is(err, storage.ErrNotFound) {
-					return err
-				}
-			}
-			return t.PutWorkspace(c.Actor, ws)
-		})
-		return savedMsg{token: token, key: ws.Key, err: err}
+		msg := savedMsg{token: token, key: ws.Key, err: c.Store.SaveWorkspace(c.Actor, ws, old, rev)}
+		var ce *storage.ConflictError
+		if errors.As(msg.err, &ce) && ce.Subject == storage.WorkspaceSubject(old) {
+			msg.rev = ce.Now.Seq // a second save applies over it
+		}
+		return msg
 	})
 }
 
@@ -365,7 +365,13 @@ func (f *form) view() string {
 	case f.saving:
 		b.WriteString("  " + st.Muted.Render("saving…"))
 	case f.err != "":
-		b.WriteString("  " + st.Error.Render(f.err))
+		// Wrapped, never cut: a refusal names who changed the workspace.
+		for i, l := range strings.Split(ansi.Wrap(f.err, max(20, f.w-4), " "), "\n") {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString("  " + st.Error.Render(l))
+		}
 	}
 	return b.String()
 }
