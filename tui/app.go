@@ -50,7 +50,7 @@ func New(ctx context.Context, o Options) *App {
 		a.healthCh = o.Backend.WatchHealth(ctx)
 	}
 	a.pages = newPages(c, o)
-	if !setup.NeedsOnboarding(o.Store) {
+	if !setup.NeedsOnboarding(o.Store) || o.ReadOnly { // a viewer cannot finish setup: open where there is something to see
 		a.active = common.PageFeed
 	}
 	a.layout()
@@ -370,14 +370,19 @@ func (a *App) footer() string {
 		return widget.Trunc(" "+a.help.ShortHelpView(common.Short(bs)), a.w)
 	}
 	// The page's hints give way from the end, so "? help" and quit always
-	// show, also at 80 columns.
+	// show, also at 80 columns; a viewer's footer says first that nothing
+	// here changes anything.
+	lead := " "
+	if a.c.ReadOnly {
+		lead = " " + st.Warn.Render("read-only") + "  "
+	}
 	pageKeys := page.ShortHelp()
 	measure := a.help
 	measure.SetWidth(0) // the help's own cut would hide the overflow
-	for len(pageKeys) > 0 && lipgloss.Width(" "+measure.ShortHelpView(common.Short(append(slices.Clone(pageKeys), global...)))) > a.w {
+	for len(pageKeys) > 0 && lipgloss.Width(lead+measure.ShortHelpView(common.Short(append(slices.Clone(pageKeys), global...)))) > a.w {
 		pageKeys = pageKeys[:len(pageKeys)-1]
 	}
-	return widget.Trunc(" "+a.help.ShortHelpView(common.Short(append(slices.Clone(pageKeys), global...))), a.w)
+	return widget.Trunc(lead+a.help.ShortHelpView(common.Short(append(slices.Clone(pageKeys), global...))), a.w)
 }
 
 var (

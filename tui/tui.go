@@ -26,7 +26,9 @@ type Options struct {
 	Backend Backend        // required
 	Config  *config.Config // optional: products, rate ceiling
 	Actor   string         // audit actor, default "tui"
-	Now     func() time.Time
+	// ReadOnly: a viewer's session; every change is refused (Common.Refuse).
+	ReadOnly bool
+	Now      func() time.Time
 	// NewClient gives ConnectWise clients; default Backend.ClientFor, so
 	// every session shares the engine's rate ceiling and Retry-After window.
 	NewClient func(storage.Connection) (*cwclient.Client, error)
@@ -56,7 +58,7 @@ func newCommon(ctx context.Context, o Options) *common.Common {
 	}
 	return &common.Common{
 		Ctx: ctx, Store: o.Store, Backend: o.Backend, Config: o.Config, Now: o.Now,
-		Styles: common.DefaultStyles(!o.Light), Keys: common.DefaultKeys(), Actor: o.Actor,
+		Styles: common.DefaultStyles(!o.Light), Keys: common.DefaultKeys(), Actor: o.Actor, ReadOnly: o.ReadOnly,
 		NewClient: o.NewClient, NoTicks: o.NoTicks,
 	}
 }

@@ -182,7 +182,7 @@ func startSSH(bg *background, cfg *config.Config, st *storage.Store, eng *engine
 	srv, err := newSSHServer(cfg.SSH, log, func(s ssh.Session) (tea.Model, []tea.ProgramOption) {
 		tech := sessionTechnician(s)
 		return tui.New(s.Context(), tui.Options{Store: st, Backend: eng, Config: cfg,
-			Actor: tech.Actor(), Version: versionString()}), nil
+			Actor: tech.Actor(), ReadOnly: tech.Viewer, Version: versionString()}), nil
 	})
 	if err != nil {
 		return err

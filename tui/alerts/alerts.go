@@ -284,6 +284,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			return m.ensureBoard(r.Board.ID)
 		}
 	case key.Matches(k, keys.Toggle):
+		if cmd := m.c.Refuse("switch routes on or off"); cmd != nil {
+			return cmd
+		}
 		t := m.current()
 		r, ok := m.routes[t]
 		if !ok {
@@ -297,6 +300,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		c, rev := m.c, m.revs[t]
 		return common.Route(common.PageAlerts, func() tea.Msg { return toggledMsg{what: what, err: c.Store.PutRouteAt(c.Actor, r, rev)} })
 	case key.Matches(k, keys.Test):
+		if cmd := m.c.Refuse("send test tickets"); cmd != nil {
+			return cmd
+		}
 		t := m.current()
 		if r, ok := m.routes[t]; !ok || !r.Enabled {
 			return common.Status("the "+t+" route is not enabled: set it up first (enter)", true)

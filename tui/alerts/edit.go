@@ -212,6 +212,9 @@ type savedMsg struct {
 }
 
 func (e *editor) save() tea.Cmd {
+	if cmd := e.p.c.Refuse("save routes"); cmd != nil {
+		return cmd
+	}
 	if e.route.Enabled && e.route.Board.IsZero() {
 		e.err = "an enabled route needs a board"
 		e.row = eBoard

@@ -28,6 +28,9 @@ type Common struct {
 	Styles  *Styles
 	Keys    Keys
 	Actor   string // audit actor for writes, e.g. "tui:alice"
+	// ReadOnly is a viewer's session (an authorized_keys line with
+	// role=viewer): everything shows, nothing changes (see Refuse).
+	ReadOnly bool
 
 	// NewClient gives the ConnectWise client for a connection: the
 	// Backend's ClientFor (one rate ceiling and Retry-After window for the
@@ -67,6 +70,17 @@ func (c *Common) Client() (*cwclient.Client, error) {
 func sameConn(a, b storage.Connection) bool {
 	return a.Site == b.Site && a.CompanyID == b.CompanyID && a.PublicKey == b.PublicKey &&
 		a.PrivateKey.Equal(b.PrivateKey) && a.ClientID == b.ClientID && a.APIVersion == b.APIVersion
+}
+
+// Refuse is the answer to a viewer who tries to change something (what,
+// e.g. "save routes"), or nil when this session may. Every key that
+// changes a setting, retries or discards work, or sends a ticket asks it
+// first.
+func (c *Common) Refuse(what string) tea.Cmd {
+	if !c.ReadOnly {
+		return nil
+	}
+	return Status("read-only: a viewer cannot "+what+" (ask an admin)", true)
 }
 
 // Tick schedules one message after d (re-armed by whoever handles it), or

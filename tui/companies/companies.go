@@ -360,6 +360,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.applyFilter()
 		m.selectID(id) // the cursor stays on its company, not its row number
 	case key.Matches(k, keys.Create):
+		if cmd := m.c.Refuse("create workspaces"); cmd != nil {
+			return cmd
+		}
 		if c := m.cwTable.Cursor(); c < len(m.shown) {
 			return m.create(*m.idx.Row(m.shown[c]))
 		}
@@ -387,6 +390,9 @@ func (m *Model) keyWorkspaces(k tea.KeyPressMsg) tea.Cmd {
 			return m.openForm(co, &ws)
 		}
 	case key.Matches(k, keys.Remove):
+		if cmd := m.c.Refuse("remove workspaces"); cmd != nil {
+			return cmd
+		}
 		if cur < len(m.workspaces) {
 			key, c := m.workspaces[cur].Key, m.c
 			return common.Confirm(fmt.Sprintf("Remove workspace %q? Its incidents will go to the fallback company.", key),

@@ -312,6 +312,9 @@ func (f *form) focus(row int) tea.Cmd {
 // save validates every field; any error keeps the form open and saves
 // nothing.
 func (f *form) save() tea.Cmd {
+	if cmd := f.c.Refuse("save workspaces"); cmd != nil {
+		return cmd
+	}
 	f.key.Touch()
 	f.server.Touch()
 	f.maxUsers.Touch()

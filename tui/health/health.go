@@ -134,11 +134,17 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			m.dv.Top()
 		}
 	case key.Matches(k, keys.Retry):
+		if cmd := m.c.Refuse("retry failed items"); cmd != nil {
+			return cmd
+		}
 		if !onItem {
 			return common.Status("no failed item selected: nothing to retry", false)
 		}
 		return m.act("queued again", []storage.OutboxItem{it}, true)
 	case key.Matches(k, keys.RetryAll):
+		if cmd := m.c.Refuse("retry failed items"); cmd != nil {
+			return cmd
+		}
 		if len(m.failed) == 0 {
 			return common.Status("nothing has failed: nothing to retry", false)
 		}
@@ -146,6 +152,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		// reload before the answer.
 		return common.Confirm(fmt.Sprintf("Queue all %d failed items again?", len(m.failed)), m.act("queued again", slices.Clone(m.failed), true))
 	case key.Matches(k, keys.Discard):
+		if cmd := m.c.Refuse("discard failed items"); cmd != nil {
+			return cmd
+		}
 		if !onItem {
 			return common.Status("no failed item selected: nothing to discard", false)
 		}

@@ -103,7 +103,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.ob, m.conn, m.hasConn, m.agType, m.mappings = msg.ob, msg.conn, msg.hasConn, msg.agType, msg.mappings
-		if m.wz == nil && (msg.ob.Step != "done" || !msg.hasConn) {
+		if m.wz == nil && m.unfinished() && !m.c.ReadOnly { // a viewer never lands in the wizard
 			return m.startWizard(false)
 		}
 		return nil
@@ -119,11 +119,17 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	}
 	if k, ok := msg.(tea.KeyPressMsg); ok && m.loaded {
 		if key.Matches(k, keys.Rerun) {
+			if cmd := m.c.Refuse("run the setup wizard"); cmd != nil {
+				return cmd
+			}
 			return m.startWizard(true)
 		}
 	}
 	return nil
 }
+
+// unfinished: setup has never been completed.
+func (m *Model) unfinished() bool { return m.ob.Step != "done" || !m.hasConn }
 
 // leaveWizard closes a re-run wizard; nothing of it was saved.
 func (m *Model) leaveWizard() tea.Cmd {
@@ -196,6 +202,10 @@ func (m *Model) View() string {
 		b.WriteString(st.Muted.Render("loading…"))
 	case m.wz != nil:
 		b.WriteString(m.wz.view())
+	case m.unfinished() && m.c.ReadOnly:
+		b.WriteString(st.Title.Render("Setup not finished — ask an admin") + "\n\n" +
+			st.Muted.Render(wrap("This session is read-only (its key has role=viewer), so it cannot run the setup wizard. "+
+				"The other pages work: Companies, Alerts, Feed and Health show what is stored so far.", m.w)))
 	default:
 		b.WriteString(m.overview())
 	}
