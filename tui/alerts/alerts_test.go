@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/storage"
 	tu "github.com/cwbridge/cwbridge/tui/internal/testutil"
 )
@@ -192,5 +193,32 @@ func TestStaleRouteFormIsRefused(t *testing.T) {
 	}
 	if st := bobD.Status; !st.Err || !strings.Contains(st.Text, "not switched") || !strings.Contains(st.Text, "ssh:ann@laptop") {
 		t.Fatalf("status after the stale toggle: %+v", st)
+	}
+}
+
+// TestFormSaysTheConfigFileSetsIt: a route the config file sets says so on
+// its form: edits there last until the next restart.
+func TestFormSaysTheConfigFileSetsIt(t *testing.T) {
+	st := tu.Store(t)
+	cfg, err := config.Parse("/etc/cwbridge.toml", []byte("[[routes]]\nalert_type = \"threat\"\nboard = \"Security\"\nstatus = \"New\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := config.Apply(st, cfg); err != nil {
+		t.Fatal(err)
+	}
+	c := tu.Common(st, &tu.Backend{})
+	c.Config = cfg
+	m := New(c)
+	m.SetSize(100, 30)
+	d := &tu.Driver{T: t, AsRoot: true, Update: tu.PageUpdate(m)}
+	d.Run(m.Init())
+	d.Press("enter")
+	if got := strings.Join(strings.Fields(screen(m)), " "); !strings.Contains(got, "set by /etc/cwbridge.toml: a restart applies the file's values over edits made here") {
+		t.Fatalf("form:\n%s", screen(m))
+	}
+	d.Press("esc", "down", "enter") // a route the file does not set
+	if strings.Contains(screen(m), "set by") {
+		t.Fatalf("form of a route the file does not set:\n%s", screen(m))
 	}
 }

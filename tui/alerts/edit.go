@@ -269,7 +269,11 @@ func (e *editor) view() string {
 		return e.picker.View(st)
 	}
 	var b strings.Builder
-	b.WriteString(st.Title.Render("Route for "+e.route.AlertType) + "\n\n")
+	b.WriteString(st.Title.Render("Route for "+e.route.AlertType) + "\n")
+	if note := e.p.c.FromConfigFile("route", e.route.AlertType); note != "" {
+		b.WriteString(st.Warn.Render(ansi.Wrap(note, max(20, e.p.w-2), " ")) + "\n")
+	}
+	b.WriteString("\n")
 	for row := range numERows {
 		cur := "  "
 		label := st.Label.Render(widget.Fit(rowNames[row], 14))

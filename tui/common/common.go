@@ -72,6 +72,30 @@ func sameConn(a, b storage.Connection) bool {
 		a.PrivateKey.Equal(b.PrivateKey) && a.ClientID == b.ClientID && a.APIVersion == b.APIVersion
 }
 
+// FromConfigFile says, for a form, that the config file sets this record
+// (kind "route" or "workspace", by key) and restarting applies the file
+// again over edits made here; "" when the file does not set it.
+func (c *Common) FromConfigFile(kind, key string) string {
+	if c.Config == nil || c.Config.File == "" {
+		return ""
+	}
+	set := false
+	switch kind {
+	case "route":
+		for _, r := range c.Config.Routes {
+			set = set || r.AlertType == key
+		}
+	case "workspace":
+		for _, w := range c.Config.Workspaces {
+			set = set || w.Key == key
+		}
+	}
+	if !set {
+		return ""
+	}
+	return "set by " + c.Config.File + ": a restart applies the file's values over edits made here"
+}
+
 // Refuse is the answer to a viewer who tries to change something (what,
 // e.g. "save routes"), or nil when this session may. Every key that
 // changes a setting, retries or discards work, or sends a ticket asks it

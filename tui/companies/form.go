@@ -350,7 +350,11 @@ func (f *form) view() string {
 	if f.editing != "" {
 		title = "Edit workspace " + f.editing + " — "
 	}
-	b.WriteString(st.Title.Render(title+f.company.Name) + st.Muted.Render(fmt.Sprintf("  (%s, #%d)", f.company.Identifier, f.company.ID)) + "\n\n")
+	b.WriteString(st.Title.Render(title+f.company.Name) + st.Muted.Render(fmt.Sprintf("  (%s, #%d)", f.company.Identifier, f.company.ID)) + "\n")
+	if note := f.c.FromConfigFile("workspace", f.editing); f.editing != "" && note != "" {
+		b.WriteString(st.Warn.Render(ansi.Wrap(note, max(20, f.w-2), " ")) + "\n")
+	}
+	b.WriteString("\n")
 	b.WriteString(f.key.View(st, 17) + "\n")
 	mark, label := "  ", st.Label.Render(widget.Fit("Agreement", 17))
 	if f.row == rowAgreement {
