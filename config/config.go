@@ -54,6 +54,7 @@ const (
 	DefaultCreateSearchWindow = 15 * time.Minute
 	DefaultMaxRetryAfter      = cwclient.DefaultMaxRetryAfter
 	DefaultActionTimeout      = 60 * time.Second
+	DefaultBillingInterval    = time.Hour
 	DefaultSSHMaxSession      = 24 * time.Hour
 )
 
@@ -84,6 +85,7 @@ type Config struct {
 	SSH         SSH         `toml:"ssh" json:"ssh"`
 	Engine      Engine      `toml:"engine" json:"engine"`
 	Actions     Actions     `toml:"actions" json:"actions"`
+	Billing     Billing     `toml:"billing" json:"billing"`
 	Routes      []Route     `toml:"routes" json:"routes"`
 	Products    []Product   `toml:"products" json:"products"`
 	Workspaces  []Workspace `toml:"workspaces" json:"workspaces"`
@@ -175,6 +177,14 @@ type Actions struct {
 	PassEnv []string `toml:"pass_env" json:"pass_env"`
 }
 
+// Billing is the [billing] section: agreement additions kept in step with
+// usage.
+type Billing struct {
+	// Interval between usage syncs; a sync also runs shortly after usage
+	// arrives and on demand.
+	Interval Duration `toml:"interval" json:"interval"`
+}
+
 // Route is one [[routes]] entry: where tickets of an alert type go.
 type Route struct {
 	AlertType    string `toml:"alert_type" json:"alert_type"`
@@ -191,6 +201,8 @@ type Product struct {
 	Key          string `toml:"key" json:"key"`
 	CWIdentifier string `toml:"cw_identifier" json:"cw_identifier"`
 	Description  string `toml:"description" json:"description"`
+	// SeatBased: bill each workspace's max_users instead of /v1/usage.
+	SeatBased bool `toml:"seat_based" json:"seat_based"`
 }
 
 // Workspace is one [[workspaces]] entry: a tenant bound to a CW company.
@@ -216,6 +228,7 @@ func Default() *Config {
 			MaxRetryAfter:        Duration{DefaultMaxRetryAfter},
 		},
 		Actions: Actions{Timeout: Duration{DefaultActionTimeout}},
+		Billing: Billing{Interval: Duration{DefaultBillingInterval}},
 		set:     map[string]struct{}{},
 	}
 }

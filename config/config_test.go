@@ -38,6 +38,7 @@ func TestDefaults(t *testing.T) {
 		Engine: Engine{Workers: 4, MaxRequestsPerMinute: 600, Reopen: "new",
 			CreateSearchWindow: Duration{15 * time.Minute}, MaxRetryAfter: Duration{5 * time.Minute}},
 		Actions: Actions{Command: "", Timeout: Duration{time.Minute}},
+		Billing: Billing{Interval: Duration{time.Hour}},
 		set:     map[string]struct{}{},
 	}
 	if got := Default(); !reflect.DeepEqual(*got, want) {
@@ -129,11 +130,12 @@ max_users = 50
 		SSH:         SSH{Listen: "[::1]:2222", HostKey: "k", AuthorizedKeys: "ak", MaxSession: Duration{24 * time.Hour}},
 		Engine:      Engine{8, 100, "reopen", Duration{DefaultCreateSearchWindow}, Duration{DefaultMaxRetryAfter}},
 		Actions:     Actions{Command: "/usr/local/bin/act --json", Timeout: Duration{time.Minute}},
+		Billing:     Billing{Interval: Duration{time.Hour}},
 		Routes: []Route{
 			{"threat", true, "Security", "New", "Priority 2 - Quick Response", "Incident", "Closed"},
 			{"ransomware_canary", false, "", "", "", "", ""},
 		},
-		Products:   []Product{{"users", "SEC-USER", "Security seat (per user)"}},
+		Products:   []Product{{"users", "SEC-USER", "Security seat (per user)", false}},
 		Workspaces: []Workspace{{"acme", "ACME", 17, "us-west", 50}},
 		File:       file,
 		set:        c.set,

@@ -107,6 +107,7 @@ func (v *validator) config(c *Config) {
 	v.within("engine.max_retry_after", e.MaxRetryAfter, time.Second, time.Hour)
 
 	v.actions(c.Actions)
+	v.within("billing.interval", c.Billing.Interval, time.Minute, 24*time.Hour)
 
 	v.routes(c.Routes)
 	v.products(c.Products)

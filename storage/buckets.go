@@ -55,6 +55,10 @@ var (
 	bktNotes      = bucketPath{"notes"}
 	bktUsage      = bucketPath{"usage"}
 	bktAudit      = seqBucket("audit")
+
+	bktBilling        = bucketPath{"billing"}
+	bktBillingCatalog = bucketPath{"billing", "catalog"}
+	bktBillingCreates = bucketPath{"billing", "creates"}
 )
 
 // allBuckets is created at Open, parents before children.
@@ -64,6 +68,7 @@ var allBuckets = []bucketPath{
 	bktRoutes, bktIncidents, bktKeys, bktTicketKeys,
 	bktOutbox, bktPending, bktFailed,
 	bktFeed, bktNotes, bktUsage, bktAudit,
+	bktBilling, bktBillingCatalog, bktBillingCreates,
 }
 
 // Keys inside meta/ and settings/.

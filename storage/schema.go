@@ -46,6 +46,11 @@ import (
 //	notes/       <note id>      RFC 3339 time it was processed
 //	usage/       <workspace> 0x00 <product>  Usage
 //	audit/       <seq u64 BE>   AuditEntry
+//	billing/
+//	  last_sync                 BillingSync: the last finished usage sync
+//	  catalog/   <product key>  CatalogState: the CW catalog item behind a product
+//	  creates/   <agreement id>:<item id> AdditionCreate: an addition POST that may
+//	                            have happened (written before the call)
 //
 // v1 differed in three ways, all fixed by migrateV1toV2: outbox items sat
 // directly in outbox/ with given-up items flagged "dead":true (so peeking had
