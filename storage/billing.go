@@ -80,7 +80,7 @@ func (t *Tx) PutCatalogState(c CatalogState) error {
 	if err := putJSON(t.tx, bktBillingCatalog, []byte(c.Product), c); err != nil {
 		return err
 	}
-	t.changed(Change{Kind: ChangeProducts, Key: c.Product})
+	t.changed(Change{Kind: ChangeBilling, Key: c.Product})
 	return nil
 }
 
@@ -119,7 +119,7 @@ func (t *Tx) AdditionCreates() ([]AdditionCreate, error) {
 // SetWantedSeats records a seat-based product's wanted quantity (the
 // workspace's max_users) without touching UpdatedAt when unchanged.
 func (t *Tx) SetWantedSeats(workspace, product string, qty int) (Usage, error) {
-	return t.updateUsage(workspace, product, func(u *Usage) {
+	return t.updateUsage(workspace, product, ChangeBilling, func(u *Usage) {
 		if u.Wanted != qty || u.UpdatedAt.IsZero() {
 			u.Wanted, u.UpdatedAt = qty, t.now
 		}
@@ -146,7 +146,11 @@ func (t *Tx) LastBillingSync() (BillingSync, error) {
 
 // SetLastBillingSync stores the summary.
 func (t *Tx) SetLastBillingSync(s BillingSync) error {
-	return putJSON(t.tx, bktBilling, keyLastBillingSync, s)
+	if err := putJSON(t.tx, bktBilling, keyLastBillingSync, s); err != nil {
+		return err
+	}
+	t.changed(Change{Kind: ChangeBilling})
+	return nil
 }
 
 func (s *Store) CatalogState(product string) (CatalogState, error) {
