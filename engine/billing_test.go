@@ -306,3 +306,52 @@ func TestCatalogLostCreateAdoptsCommittedItem(t *testing.T) {
 		t.Fatalf("second: %+v (items %d)", out, n)
 	}
 }
+
+// Against 10% 500s, 5% 429s and 5% lost answers, with a restart between
+// syncs: after every round each (agreement, product) has exactly one active
+// addition at the latest quantity.
+func TestBillingUnderFaultsAndRestarts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: waits out Retry-After windows")
+	}
+	r := newBillRig(t, cwsim.Options{Seed: 3}, "", func(o *Options) { o.ProbeInterval = 10 * time.Millisecond })
+	ags := r.agreements(6)
+	for i, a := range ags {
+		r.workspace(fmt.Sprintf("ws%d", i), a[1].(string), a[0].(int), 0)
+	}
+	r.sim.SetFaults(cwsim.Faults{Error500: 0.10, RateLimit: 0.05, LostResponse: 0.05, RetryAfter: time.Second})
+	for round := range 4 {
+		for i := range ags {
+			r.want(fmt.Sprintf("ws%d", i), "users", 10*round+i+1)
+			r.want(fmt.Sprintf("ws%d", i), "devices", 100+10*round+i)
+		}
+		for attempt := 0; ; attempt++ {
+			if attempt == 60 {
+				t.Fatalf("round %d: not in step after %d syncs", round, attempt)
+			}
+			r.waitFor(30*time.Second, "ConnectWise calls resumed", func() bool { return !r.eng.isPaused() })
+			p, err := r.eng.SyncBilling(context.Background())
+			if err == nil && p.InStep() {
+				break
+			}
+		}
+		r.restart(nil) // as after a kill: only the store carries over
+	}
+	r.sim.SetFaults(cwsim.Faults{})
+	userID, n := r.item("SEC-USER")
+	if n != 1 {
+		t.Fatalf("SEC-USER items: %d", n)
+	}
+	devID, _ := r.item("AV-ENDPOINT")
+	for i, a := range ags {
+		if got := r.active(a[0].(int), userID); len(got) != 1 || got[0] != 30+i+1 {
+			t.Errorf("agreement %d users: %v", a[0], got)
+		}
+		if got := r.active(a[0].(int), devID); len(got) != 1 || got[0] != 130+i {
+			t.Errorf("agreement %d devices: %v", a[0], got)
+		}
+	}
+	if st := r.sim.Stats(); st.Served500+st.Served429+st.Lost == 0 {
+		t.Error("no fault was injected")
+	}
+}
