@@ -107,15 +107,7 @@ func (r *billRig) active(agreementID, itemID int) []int {
 	return out
 }
 
-func (r *billRig) writes() int64 {
-	var n int64
-	for route, c := range r.sim.Stats().ByRoute {
-		if strings.HasPrefix(route, "POST") || strings.HasPrefix(route, "PATCH") {
-			n += c
-		}
-	}
-	return n
-}
+func (r *billRig) writes() int64 { return countWrites(r.sim.Stats()) }
 
 func (r *billRig) sync() BillingPlan {
 	r.t.Helper()
@@ -353,5 +345,37 @@ func TestBillingUnderFaultsAndRestarts(t *testing.T) {
 	}
 	if st := r.sim.Stats(); st.Served500+st.Served429+st.Lost == 0 {
 		t.Error("no fault was injected")
+	}
+}
+
+// The stored picture the Billing page lists: states per row, the catalog
+// outcomes and the last sync, with no ConnectWise call.
+func TestBillingStatus(t *testing.T) {
+	r := newBillRig(t, cwsim.Options{}, "", nil)
+	ag := r.agreements(1)[0]
+	r.workspace("ok", ag[1].(string), ag[0].(int), 0)
+	r.workspace("none", ag[1].(string), 0, 0)
+	r.want("ok", "users", 3)
+	r.want("none", "users", 3)
+	r.sync()
+	r.want("ok", "devices", 2)
+	before := r.sim.Stats().Requests
+	st, err := r.eng.BillingStatus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, row := range st.Rows {
+		states[row.Workspace+"/"+row.Product] = row.State
+	}
+	want := map[string]string{"ok/users": StateInStep, "none/users": StateBillError, "ok/devices": StateWillChange}
+	if fmt.Sprint(states) != fmt.Sprint(want) {
+		t.Errorf("states %v", states)
+	}
+	if st.LastSync.At.IsZero() || st.LastSync.Created != 1 || st.LastSync.Errors != 1 || len(st.Catalog) != 2 {
+		t.Errorf("status %+v", st)
+	}
+	if r.sim.Stats().Requests != before {
+		t.Error("BillingStatus called ConnectWise")
 	}
 }
