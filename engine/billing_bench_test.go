@@ -92,4 +92,3 @@ func countWrites(st cwsim.Stats) int64 {
 	}
 	return n
 }
-
