@@ -47,3 +47,19 @@ func TestApplySeatBasedKeepsWizardPicks(t *testing.T) {
 		t.Errorf("after re-apply: %+v", m.CreateNew)
 	}
 }
+
+// ConnectWise's CatalogItem limits are checked when the file loads, not
+// when the create fails.
+func TestProductLimits(t *testing.T) {
+	for key, val := range map[string]string{"cw_identifier": strings.Repeat("X", 76), "description": strings.Repeat("d", 61)} {
+		text := "[[products]]\nkey = \"users\"\ncw_identifier = \"SEC-USER\"\n" + key + " = \"" + val + "\"\n"
+		if key == "cw_identifier" {
+			text = "[[products]]\nkey = \"users\"\ncw_identifier = \"" + val + "\"\n"
+		}
+		_, err := parse("cwbridge.toml", []byte(text), envMap(nil))
+		if err == nil || !strings.Contains(err.Error(), "products[0]."+key) {
+			t.Errorf("%s: %v", key, err)
+		}
+	}
+	mustParse(t, "[[products]]\nkey = \"users\"\ncw_identifier = \""+strings.Repeat("X", 75)+"\"\ndescription = \""+strings.Repeat("d", 60)+"\"\n")
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/cwbridge/cwbridge/cwclient"
 )
@@ -169,6 +170,13 @@ func (v *validator) products(ps []Product) {
 		}
 		v.required(k+".cw_identifier", p.CWIdentifier, "the ConnectWise catalog item identifier")
 		v.text(k+".description", p.Description)
+		// ConnectWise's CatalogItem limits: identifier 75, description 60.
+		if n := utf8.RuneCountInString(p.CWIdentifier); n > 75 {
+			v.errorf(k+".cw_identifier", "is %d characters; ConnectWise allows at most 75", n)
+		}
+		if n := utf8.RuneCountInString(p.Description); n > 60 {
+			v.errorf(k+".description", "is %d characters; ConnectWise allows at most 60 for a catalog item", n)
+		}
 	}
 }
 

@@ -60,25 +60,33 @@ func (e *Engine) CatalogChoices(ctx context.Context) (CatalogChoices, error) {
 			out.Types = append(out.Types, t)
 		}
 	}
-	out.DefaultSubcategory = pickByName(out.Subcategories, func(s cwclient.ProductSubCategory) (int, string) { return s.ID, s.Name },
-		"security", "managed", "service")
-	out.DefaultType = pickByName(out.Types, func(t cwclient.ProductType) (int, string) { return t.ID, t.Name },
-		"service", "non-inventory", "noninventory")
+	// A subcategory for security services, else the site's default; a
+	// service type, else the default.
+	out.DefaultSubcategory = pickByName(out.Subcategories, func(s cwclient.ProductSubCategory) (int, string, bool) { return s.ID, s.Name, s.DefaultFlag },
+		"security", "managed")
+	out.DefaultType = pickByName(out.Types, func(t cwclient.ProductType) (int, string, bool) { return t.ID, t.Name, t.DefaultFlag },
+		"service")
 	return out, nil
 }
 
 // pickByName returns the id of the first item whose name contains the
-// earliest of words (case-insensitive), else the first item's id.
-func pickByName[T any](items []T, idName func(T) (int, string), words ...string) int {
+// earliest of words (case-insensitive), else the one ConnectWise flags as
+// default, else the first.
+func pickByName[T any](items []T, idName func(T) (int, string, bool), words ...string) int {
 	for _, w := range words {
 		for _, it := range items {
-			if id, name := idName(it); strings.Contains(strings.ToLower(name), w) {
+			if id, name, _ := idName(it); strings.Contains(strings.ToLower(name), w) {
 				return id
 			}
 		}
 	}
+	for _, it := range items {
+		if id, _, def := idName(it); def {
+			return id
+		}
+	}
 	if len(items) > 0 {
-		id, _ := idName(items[0])
+		id, _, _ := idName(items[0])
 		return id
 	}
 	return 0
