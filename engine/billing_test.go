@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -378,4 +380,111 @@ func TestBillingStatus(t *testing.T) {
 	if r.sim.Stats().Requests != before {
 		t.Error("BillingStatus called ConnectWise")
 	}
+}
+
+// Without the Product Catalog add permission the new item fails with the
+// fix in plain words; the existing one is still adopted. The wizard's lists
+// come from ConnectWise with a sensible default picked by name.
+func TestCatalogPermissionAndChoices(t *testing.T) {
+	r := newBillRig(t, cwsim.Options{}, "", nil)
+	ch, err := r.eng.CatalogChoices(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := func(id int) string {
+		for _, s := range ch.Subcategories {
+			if s.ID == id {
+				return s.Name
+			}
+		}
+		for _, s := range ch.Types {
+			if s.ID == id {
+				return s.Name
+			}
+		}
+		return ""
+	}
+	if name(ch.DefaultSubcategory) != "Security Software" || name(ch.DefaultType) != "Service" {
+		t.Errorf("defaults %q, %q", name(ch.DefaultSubcategory), name(ch.DefaultType))
+	}
+	r.sim.SetSecurity(cwsim.FuncProductCatalog, cwsim.All, cwsim.None, cwsim.All, cwsim.None)
+	out := r.eng.EnsureCatalogItems(context.Background())
+	if out[0].Product != "devices" || out[0].Outcome != storage.CatalogAdopted {
+		t.Errorf("devices: %+v", out[0])
+	}
+	if out[1].Outcome != storage.CatalogFailed || !strings.Contains(out[1].Fix, "Product Catalog") || out[1].ItemID != 0 {
+		t.Errorf("users: %+v", out[1])
+	}
+	if _, n := r.item("SEC-USER"); n != 0 {
+		t.Errorf("%d items made without the permission", n)
+	}
+}
+
+// A validation error on one agreement fails that agreement's rows only,
+// with ConnectWise's reason; the others are synced.
+func TestBillingValidationErrorFailsOneAgreement(t *testing.T) {
+	r := newBillRig(t, cwsim.Options{}, "", nil)
+	ags := r.agreements(3)
+	bad := fmt.Sprintf("/finance/agreements/%d/additions", ags[1][0].(int))
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, bad) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"code":"InvalidObject","message":"addition object is invalid","errors":[{"code":"InvalidField","message":"The agreement is closed for additions.","resource":"addition","field":"agreementId"}]}`)
+			return
+		}
+		r.srv.Config.Handler.ServeHTTP(w, req)
+	}))
+	defer front.Close()
+	conn, err := r.store.Connection()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Site = front.URL
+	if err := r.store.SetConnection("test", conn); err != nil {
+		t.Fatal(err)
+	}
+	r.eng.Reconnect()
+	for i, a := range ags {
+		r.workspace(fmt.Sprintf("ws%d", i), a[1].(string), a[0].(int), 0)
+		r.want(fmt.Sprintf("ws%d", i), "users", 6)
+	}
+	p := r.sync()
+	if row := rowOf(p, "ws1", "users"); row.Done != DoneFailed || !strings.Contains(row.Error, "closed for additions") {
+		t.Errorf("ws1: %+v", row)
+	}
+	for _, ws := range []string{"ws0", "ws2"} {
+		if row := rowOf(p, ws, "users"); row.Done != DoneCreated {
+			t.Errorf("%s: %+v", ws, row)
+		}
+	}
+	userID, _ := r.item("SEC-USER")
+	if _, err := r.store.AdditionCreate(ags[1][0].(int), userID); err == nil {
+		t.Error("a refused create left its marker")
+	}
+}
+
+// The background loop syncs shortly after usage arrives and after a
+// workspace's max_users changes (a seat-based product), with no call from
+// outside.
+func TestBillingLoopFollowsUsageAndSeats(t *testing.T) {
+	seats := "\n[[products]]\nkey = \"backup\"\ncw_identifier = \"BACKUP-1TB\"\nseat_based = true\n"
+	r := newBillRig(t, cwsim.Options{}, seats, func(o *Options) { o.BillingDebounce = 20 * time.Millisecond })
+	ag := r.agreements(1)[0]
+	agID := ag[0].(int)
+	r.workspace("ws", ag[1].(string), agID, 12)
+	r.want("ws", "users", 8)
+	backupID, _ := r.item("BACKUP-1TB")
+	r.waitFor(20*time.Second, "the first sync", func() bool {
+		userID, _ := r.item("SEC-USER")
+		u, b := r.active(agID, userID), r.active(agID, backupID)
+		return userID > 0 && len(u) == 1 && u[0] == 8 && len(b) == 1 && b[0] == 12
+	})
+	r.workspace("ws", ag[1].(string), agID, 15)
+	r.want("ws", "users", 9)
+	r.waitFor(20*time.Second, "the sync after the changes", func() bool {
+		userID, _ := r.item("SEC-USER")
+		u, b := r.active(agID, userID), r.active(agID, backupID)
+		return len(u) == 1 && u[0] == 9 && len(b) == 1 && b[0] == 15
+	})
 }
