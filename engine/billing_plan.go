@@ -60,6 +60,9 @@ type BillingRow struct {
 func (r BillingRow) Change() string {
 	switch r.Action {
 	case BillCreate:
+		if r.ItemID == 0 {
+			return fmt.Sprintf("create catalog item %s, then its addition on agreement %d: quantity %d", r.Identifier, r.AgreementID, r.Wanted)
+		}
 		return fmt.Sprintf("create addition %s on agreement %d: quantity %d", r.Identifier, r.AgreementID, r.Wanted)
 	case BillUpdate:
 		return fmt.Sprintf("change addition %d (%s) on agreement %d: %d → %d", r.AdditionID, r.Identifier, r.AgreementID, *r.InCW, r.Wanted)
@@ -204,6 +207,9 @@ func (e *Engine) plan(ctx context.Context, c *cwclient.Client, ensure bool) (Bil
 		identifier            string
 		problem, why, fix     string
 		seatBased, hasMapping bool
+		// later: no item yet, but the sync will make it (create new),
+		// or is waiting for a create whose answer was lost (wait).
+		later, wait bool
 	}
 	items := map[string]*item{}
 	stateOf := map[string]storage.CatalogState{}
@@ -227,7 +233,11 @@ func (e *Engine) plan(ctx context.Context, c *cwclient.Client, ensure bool) (Bil
 				it.id = s.ItemID
 				continue
 			}
-			if s.Outcome == storage.CatalogFailed || s.Outcome == storage.CatalogPending {
+			if s.Outcome == storage.CatalogPending {
+				it.wait, it.why = true, "catalog item "+it.identifier+": "+s.Error
+				continue
+			}
+			if s.Outcome == storage.CatalogFailed {
 				it.problem, it.why, it.fix = ProblemItemMissing, "catalog item "+it.identifier+": "+s.Error, s.Fix
 				if strings.Contains(s.Fix, "security role") {
 					it.problem = ProblemPermission
@@ -241,6 +251,10 @@ func (e *Engine) plan(ctx context.Context, c *cwclient.Client, ensure bool) (Bil
 			if cwclient.KindOf(err) == cwclient.KindForbidden {
 				it.problem, it.fix = ProblemPermission, fixCatalogPermission
 			}
+			continue
+		}
+		if len(found) == 0 && m.CreateNew != nil {
+			it.later = true // EnsureCatalogItems creates it at the sync
 			continue
 		}
 		if len(found) == 0 || found[0].InactiveFlag {
@@ -302,7 +316,14 @@ func (e *Engine) plan(ctx context.Context, c *cwclient.Client, ensure bool) (Bil
 		case it == nil:
 			fail(r, ProblemNotMapped, fmt.Sprintf("product %q is not mapped to a ConnectWise catalog item", r.Product), fixNotMapped)
 			continue
-		case it.id == 0:
+		case it.id == 0 && it.wait:
+			r.Identifier, r.Action, r.Error = it.identifier, BillWait, it.why
+			continue
+		case it.id == 0 && it.later && w.AgreementID != 0:
+			// Its agreement is checked once the item exists.
+			r.Identifier, r.Action = it.identifier, BillCreate
+			continue
+		case it.id == 0 && !it.later:
 			r.Identifier = it.identifier
 			fail(r, it.problem, it.why, it.fix)
 			continue

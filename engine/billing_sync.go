@@ -68,8 +68,8 @@ func (e *Engine) apply(ctx context.Context, c *cwclient.Client, p *BillingPlan) 
 	var stopped error
 	for i := range p.Rows {
 		r := &p.Rows[i]
-		if r.Action != BillCreate && r.Action != BillUpdate {
-			continue
+		if (r.Action != BillCreate && r.Action != BillUpdate) || r.ItemID == 0 {
+			continue // an item not made yet: its rows wait for the next plan
 		}
 		if stopped == nil && ctx.Err() != nil {
 			stopped = fmt.Errorf("%w: %v", errBillingStopped, ctx.Err())

@@ -488,3 +488,23 @@ func TestBillingLoopFollowsUsageAndSeats(t *testing.T) {
 		return len(u) == 1 && u[0] == 9 && len(b) == 1 && b[0] == 15
 	})
 }
+
+// A plan before any sync shows the catalog item to create as a pending
+// create, not an error, and changes nothing.
+func TestBillingPlanBeforeFirstSync(t *testing.T) {
+	r := newBillRig(t, cwsim.Options{}, "", nil)
+	ag := r.agreements(1)[0]
+	r.workspace("ws", ag[1].(string), ag[0].(int), 0)
+	r.want("ws", "users", 3)
+	p, err := r.eng.BillingPlan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := rowOf(p, "ws", "users")
+	if row.Action != BillCreate || row.ItemID != 0 || !strings.Contains(row.Change(), "create catalog item SEC-USER") || p.Errors != 0 {
+		t.Errorf("row %+v", row)
+	}
+	if _, n := r.item("SEC-USER"); n != 0 || r.writes() != 0 {
+		t.Errorf("the plan wrote to ConnectWise")
+	}
+}

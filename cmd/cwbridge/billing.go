@@ -20,14 +20,16 @@ const billingClientTimeout = 32 * time.Minute
 
 // runBilling is "billing plan" and "billing sync": like ingest, they talk
 // to a running serve, since only one process can hold the data dir. Exit
-// 0: in step; 1: changes pending (plan) or not all applied (sync); 2: error.
+// 0: in step; 1: changes pending (plan) or not all applied (sync); 2: an
+// error (the serve cannot be asked, or a row needs a person: no agreement,
+// several active additions, a permission missing, …).
 func runBilling(ctx context.Context, e *env, args []string) int {
 	const synopsis = "billing plan|sync [--url URL] [--token TOKEN] [--config FILE] [--all] [--json]"
 	if len(args) == 0 || (args[0] != "plan" && args[0] != "sync") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 			fmt.Fprintln(e.stdout, "Usage: cwbridge "+synopsis)
 			fmt.Fprintln(e.stdout, "  plan  print what a usage sync would change (exit 0 in step, 1 changes pending, 2 error)")
-			fmt.Fprintln(e.stdout, "  sync  apply it now (exit 0 in step afterwards, 1 something left, 2 error)")
+			fmt.Fprintln(e.stdout, "  sync  apply it now (exit 0 in step afterwards, 1 something left to retry, 2 error)")
 			return exitOK
 		}
 		fmt.Fprintln(e.stderr, "cwbridge billing: say plan or sync (cwbridge billing --help)")
@@ -70,26 +72,31 @@ func runBilling(ctx context.Context, e *env, args []string) int {
 	} else {
 		printBilling(e.stdout, sub, ans, *all)
 	}
-	switch {
-	case ans.Error != "":
+	if ans.Error != "" {
 		fmt.Fprintf(e.stderr, "cwbridge billing %s: %s\n", sub, ans.Error)
 		return exitConfig
-	case sub == "plan" && !ans.InStep:
-		return exitFail
-	case sub == "sync" && !syncComplete(ans.BillingPlan):
+	}
+	return billingExit(sub, ans.BillingPlan)
+}
+
+// billingExit: 2 when a row is in error (it needs a person), 1 when changes
+// are pending (plan) or some were not made (sync), else 0.
+func billingExit(sub string, p engine.BillingPlan) int {
+	pending := false
+	for _, r := range p.Rows {
+		switch {
+		case r.Action == engine.BillError:
+			return exitConfig
+		case sub == "plan" && r.Action != engine.BillInStep:
+			pending = true
+		case sub == "sync" && r.Action != engine.BillInStep && r.Done != engine.DoneCreated && r.Done != engine.DoneUpdated:
+			pending = true
+		}
+	}
+	if pending {
 		return exitFail
 	}
 	return exitOK
-}
-
-// syncComplete: every row is in step or was just made so.
-func syncComplete(p engine.BillingPlan) bool {
-	for _, r := range p.Rows {
-		if r.Action != engine.BillInStep && r.Done != engine.DoneCreated && r.Done != engine.DoneUpdated {
-			return false
-		}
-	}
-	return true
 }
 
 func callBilling(ctx context.Context, method, endpoint, token string) (intake.BillingAnswer, error) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cwbridge/cwbridge/cwsim"
+	"github.com/cwbridge/cwbridge/engine"
 )
 
 func postUsage(base, token, company, product string, q int) (int, error) {
@@ -119,7 +120,7 @@ func TestBillingSurvivesSIGKILL(t *testing.T) {
 			}
 		}
 		if round == 0 {
-			if code, out := billingCLI("plan", "--url", base, "--token", token); code != 1 && code != 2 {
+			if code, out := billingCLI("plan", "--url", base, "--token", token); code != 1 {
 				t.Errorf("plan before any sync, usage posted: exit %d\n%s", code, out)
 			}
 		}
@@ -163,5 +164,33 @@ func TestBillingSurvivesSIGKILL(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d SEC-USER catalog items", n)
+	}
+}
+
+func TestBillingExitCodes(t *testing.T) {
+	q := 4
+	for _, tc := range []struct {
+		sub  string
+		rows []engine.BillingRow
+		want int
+	}{
+		{"plan", nil, 0},
+		{"plan", []engine.BillingRow{{Action: engine.BillInStep}}, 0},
+		{"plan", []engine.BillingRow{{Action: engine.BillInStep}, {Action: engine.BillUpdate, InCW: &q}}, 1},
+		{"plan", []engine.BillingRow{{Action: engine.BillWait}}, 1},
+		{"plan", []engine.BillingRow{{Action: engine.BillCreate}, {Action: engine.BillError}}, 2},
+		{"sync", []engine.BillingRow{{Action: engine.BillCreate, Done: engine.DoneCreated}, {Action: engine.BillInStep}}, 0},
+		{"sync", []engine.BillingRow{{Action: engine.BillUpdate, Done: engine.DoneSkipped}}, 1},
+		{"sync", []engine.BillingRow{{Action: engine.BillError, Done: engine.DoneFailed}}, 2},
+	} {
+		if got := billingExit(tc.sub, engine.BillingPlan{Rows: tc.rows}); got != tc.want {
+			t.Errorf("%s %+v: exit %d, want %d", tc.sub, tc.rows, got, tc.want)
+		}
+	}
+	if code, out := billingCLI("frobnicate"); code != 2 || !strings.Contains(out, "plan or sync") {
+		t.Errorf("bad subcommand: %d %s", code, out)
+	}
+	if code, _ := billingCLI("plan", "--url", "http://127.0.0.1:1", "--token", "tok-0123456789abcdef"); code != 2 {
+		t.Errorf("no serve: exit %d", code)
 	}
 }
