@@ -52,6 +52,7 @@ func (e *Engine) SyncBilling(ctx context.Context) (BillingPlan, error) {
 	if err := e.recordSync(p, ps); err != nil {
 		return p, fmt.Errorf("recording the billing sync: %w", err)
 	}
+	p.LastSync = e.o.Now()
 	return p, applyErr
 }
 

@@ -181,6 +181,19 @@ func TestBillingSyncCreatesAndUpdates(t *testing.T) {
 	if u, _ := r.store.Usage("ws0", "users"); !u.InSync() || u.Synced != 20 {
 		t.Errorf("usage row %+v", u)
 	}
+	feed, _ := r.store.RecentFeed(100)
+	var created, changed int
+	for _, ev := range feed {
+		if ev.Kind == storage.FeedBilling && strings.Contains(ev.Message, "created on agreement") {
+			created++
+		}
+		if ev.Kind == storage.FeedBilling && strings.Contains(ev.Message, "→") {
+			changed++
+		}
+	}
+	if created < 3 || changed < 6 {
+		t.Errorf("feed: %d created, %d changed events", created, changed)
+	}
 }
 
 // Rows that cannot be billed are reported with their fix, never guessed,
