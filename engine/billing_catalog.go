@@ -41,12 +41,12 @@ func (e *Engine) CatalogChoices(ctx context.Context) (CatalogChoices, error) {
 	}
 	var out CatalogChoices
 	subs, err := c.ProductSubCategories(ctx)
-	e.noteCWResult(err, "")
+	e.billNote(err, "")
 	if err != nil {
 		return out, err
 	}
 	types, err := c.ProductTypes(ctx)
-	e.noteCWResult(err, "")
+	e.billNote(err, "")
 	if err != nil {
 		return out, err
 	}
@@ -169,7 +169,7 @@ func (e *Engine) ensureCatalogItem(ctx context.Context, m storage.ProductMapping
 		return catalogFailed(st, "ConnectWise is not set up: "+err.Error(), fixCatalogUnreached)
 	}
 	found, err := c.CatalogItemByIdentifier(ctx, st.Identifier)
-	e.noteCWResult(err, "")
+	e.billNote(err, "")
 	if err != nil {
 		return catalogCallFailed(st, "looking the item up", err)
 	}
@@ -205,7 +205,7 @@ func (e *Engine) ensureCatalogItem(ctx context.Context, m storage.ProductMapping
 		return catalogFailed(st, "cannot store the pending create: "+err.Error(), fixCatalogUnreached)
 	}
 	got, err := c.CreateCatalogItem(ctx, item)
-	e.noteCWResult(err, "")
+	e.billNote(err, "")
 	switch {
 	case err == nil:
 		st.ItemID, st.Outcome, st.PendingSince = got.ID, storage.CatalogCreated, time.Time{}
@@ -217,7 +217,7 @@ func (e *Engine) ensureCatalogItem(ctx context.Context, m storage.ProductMapping
 	case objectExists(err):
 		// Made meanwhile (by hand, or by a create of ours that did land).
 		found, ferr := c.CatalogItemByIdentifier(ctx, st.Identifier)
-		e.noteCWResult(ferr, "")
+		e.billNote(ferr, "")
 		if ferr == nil && len(found) > 0 {
 			st.ItemID, st.Outcome, st.PendingSince = found[0].ID, storage.CatalogAdopted, time.Time{}
 			return st

@@ -160,10 +160,9 @@ type planState struct {
 func (e *Engine) plan(ctx context.Context, c *cwclient.Client, ensure bool) (BillingPlan, planState, error) {
 	p := BillingPlan{At: e.o.Now()}
 	ps := planState{markers: map[[2]int]storage.AdditionCreate{}, seats: map[[2]string]int{}}
-	calls := 0
+	startCalls := e.bill.calls.Load()
 	counted := func(err error, company string) error {
-		calls++
-		e.noteCWResult(err, company)
+		e.billNote(err, company)
 		return err
 	}
 	if ensure {
@@ -362,8 +361,8 @@ func (e *Engine) plan(ctx context.Context, c *cwclient.Client, ensure bool) (Bil
 	agErr := map[int]error{}
 	if len(agIDs) > 0 {
 		ags, err := c.AgreementsByID(ctx, agIDs)
-		calls += (len(agIDs) + 149) / 150
-		if e.noteCWResult(err, ""); err != nil {
+		e.bill.calls.Add(int64((len(agIDs)+149)/150 - 1)) // billNote counts one
+		if e.billNote(err, ""); err != nil {
 			for _, id := range agIDs {
 				agErr[id] = err
 			}
@@ -473,7 +472,7 @@ func (e *Engine) plan(ctx context.Context, c *cwclient.Client, ensure bool) (Bil
 			}
 		}
 	}
-	p.Calls = calls
+	p.Calls = int(e.bill.calls.Load() - startCalls)
 	p.count()
 	return p, ps, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cwbridge/cwbridge/cwclient"
@@ -14,8 +15,16 @@ import (
 // billingState serialises plans and syncs: two syncs at once could both
 // see no addition and both create one.
 type billingState struct {
-	mu   sync.Mutex
-	kick chan struct{} // RequestBillingSync
+	mu    sync.Mutex
+	kick  chan struct{} // RequestBillingSync
+	calls atomic.Int64  // ConnectWise calls billing made (billNote)
+}
+
+// billNote records a billing call's result for health, as every call does,
+// and counts it for the plan's Calls.
+func (e *Engine) billNote(err error, company string) {
+	e.bill.calls.Add(1)
+	e.noteCWResult(err, company)
 }
 
 // Results of a sync on a row (BillingRow.Done).
@@ -48,7 +57,9 @@ func (e *Engine) SyncBilling(ctx context.Context) (BillingPlan, error) {
 	if err != nil {
 		return p, err
 	}
+	start := e.bill.calls.Load() - int64(p.Calls)
 	applyErr := e.apply(ctx, c, &p)
+	p.Calls = int(e.bill.calls.Load() - start)
 	if err := e.recordSync(p, ps); err != nil {
 		return p, fmt.Errorf("recording the billing sync: %w", err)
 	}
@@ -82,10 +93,9 @@ func (e *Engine) apply(ctx context.Context, c *cwclient.Client, p *BillingPlan) 
 			r.Done = DoneSkipped
 			continue
 		}
-		p.Calls++
 		if r.Action == BillUpdate {
 			_, err := c.SetAdditionQuantity(ctx, r.AgreementID, r.AdditionID, float64(r.Wanted))
-			e.noteCWResult(err, r.Workspace)
+			e.billNote(err, r.Workspace)
 			if err != nil {
 				failCall(r, fmt.Sprintf("changing addition %d on agreement %d", r.AdditionID, r.AgreementID), err)
 				r.Done = DoneFailed
@@ -111,7 +121,7 @@ func (e *Engine) createAddition(ctx context.Context, c *cwclient.Client, r *Bill
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	a, err := c.CreateAddition(ctx, r.AgreementID, cwclient.Addition{Product: &cwclient.Ref{ID: r.ItemID},
 		Quantity: float64(r.Wanted), BillCustomer: cwclient.BillCustomerBillable, EffectiveDate: &today})
-	e.noteCWResult(err, r.Workspace)
+	e.billNote(err, r.Workspace)
 	switch {
 	case err == nil:
 		r.AdditionID, r.Done = a.ID, DoneCreated

@@ -173,10 +173,14 @@ func TestBillingSyncCreatesAndUpdates(t *testing.T) {
 	if outcomes["SEC-USER"] != storage.CatalogCreated || outcomes["AV-ENDPOINT"] != storage.CatalogAdopted {
 		t.Errorf("catalog outcomes %v", outcomes)
 	}
-	before := r.writes()
+	before, reqs := r.writes(), r.sim.Stats().Requests
 	p := r.sync()
 	if !p.InStep() || r.writes() != before {
 		t.Errorf("in-step sync wrote %d times; plan %+v", r.writes()-before, p)
+	}
+	// One status batch and one list per agreement; Calls tells the truth.
+	if got := r.sim.Stats().Requests - reqs; p.Calls != int(got) || got != 1+int64(len(ags)) {
+		t.Errorf("in-step sync: %d requests, Calls %d", got, p.Calls)
 	}
 	if u, _ := r.store.Usage("ws0", "users"); !u.InSync() || u.Synced != 20 {
 		t.Errorf("usage row %+v", u)
