@@ -525,3 +525,33 @@ func TestBillingPlanBeforeFirstSync(t *testing.T) {
 		t.Errorf("the plan wrote to ConnectWise")
 	}
 }
+
+// A crash after ConnectWise committed a create but before cwbridge learned
+// it leaves the marker: after the restart the addition is found, not made
+// again, and the marker is settled.
+func TestBillingCrashAfterCommittedCreate(t *testing.T) {
+	r := newBillRig(t, cwsim.Options{}, "", nil)
+	ag := r.agreements(1)[0]
+	agID := ag[0].(int)
+	r.workspace("ws", ag[1].(string), agID, 0)
+	r.want("ws", "users", 5)
+	r.eng.EnsureCatalogItems(context.Background())
+	userID, _ := r.item("SEC-USER")
+	r.loseAnswers("POST", "/additions")
+	p := r.sync()
+	if row := rowOf(p, "ws", "users"); row.Done != DoneUnknown {
+		t.Fatalf("lost create: %+v", row)
+	}
+	r.loseAnswers("", "")
+	r.restart(nil)
+	p = r.sync()
+	if row := rowOf(p, "ws", "users"); row.Action != BillInStep || row.Done != "" {
+		t.Errorf("after the restart: %+v", row)
+	}
+	if got := r.active(agID, userID); len(got) != 1 || got[0] != 5 {
+		t.Errorf("additions %v", got)
+	}
+	if _, err := r.store.AdditionCreate(agID, userID); err == nil {
+		t.Error("the marker was not settled")
+	}
+}
