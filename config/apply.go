@@ -128,9 +128,20 @@ func applyProduct(t *storage.Tx, actor string, p Product) error {
 		return err
 	}
 	if old.Existing != nil && old.Existing.Identifier == p.CWIdentifier {
-		return nil // already mapped to that very catalog item
+		if old.SeatBased == p.SeatBased {
+			return nil // already mapped to that very catalog item
+		}
+		old.SeatBased = p.SeatBased
+		return t.PutProductMapping(actor, old)
 	}
-	m := storage.ProductMapping{Key: p.Key, CreateNew: &storage.NewCatalogItem{Identifier: p.CWIdentifier, Description: p.Description}}
+	m := storage.ProductMapping{Key: p.Key, SeatBased: p.SeatBased,
+		CreateNew: &storage.NewCatalogItem{Identifier: p.CWIdentifier, Description: p.Description}}
+	if old.CreateNew != nil && old.CreateNew.Identifier == p.CWIdentifier {
+		// The wizard's picks (subcategory, type, customer description) stay.
+		nc := *old.CreateNew
+		nc.Description = p.Description
+		m.CreateNew = &nc
+	}
 	if reflect.DeepEqual(m, old) {
 		return nil
 	}

@@ -54,6 +54,7 @@ const (
 	DefaultCreateSearchWindow = 15 * time.Minute
 	DefaultMaxRetryAfter      = cwclient.DefaultMaxRetryAfter
 	DefaultActionTimeout      = 60 * time.Second
+	DefaultBillingInterval    = time.Hour
 	DefaultSSHMaxSession      = 24 * time.Hour
 	DefaultRetention          = 720 * time.Hour
 )
@@ -88,6 +89,7 @@ type Config struct {
 	Engine      Engine      `toml:"engine" json:"engine"`
 	Actions     Actions     `toml:"actions" json:"actions"`
 	Retention   Retention   `toml:"retention" json:"retention"`
+	Billing     Billing     `toml:"billing" json:"billing"`
 	Routes      []Route     `toml:"routes" json:"routes"`
 	Products    []Product   `toml:"products" json:"products"`
 	Workspaces  []Workspace `toml:"workspaces" json:"workspaces"`
@@ -189,6 +191,14 @@ type Retention struct {
 	Notes Duration `toml:"notes" json:"notes"`
 }
 
+// Billing is the [billing] section: agreement additions kept in step with
+// usage.
+type Billing struct {
+	// Interval between usage syncs; a sync also runs shortly after usage
+	// arrives and on demand.
+	Interval Duration `toml:"interval" json:"interval"`
+}
+
 // Route is one [[routes]] entry: where tickets of an alert type go.
 type Route struct {
 	AlertType    string `toml:"alert_type" json:"alert_type"`
@@ -205,6 +215,8 @@ type Product struct {
 	Key          string `toml:"key" json:"key"`
 	CWIdentifier string `toml:"cw_identifier" json:"cw_identifier"`
 	Description  string `toml:"description" json:"description"`
+	// SeatBased: bill each workspace's max_users instead of /v1/usage.
+	SeatBased bool `toml:"seat_based" json:"seat_based"`
 }
 
 // Workspace is one [[workspaces]] entry: a tenant bound to a CW company.
@@ -231,6 +243,7 @@ func Default() *Config {
 		},
 		Actions:   Actions{Timeout: Duration{DefaultActionTimeout}},
 		Retention: Retention{ClosedIncidents: Duration{DefaultRetention}, Notes: Duration{DefaultRetention}},
+		Billing:   Billing{Interval: Duration{DefaultBillingInterval}},
 		set:       map[string]struct{}{},
 	}
 }

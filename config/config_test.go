@@ -39,6 +39,7 @@ func TestDefaults(t *testing.T) {
 			CreateSearchWindow: Duration{15 * time.Minute}, MaxRetryAfter: Duration{5 * time.Minute}},
 		Actions:   Actions{Command: "", Timeout: Duration{time.Minute}},
 		Retention: Retention{ClosedIncidents: Duration{720 * time.Hour}, Notes: Duration{720 * time.Hour}},
+		Billing:   Billing{Interval: Duration{time.Hour}},
 		set:       map[string]struct{}{},
 	}
 	if got := Default(); !reflect.DeepEqual(*got, want) {
@@ -131,11 +132,12 @@ max_users = 50
 		Engine:      Engine{8, 100, "reopen", Duration{DefaultCreateSearchWindow}, Duration{DefaultMaxRetryAfter}},
 		Actions:     Actions{Command: "/usr/local/bin/act --json", Timeout: Duration{time.Minute}},
 		Retention:   Retention{Duration{720 * time.Hour}, Duration{720 * time.Hour}},
+		Billing:     Billing{Interval: Duration{time.Hour}},
 		Routes: []Route{
 			{"threat", true, "Security", "New", "Priority 2 - Quick Response", "Incident", "Closed"},
 			{"ransomware_canary", false, "", "", "", "", ""},
 		},
-		Products:   []Product{{"users", "SEC-USER", "Security seat (per user)"}},
+		Products:   []Product{{"users", "SEC-USER", "Security seat (per user)", false}},
 		Workspaces: []Workspace{{"acme", "ACME", 17, "us-west", 50}},
 		File:       file,
 		set:        c.set,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/cwbridge/cwbridge/cwclient"
 )
@@ -107,6 +108,7 @@ func (v *validator) config(c *Config) {
 	v.within("engine.max_retry_after", e.MaxRetryAfter, time.Second, time.Hour)
 
 	v.actions(c.Actions)
+	v.within("billing.interval", c.Billing.Interval, time.Minute, 24*time.Hour)
 
 	// A floor, so a slip such as "30m" cannot prune state minutes after it closed.
 	v.within("retention.closed_incidents", c.Retention.ClosedIncidents, MinRetention, MaxRetention)
@@ -172,6 +174,13 @@ func (v *validator) products(ps []Product) {
 		}
 		v.required(k+".cw_identifier", p.CWIdentifier, "the ConnectWise catalog item identifier")
 		v.text(k+".description", p.Description)
+		// ConnectWise's CatalogItem limits: identifier 75, description 60.
+		if n := utf8.RuneCountInString(p.CWIdentifier); n > 75 {
+			v.errorf(k+".cw_identifier", "is %d characters; ConnectWise allows at most 75", n)
+		}
+		if n := utf8.RuneCountInString(p.Description); n > 60 {
+			v.errorf(k+".description", "is %d characters; ConnectWise allows at most 60 for a catalog item", n)
+		}
 	}
 }
 

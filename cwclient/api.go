@@ -122,7 +122,8 @@ func (c *Client) CreateCatalogItem(ctx context.Context, item CatalogItem) (Catal
 }
 
 func (c *Client) ProductSubCategories(ctx context.Context) ([]ProductSubCategory, error) {
-	return Collect(List[ProductSubCategory](ctx, c, "procurement/subcategories", Query{}))
+	// The spec's list path keeps its trailing slash.
+	return Collect(List[ProductSubCategory](ctx, c, "procurement/subcategories/", Query{}))
 }
 
 func (c *Client) ProductTypes(ctx context.Context) ([]ProductType, error) {

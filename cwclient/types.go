@@ -171,12 +171,14 @@ type ProductSubCategory struct {
 	Name         string `json:"name"`
 	Category     *Ref   `json:"category,omitempty"`
 	InactiveFlag bool   `json:"inactiveFlag"`
+	DefaultFlag  bool   `json:"defaultFlag"`
 }
 
 type ProductType struct {
 	ID           int    `json:"id"`
 	Name         string `json:"name"`
 	InactiveFlag bool   `json:"inactiveFlag"`
+	DefaultFlag  bool   `json:"defaultFlag"`
 }
 
 // Ticket is a service ticket. The Initial* fields exist only on create:

@@ -101,7 +101,7 @@ func TestCatalog(t *testing.T) {
 		field, code string
 	}{
 		{map[string]any{"identifier": nil}, "identifier", "MissingRequiredField"},
-		{map[string]any{"identifier": strings.Repeat("A", 26)}, "identifier", "InvalidField"},
+		{map[string]any{"identifier": strings.Repeat("A", 76)}, "identifier", "InvalidField"},
 		{map[string]any{"identifier": "X1", "description": nil}, "description", "MissingRequiredField"},
 		{map[string]any{"identifier": "X1", "customerDescription": nil}, "customerDescription", "MissingRequiredField"},
 		{map[string]any{"identifier": "X1", "subcategory": nil}, "subcategory", "MissingRequiredField"},
@@ -112,7 +112,7 @@ func TestCatalog(t *testing.T) {
 	} {
 		wantFieldError(t, api(t, s, "POST", "procurement/catalog", body(c.extra)), c.field, c.code)
 	}
-	wantStatus(t, api(t, s, "POST", "procurement/catalog", body(map[string]any{"identifier": strings.Repeat("A", 25)})), 201)
+	wantStatus(t, api(t, s, "POST", "procurement/catalog", body(map[string]any{"identifier": strings.Repeat("A", 75)})), 201)
 	r = api(t, s, "GET", "procurement/catalog?conditions="+url.QueryEscape(`identifier="SEC-USER"`), nil)
 	if len(r.list(t)) != 1 {
 		t.Errorf("lookup: %s", r.body)

@@ -37,16 +37,18 @@ func (s *Server) buildCatalogItem(in map[string]any) (map[string]any, *apiError)
 	v.rejectUnknown(in, catalogFields)
 	catalog := s.colls["catalog"]
 	out := map[string]any{}
-	if id, ok := v.str(in, "identifier", 25, true); ok {
+	// Limits from ConnectWise's CatalogItem model (identifier 75,
+	// description 60, customerDescription 6000).
+	if id, ok := v.str(in, "identifier", 75, true); ok {
 		if catalog.findFold(catalog.recs, "identifier", strings.TrimSpace(id)) != nil {
 			v.add("ObjectExists", "identifier", "Identifier already in use.")
 		}
 		out["identifier"] = id
 	}
-	if d, ok := v.str(in, "description", 0, true); ok {
+	if d, ok := v.str(in, "description", 60, true); ok {
 		out["description"] = d
 	}
-	if d, ok := v.str(in, "customerDescription", 0, true); ok {
+	if d, ok := v.str(in, "customerDescription", 6000, true); ok {
 		out["customerDescription"] = d
 	}
 	subs := s.colls["subcategories"]

@@ -187,7 +187,7 @@ func (s *Server) seed() {
 	}
 	ptByName := map[string]*record{}
 	for i, pt := range []string{"Non-Inventory", "Service", "Inventory"} {
-		ptByName[pt] = ptypes.insert(0, map[string]any{"name": pt, "description": pt, "defaultFlag": i == 0,
+		ptByName[pt] = ptypes.insert(0, map[string]any{"name": pt, "defaultFlag": i == 0,
 			"inactiveFlag": false, "_info": g.info()})
 	}
 	for _, it := range []struct {

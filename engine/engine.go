@@ -53,6 +53,10 @@ type Options struct {
 	ClientConfig func(*cwclient.Config)
 	// Registry receives the engine's metrics (nil: none registered).
 	Registry prometheus.Registerer
+	// BillingDebounce is how long usage must be quiet before the sync it
+	// asks for runs (default 5s); BillingRetry how soon a sync that met
+	// ConnectWise trouble runs again (default 1m).
+	BillingDebounce, BillingRetry time.Duration
 }
 
 // Engine is the forwarding engine. Its methods are safe for concurrent use.
@@ -95,6 +99,7 @@ type Engine struct {
 	resolver *resolver
 	actions  *actionPoller
 	health   healthHub
+	bill     billingState // billing_sync.go
 }
 
 // New builds an engine. It does no I/O with ConnectWise.
@@ -129,6 +134,12 @@ func New(o Options) (*Engine, error) {
 	if o.RetryMax <= 0 {
 		o.RetryMax = 5 * time.Minute
 	}
+	if o.BillingDebounce <= 0 {
+		o.BillingDebounce = defaultBillingDebounce
+	}
+	if o.BillingRetry <= 0 {
+		o.BillingRetry = defaultBillingRetry
+	}
 	e := &Engine{
 		o: o, store: o.Store, log: o.Logger,
 		wake:        make(chan struct{}, 1),
@@ -137,6 +148,7 @@ func New(o Options) (*Engine, error) {
 		companyErrs: map[string]string{},
 		inflight:    map[uint64]string{},
 		keyBusy:     map[string]int{},
+		bill:        billingState{kick: make(chan struct{}, 1)},
 	}
 	e.gate = cwclient.NewGate(o.Config.Engine.MaxRequestsPerMinute)
 	e.health.init()

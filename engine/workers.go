@@ -57,6 +57,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	go func() { defer wg.Done(); e.actions.run(ctx) }()
 	go func() { defer wg.Done(); e.probe(ctx) }()
 	go func() { defer wg.Done(); e.relayHealth(ctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); e.billingLoop(ctx) }() // billing_sync.go
 	// New work (the intake's, the engine's own, a retried failed item)
 	// wakes the dispatcher through the store's own change events.
 	outbox := e.store.Subscribe(ctx, storage.ChangeOutbox)

@@ -44,6 +44,9 @@ type Options struct {
 	// KnownAlertType says whether an incident's type may be taken in. nil:
 	// the built-in types and any type with a stored route.
 	KnownAlertType func(string) bool
+	// Billing serves /v1/billing and /v1/billing/sync (nil: they answer
+	// 503).
+	Billing Billing
 	// Health reports the ConnectWise side for /healthz. nil: "unknown".
 	Health func() Health
 	// Registry receives the intake's metrics and is what /metrics serves.
@@ -192,6 +195,8 @@ const (
 	routeIncidents = "/v1/incidents"
 	routeIncident  = "/v1/incidents/{id}"
 	routeUsage     = "/v1/usage"
+	routeBilling   = "/v1/billing"
+	routeBillSync  = "/v1/billing/sync"
 	routeHealthz   = "/healthz"
 	routeMetrics   = "/metrics"
 	routeOther     = "other"
@@ -203,7 +208,7 @@ func routeOf(path string) string {
 		return routeIncidents
 	case strings.HasPrefix(path, routeIncidents+"/"):
 		return routeIncident
-	case path == routeUsage, path == routeHealthz, path == routeMetrics:
+	case path == routeUsage, path == routeHealthz, path == routeMetrics, path == routeBilling, path == routeBillSync:
 		return path
 	}
 	return routeOther
@@ -235,6 +240,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case routeUsage:
 		if allow(rw, r, http.MethodPost) {
 			s.postUsage(rw, r)
+		}
+	case routeBilling:
+		if allow(rw, r, http.MethodGet) {
+			s.billing(rw, r, false)
+		}
+	case routeBillSync:
+		if allow(rw, r, http.MethodPost) {
+			s.billing(rw, r, true)
 		}
 	case routeHealthz:
 		if allow(rw, r, http.MethodGet) {

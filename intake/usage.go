@@ -11,9 +11,9 @@ import (
 	"github.com/cwbridge/cwbridge/storage"
 )
 
-// MaxUsageQuantity bounds POST /v1/usage quantities (an agreement addition's
-// quantity is a 32-bit number on the ConnectWise side).
-const MaxUsageQuantity = 1<<31 - 1
+// MaxUsageQuantity bounds POST /v1/usage quantities (the contract's
+// 0–1,000,000): more is a mistake upstream, not a bill to send.
+const MaxUsageQuantity = 1_000_000
 
 // maxUsageBody is far more than the three fields need.
 const maxUsageBody = 64 << 10
@@ -71,11 +71,15 @@ func (s *Server) checkUsage(req usageRequest) *fieldError {
 		}
 		return &fieldError{"company", "cannot read workspaces"}
 	}
-	if _, err := s.o.Store.ProductMapping(req.Product); err != nil {
+	m, err := s.o.Store.ProductMapping(req.Product)
+	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return &fieldError{"product", "no product with key " + quoteShort(req.Product) + " (a [[products]] key)"}
 		}
 		return &fieldError{"product", "cannot read products"}
+	}
+	if m.SeatBased {
+		return &fieldError{"product", "product " + quoteShort(req.Product) + " is seat-based: its quantity is each workspace's max_users"}
 	}
 	return nil
 }

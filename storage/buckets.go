@@ -56,6 +56,10 @@ var (
 	bktUsage      = bucketPath{"usage"}
 	bktAudit      = seqBucket("audit")
 	bktRevisions  = bucketPath{"revisions"}
+
+	bktBilling        = bucketPath{"billing"}
+	bktBillingCatalog = bucketPath{"billing", "catalog"}
+	bktBillingCreates = bucketPath{"billing", "creates"}
 )
 
 // allBuckets is created at Open, parents before children.
@@ -66,6 +70,7 @@ var allBuckets = []bucketPath{
 	bktOutbox, bktPending, bktFailed,
 	bktFeed, bktNotes, bktUsage, bktAudit, bktRevisions,
 	bktClosedTickets,
+	bktBilling, bktBillingCatalog, bktBillingCreates,
 }
 
 // bktClosedTickets holds when each closed ticket closed, for retention

@@ -15,6 +15,7 @@ const (
 	FeedAction   FeedKind = "action"
 	FeedFailed   FeedKind = "failed"
 	FeedDropped  FeedKind = "dropped"
+	FeedBilling  FeedKind = "billing" // a catalog item or agreement addition made, changed or refused
 )
 
 // FeedEvent is one line of the live feed.

@@ -7,12 +7,21 @@ type ProductMapping struct {
 	Key       string          `json:"key"`
 	CreateNew *NewCatalogItem `json:"create_new,omitempty"`
 	Existing  *CatalogItemRef `json:"existing,omitempty"`
+	// SeatBased products bill each workspace's max_users; the others bill
+	// what POST /v1/usage sent.
+	SeatBased bool `json:"seat_based,omitempty"`
 }
 
 // NewCatalogItem is a catalog item to create.
 type NewCatalogItem struct {
 	Identifier  string `json:"identifier"`
 	Description string `json:"description"`
+	// CustomerDescription defaults to Description.
+	CustomerDescription string `json:"customer_description,omitempty"`
+	// Subcategory and Type are picked in the wizard from ConnectWise's own
+	// lists; zero: the engine's default pick from those lists.
+	Subcategory Ref `json:"subcategory,omitzero"`
+	Type        Ref `json:"type,omitzero"`
 }
 
 // CatalogItemRef is an existing catalog item.

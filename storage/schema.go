@@ -53,6 +53,11 @@ import (
 //	usage/       <workspace> 0x00 <product>  Usage
 //	audit/       <seq u64 BE>   AuditEntry
 //	revisions/   <subject>      audit seq u64 BE of the subject's latest change (see revisions.go)
+//	billing/
+//	  last_sync                 BillingSync: the last finished usage sync
+//	  catalog/   <product key>  CatalogState: the CW catalog item behind a product
+//	  creates/   <agreement id>:<item id> AdditionCreate: an addition POST that may
+//	                            have happened (written before the call)
 //
 // v1 differed in three ways, all fixed by migrateV1toV2: outbox items sat
 // directly in outbox/ with given-up items flagged "dead":true (so peeking had

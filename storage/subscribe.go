@@ -17,7 +17,8 @@ const (
 	ChangeCompanies  ChangeKind = "companies"  // the company cache was written
 	ChangeLookups    ChangeKind = "lookups"    // Key: lookup table name
 	ChangeOutbox     ChangeKind = "outbox"     // new work is pending (once per commit, not per item)
-	ChangeUsage      ChangeKind = "usage"      // Key: workspace 0x00 product
+	ChangeUsage      ChangeKind = "usage"      // Key: workspace 0x00 product; a wanted quantity was set
+	ChangeBilling    ChangeKind = "billing"    // a sync result, catalog outcome or last-sync summary was written
 )
 
 // The settings records, by their key in settings/ and in ChangeSettings.

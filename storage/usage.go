@@ -42,7 +42,10 @@ func (t *Tx) Usage(workspace, product string) (Usage, error) {
 // skipped and reported.
 func (t *Tx) Usages() ([]Usage, error) { return listAll[Usage](t, bktUsage) }
 
-func (t *Tx) updateUsage(workspace, product string, fn func(*Usage)) (Usage, error) {
+// updateUsage changes one row and tells subscribers with kind: ChangeUsage
+// when a wanted quantity was set, ChangeBilling for a sync result (so a
+// sync's own writes do not start another sync).
+func (t *Tx) updateUsage(workspace, product string, kind ChangeKind, fn func(*Usage)) (Usage, error) {
 	k, err := usageKey(workspace, product)
 	if err != nil {
 		return Usage{}, err
@@ -56,19 +59,19 @@ func (t *Tx) updateUsage(workspace, product string, fn func(*Usage)) (Usage, err
 	if err := putJSON(t.tx, bktUsage, k, u); err != nil {
 		return u, err
 	}
-	t.changed(Change{Kind: ChangeUsage, Key: string(k)})
+	t.changed(Change{Kind: kind, Key: string(k)})
 	return u, nil
 }
 
 // SetWantedUsage records the quantity /v1/usage asked for.
 func (t *Tx) SetWantedUsage(workspace, product string, qty int) (Usage, error) {
-	return t.updateUsage(workspace, product, func(u *Usage) { u.Wanted, u.UpdatedAt = qty, t.now })
+	return t.updateUsage(workspace, product, ChangeUsage, func(u *Usage) { u.Wanted, u.UpdatedAt = qty, t.now })
 }
 
 // RecordUsageSync records a sync attempt: on success (errText empty) the
 // quantity now on the agreement; on failure only the error.
 func (t *Tx) RecordUsageSync(workspace, product string, synced int, errText string) (Usage, error) {
-	return t.updateUsage(workspace, product, func(u *Usage) {
+	return t.updateUsage(workspace, product, ChangeBilling, func(u *Usage) {
 		u.LastError = errText
 		if errText == "" {
 			u.Synced, u.SyncedAt = synced, t.now

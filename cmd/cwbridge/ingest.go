@@ -75,29 +75,9 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 	if *batch < 1 || *batch > maxIngestBatch {
 		return fail("--batch must be between 1 and %d, not %d", maxIngestBatch, *batch)
 	}
-	token, rawURL := *tokFlag, *urlFlag
-	if token == "" {
-		token = os.Getenv(config.EnvIntakeToken)
-	}
-	maxLine := int(config.DefaultMaxBodyBytes)
-	if token == "" || rawURL == "" || flagSet(fs, "config") {
-		cfg, err := loadConfig(*cfgPath, flagSet(fs, "config"))
-		if err != nil {
-			return fail("%v", err)
-		}
-		if token == "" {
-			token = cfg.Intake.Token.Reveal()
-		}
-		if rawURL == "" && cfg.Intake.Listen != "" {
-			rawURL = "http://" + dialable(cfg.Intake.Listen)
-		}
-		maxLine = int(cfg.Intake.MaxBodyBytes)
-	}
-	if rawURL == "" {
-		rawURL = defaultIntakeURL
-	}
-	if token == "" {
-		return fail("no intake token: pass --token, set %s, or set [intake] token in the config", config.EnvIntakeToken)
+	token, rawURL, maxLine, err := intakeTarget(fs, *tokFlag, *urlFlag, *cfgPath)
+	if err != nil {
+		return fail("%v", err)
 	}
 	endpoint, err := incidentsURL(rawURL)
 	if err != nil {
@@ -136,6 +116,36 @@ func runIngest(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
+// intakeTarget resolves where a running intake is and its token: the
+// flags, then $CWBRIDGE_INTAKE_TOKEN, then the config's [intake] section.
+// maxLine is the intake's body limit.
+func intakeTarget(fs *flag.FlagSet, token, rawURL, cfgPath string) (tok, u string, maxLine int, err error) {
+	if token == "" {
+		token = os.Getenv(config.EnvIntakeToken)
+	}
+	maxLine = int(config.DefaultMaxBodyBytes)
+	if token == "" || rawURL == "" || flagSet(fs, "config") {
+		cfg, err := loadConfig(cfgPath, flagSet(fs, "config"))
+		if err != nil {
+			return "", "", 0, err
+		}
+		if token == "" {
+			token = cfg.Intake.Token.Reveal()
+		}
+		if rawURL == "" && cfg.Intake.Listen != "" {
+			rawURL = "http://" + dialable(cfg.Intake.Listen)
+		}
+		maxLine = int(cfg.Intake.MaxBodyBytes)
+	}
+	if rawURL == "" {
+		rawURL = defaultIntakeURL
+	}
+	if token == "" {
+		return "", "", 0, fmt.Errorf("no intake token: pass --token, set %s, or set [intake] token in the config", config.EnvIntakeToken)
+	}
+	return token, rawURL, maxLine, nil
+}
+
 // parseInterspersed lets flags follow the FILE argument (the flag package
 // stops at the first non-flag). Everything after "--" is positional.
 func parseInterspersed(e *env, fs *flag.FlagSet, args []string) ([]string, int) {
@@ -170,7 +180,11 @@ func dialable(listen string) string {
 
 // incidentsURL accepts the intake's base URL (or the endpoint itself, or a
 // bare host:port) and returns the POST /v1/incidents URL.
-func incidentsURL(raw string) (string, error) {
+func incidentsURL(raw string) (string, error) { return intakeURL(raw, "/v1/incidents") }
+
+// intakeURL accepts the intake's base URL (or one ending in endpoint, or a
+// bare host:port) and returns endpoint's URL.
+func intakeURL(raw, endpoint string) (string, error) {
 	if !strings.Contains(raw, "://") {
 		raw = "http://" + raw
 	}
@@ -185,9 +199,10 @@ func incidentsURL(raw string) (string, error) {
 		return "", errors.New("no credentials in the URL; use --token")
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	if !strings.HasSuffix(u.Path, "/v1/incidents") {
-		u.Path += "/v1/incidents"
+	for _, known := range []string{"/v1/incidents", "/v1/billing/sync", "/v1/billing"} {
+		u.Path = strings.TrimSuffix(u.Path, known)
 	}
+	u.Path += endpoint
 	u.RawQuery, u.Fragment = "", ""
 	return u.String(), nil
 }

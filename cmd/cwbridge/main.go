@@ -35,6 +35,7 @@ var commands = []command{
 	{"verify", "check ConnectWise credentials and permissions; exit 0 when all pass", runVerify},
 	{"cwsim", "run the built-in ConnectWise simulator and print a ready [connectwise] block", runCWSim},
 	{"ingest", "post NDJSON incidents to a running intake", runIngest},
+	{"billing", "billing plan|sync: show or apply the usage sync of a running serve", runBilling},
 	{"version", "print the version", runVersion},
 }
 

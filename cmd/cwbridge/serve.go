@@ -157,7 +157,7 @@ func startIntake(bg *background, cfg *config.Config, st *storage.Store, eng *eng
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	srv, err := intake.New(intake.Options{
-		Store: st, Token: tok, MaxBodyBytes: cfg.Intake.MaxBodyBytes, TLS: tlsConf,
+		Store: st, Token: tok, MaxBodyBytes: cfg.Intake.MaxBodyBytes, TLS: tlsConf, Billing: eng,
 		Health: func() intake.Health {
 			h := eng.Health()
 			return intake.Health{ConnectWise: h.ConnectWise, Failed: h.Failed, ErrorRate: h.ErrorRate, ThrottledUntil: h.ThrottledUntil}
