@@ -130,8 +130,8 @@ max_users = 50
 		Engine:      Engine{8, 100, "reopen", Duration{DefaultCreateSearchWindow}, Duration{DefaultMaxRetryAfter}},
 		Actions:     Actions{Command: "/usr/local/bin/act --json", Timeout: Duration{time.Minute}},
 		Routes: []Route{
-			{"threat", true, "Security", "New", "Priority 2 - Quick Response", "Incident", "Closed"},
-			{"ransomware_canary", false, "", "", "", "", ""},
+			{"threat", true, "Security", "New", "Priority 2 - Quick Response", "Incident", "Closed", true, true},
+			{"ransomware_canary", false, "", "", "", "", "", true, true},
 		},
 		Products:   []Product{{"users", "SEC-USER", "Security seat (per user)"}},
 		Workspaces: []Workspace{{"acme", "ACME", 17, "us-west", 50}},

@@ -20,7 +20,18 @@ type Route struct {
 	Type         Ref    `json:"type,omitzero"`
 	Subtype      Ref    `json:"subtype,omitzero"`
 	ClosedStatus Ref    `json:"closed_status,omitzero"`
+	// Per-route linking of the ticket's contact and configuration
+	// (nil: on, the default, also for routes stored before these existed).
+	LinkContact       *bool `json:"link_contact,omitempty"`
+	LinkConfiguration *bool `json:"link_configuration,omitempty"`
 }
+
+// LinksContact reports whether tickets of this route get their contact set.
+func (r Route) LinksContact() bool { return r.LinkContact == nil || *r.LinkContact }
+
+// LinksConfiguration reports whether tickets of this route get the
+// device's configuration attached.
+func (r Route) LinksConfiguration() bool { return r.LinkConfiguration == nil || *r.LinkConfiguration }
 
 // Route returns the route of one alert type; ErrNotFound if absent.
 func (t *Tx) Route(alertType string) (Route, error) {
