@@ -107,16 +107,16 @@ func applyRoute(t *storage.Tx, actor string, cr Route, set func(key string) bool
 		return err
 	}
 	r := storage.Route{
-		AlertType:         cr.AlertType,
-		Enabled:           cr.Enabled,
-		Board:             refFrom(cr.Board, old.Board),
-		Status:            refFrom(cr.Status, old.Status),
-		Priority:          refFrom(cr.Priority, old.Priority),
-		Type:              refFrom(cr.Type, old.Type),
-		Subtype:           old.Subtype, // not a config key: the screen's choice stays
-		ClosedStatus:      refFrom(cr.ClosedStatus, old.ClosedStatus),
-		LinkContact:       linkSwitch(set("link_contact"), cr.LinkContact, old.LinkContact),
-		LinkConfiguration: linkSwitch(set("link_configuration"), cr.LinkConfiguration, old.LinkConfiguration),
+		AlertType:            cr.AlertType,
+		Enabled:              cr.Enabled,
+		Board:                refFrom(cr.Board, old.Board),
+		Status:               refFrom(cr.Status, old.Status),
+		Priority:             refFrom(cr.Priority, old.Priority),
+		Type:                 refFrom(cr.Type, old.Type),
+		Subtype:              old.Subtype, // not a config key: the screen's choice stays
+		ClosedStatus:         refFrom(cr.ClosedStatus, old.ClosedStatus),
+		ContactLinkOff:       linkOff(set("link_contact"), cr.LinkContact, old.ContactLinkOff),
+		ConfigurationLinkOff: linkOff(set("link_configuration"), cr.LinkConfiguration, old.ConfigurationLinkOff),
 	}
 	if r.Board != old.Board {
 		r.Subtype = storage.Ref{} // a subtype belongs to its board
@@ -127,13 +127,13 @@ func applyRoute(t *storage.Tx, actor string, cr Route, set func(key string) bool
 	return t.PutRoute(actor, r)
 }
 
-// linkSwitch is the stored value of a link switch: the file's when it
-// names the key, else the stored one (nil: on).
-func linkSwitch(set, v bool, old *bool) *bool {
+// linkOff is the stored "off" of a link switch: the file's when it names
+// the key, else the stored one.
+func linkOff(set, on, oldOff bool) bool {
 	if !set {
-		return old
+		return oldOff
 	}
-	return &v
+	return !on
 }
 
 func applyProduct(t *storage.Tx, actor string, p Product) error {

@@ -14,8 +14,7 @@ func TestLinkSwitches(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	off := false
-	if err := s.PutRoute("screen", storage.Route{AlertType: "threat", Enabled: true, LinkContact: &off, LinkConfiguration: &off}); err != nil {
+	if err := s.PutRoute("screen", storage.Route{AlertType: "threat", Enabled: true, ContactLinkOff: true, ConfigurationLinkOff: true}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := Parse("t.toml", []byte(`
