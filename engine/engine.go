@@ -47,6 +47,9 @@ type Options struct {
 	ClientConfig func(*cwclient.Config)
 	// Registry receives the engine's metrics (nil: none registered).
 	Registry prometheus.Registerer
+	// LinkRefresh is how old a company's cached contacts or configurations
+	// must be before a miss reads them again (default DefaultLinkRefresh).
+	LinkRefresh time.Duration
 }
 
 // Engine is the forwarding engine. Its methods are safe for concurrent use.
@@ -85,6 +88,7 @@ type Engine struct {
 	pass     uint64            // dispatch passes so far
 
 	resolver *resolver
+	links    *linker
 	actions  *actionPoller
 	health   healthHub
 }
@@ -130,6 +134,7 @@ func New(o Options) (*Engine, error) {
 	e.health.init()
 	e.m = newMetrics(o.Registry, e)
 	e.resolver = newResolver(e)
+	e.links = newLinker(e)
 	e.actions = newActionPoller(e)
 	e.Reconnect()
 	return e, nil

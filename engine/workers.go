@@ -51,7 +51,8 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}(queues[i])
 	}
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); e.links.run(ctx) }()
 	go func() { defer wg.Done(); e.actions.run(ctx) }()
 	go func() { defer wg.Done(); e.probe(ctx) }()
 	go func() { defer wg.Done(); e.relayHealth(ctx) }()
