@@ -29,10 +29,10 @@ type rig struct {
 	// seen, when set, sees every request before the simulator does (it
 	// may block it, or read its body and put it back).
 	seen *atomic.Pointer[func(*http.Request)]
-	stop  context.CancelFunc
-	done  chan struct{}
-	srv   *httptest.Server
-	back  *http.Server // serves srv's address again after an outage
+	stop context.CancelFunc
+	done chan struct{}
+	srv  *httptest.Server
+	back *http.Server // serves srv's address again after an outage
 }
 
 const rigTOML = `
