@@ -65,7 +65,16 @@ type linker struct {
 	e     *Engine
 	mu    sync.Mutex
 	dirs  map[string]*[2]dirPart
+	gen   uint64 // bumped by reset: a load begun before it is dropped
 	loads chan loadReq
+}
+
+// reset forgets every directory (the connection changed).
+func (l *linker) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.dirs = map[string]*[2]dirPart{}
+	l.gen++
 }
 
 func newLinker(e *Engine) *linker {
@@ -117,6 +126,9 @@ func (l *linker) partLocked(company string, kind dirKind) *dirPart {
 }
 
 func (l *linker) load(ctx context.Context, r loadReq) {
+	l.mu.Lock()
+	gen := l.gen
+	l.mu.Unlock()
 	var contacts []cwclient.Contact
 	var configs []cwclient.Configuration
 	c, err := l.e.cw()
@@ -131,6 +143,10 @@ func (l *linker) load(ctx context.Context, r loadReq) {
 		}
 	}
 	l.mu.Lock()
+	if gen != l.gen {
+		l.mu.Unlock()
+		return // read through the old connection
+	}
 	p := l.partLocked(r.company, r.kind)
 	p.loading, p.err = false, err
 	if ctx.Err() != nil && err != nil {

@@ -275,3 +275,19 @@ func TestTicketURL(t *testing.T) {
 		t.Fatalf("TicketURL = %q", u)
 	}
 }
+
+// TestLinkCacheForgottenOnReconnect: new credentials may mean another
+// ConnectWise; its contacts are read afresh.
+func TestLinkCacheForgottenOnReconnect(t *testing.T) {
+	r := newRig(t, cwsim.Options{}, acmeTOML, nil)
+	r.submit(linkInc("c1", annEmail, ""))
+	r.links("c1")
+	r.eng.Reconnect()
+	r.submit(linkInc("c2", annEmail, ""))
+	if k, _ := r.links("c2"); k.Links.Contact != "contact linked: Ann Smith" {
+		t.Fatalf("c2: %+v", k.Links)
+	}
+	if n := r.routeCount(getContacts); n != 2 {
+		t.Fatalf("contacts read %d times, want 2 (once per connection)", n)
+	}
+}
