@@ -35,6 +35,8 @@ type rig struct {
 	back *http.Server // serves srv's address again after an outage
 }
 
+// The malware route links nothing, so tests of other things see no link
+// items; linking is tested on the threat route (links_test.go).
 const rigTOML = `
 [[routes]]
 alert_type = "malware"
@@ -43,6 +45,8 @@ status = "New"
 priority = "Priority 2 - Quick Response"
 type = "Incident"
 closed_status = "Closed"
+link_contact = false
+link_configuration = false
 
 [[routes]]
 alert_type = "phishing"

@@ -53,7 +53,12 @@ func newLinkFleet(tb testing.TB) *linkFleet {
 			f.devices[ws] = append(f.devices[ws], c["name"].(string))
 		}
 	}
-	f.rig = newRig(tb, simOpts, fastTOML+toml.String(), nil)
+	f.rig = newRig(tb, simOpts, fastTOML+`
+[[routes]]
+alert_type = "threat"
+board = "Security"
+status = "New"
+`+toml.String(), nil)
 	return f
 }
 
@@ -62,7 +67,7 @@ func newLinkFleet(tb testing.TB) *linkFleet {
 func (f *linkFleet) incident(i int, withDevice bool) storage.Incident {
 	ws := f.workspaces[i%len(f.workspaces)]
 	n := i / len(f.workspaces)
-	in := storage.Incident{ID: fmt.Sprintf("f%06d", i), Type: "malware", Company: ws, Title: fmt.Sprintf("Malware %d", i),
+	in := storage.Incident{ID: fmt.Sprintf("f%06d", i), Type: "threat", Company: ws, Title: fmt.Sprintf("Malware %d", i),
 		Severity: "high", Key: fmt.Sprintf("fk%06d", i), Status: "firing", User: f.users[ws][n%len(f.users[ws])]}
 	if withDevice {
 		in.Device = f.devices[ws][n%len(f.devices[ws])]

@@ -14,8 +14,15 @@ import (
 )
 
 // The first seeded client, with fixed contacts and configurations (see
-// cwsim's seedDirectory): Ann Smith, two Chris Lee, PC-7, two KIOSK-1.
+// cwsim's seedDirectory): Ann Smith, two Chris Lee, PC-7, two KIOSK-1;
+// and the threat route, which links (the default).
 const acmeTOML = `
+[[routes]]
+alert_type = "threat"
+board = "Security"
+status = "New"
+closed_status = "Closed"
+
 [[workspaces]]
 key = "acme"
 cw_company = "AcmeDentalGroup"
@@ -24,7 +31,7 @@ cw_company = "AcmeDentalGroup"
 const annEmail = "ann.smith@acmedentalgroup.example"
 
 func linkInc(id, user, device string) storage.Incident {
-	return storage.Incident{ID: id, Type: "malware", Company: "acme", Title: "Malware " + id, Severity: "high",
+	return storage.Incident{ID: id, Type: "threat", Company: "acme", Title: "Malware " + id, Severity: "high",
 		Key: "k-" + id, Status: "firing", User: user, Device: device}
 }
 
@@ -289,5 +296,26 @@ func TestLinkCacheForgottenOnReconnect(t *testing.T) {
 	}
 	if n := r.routeCount(getContacts); n != 2 {
 		t.Fatalf("contacts read %d times, want 2 (once per connection)", n)
+	}
+}
+
+// TestLinkedTicketCost: with the company cached, a linked ticket costs the
+// store what any ticket does: the outcome rides on the create's commit.
+func TestLinkedTicketCost(t *testing.T) {
+	r := newRig(t, cwsim.Options{}, acmeTOML, nil)
+	r.submit(linkInc("w1", annEmail, "NOPE-1"))
+	r.links("w1")
+	r.waitFor(10*time.Second, "the warm-up drained", func() bool { return r.store.QueueLen() == 0 })
+	r.halt()
+	r.start()
+	before := r.store.Stats().WriteTxs
+	r.submit(linkInc("w2", annEmail, "NOPE-2"))
+	k, tk := r.links("w2")
+	r.halt()
+	if c, _ := tk["contact"].(map[string]any); c == nil || k.Links.Configuration != "no configuration matched" {
+		t.Fatalf("w2: %v %+v", tk["contact"], k.Links)
+	}
+	if got := r.store.Stats().WriteTxs - before; got != 3 {
+		t.Fatalf("a linked ticket took %d write transactions, want 3 (enqueue, marker, outcome+links+ack)", got)
 	}
 }
