@@ -92,6 +92,17 @@ func (c *Client) ContactsByEmail(ctx context.Context, companyIdentifier, email s
 	}))
 }
 
+// ContactsByName finds a company's active contacts with that exact first
+// and last name.
+func (c *Client) ContactsByName(ctx context.Context, companyIdentifier, first, last string) ([]Contact, error) {
+	return Collect(List[Contact](ctx, c, "company/contacts", Query{
+		Conditions: And(Eq("company/identifier", companyIdentifier), Eq("inactiveFlag", false),
+			Eq("firstName", first), Eq("lastName", last)),
+		Fields:   contactFields,
+		PageSize: 10,
+	}))
+}
+
 // CompanyConfigurations lists a company's active configurations.
 func (c *Client) CompanyConfigurations(ctx context.Context, companyIdentifier string) iter.Seq2[Configuration, error] {
 	return List[Configuration](ctx, c, "company/configurations", Query{

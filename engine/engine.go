@@ -50,6 +50,9 @@ type Options struct {
 	// LinkRefresh is how old a company's cached contacts or configurations
 	// must be before a miss reads them again (default DefaultLinkRefresh).
 	LinkRefresh time.Duration
+	// LinkDirectoryMax caps the contacts kept per company (default
+	// DefaultLinkDirectoryMax); a bigger company is searched per name.
+	LinkDirectoryMax int
 }
 
 // Engine is the forwarding engine. Its methods are safe for concurrent use.

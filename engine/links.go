@@ -28,6 +28,11 @@ import (
 // DefaultLinkRefresh is how old a directory must be before a miss reloads it.
 const DefaultLinkRefresh = 5 * time.Minute
 
+// DefaultLinkDirectoryMax is how many contacts of one company are kept in
+// memory; past it the company is searched per user (email through
+// childConditions, name through conditions) when the kept ones miss.
+const DefaultLinkDirectoryMax = 5000
+
 // maxLinkWaits bounds how often a link item waits for a directory load.
 const maxLinkWaits = 12
 
@@ -51,6 +56,7 @@ type dirPart struct {
 	triedAt  time.Time // last load begun
 	loading  bool
 	err      error // of the last load, nil after a success
+	partial  bool  // more contacts than LinkDirectoryMax: only some kept
 	contacts []cwclient.Contact
 	configs  []cwclient.Configuration
 }
@@ -131,10 +137,11 @@ func (l *linker) load(ctx context.Context, r loadReq) {
 	l.mu.Unlock()
 	var contacts []cwclient.Contact
 	var configs []cwclient.Configuration
+	partial := false
 	c, err := l.e.cw()
 	if err == nil {
 		if r.kind == dirContacts {
-			contacts, err = cwclient.Collect(c.CompanyContacts(ctx, r.company))
+			contacts, partial, err = l.loadContacts(ctx, c, r.company)
 		} else {
 			configs, err = cwclient.Collect(c.CompanyConfigurations(ctx, r.company))
 		}
@@ -153,10 +160,30 @@ func (l *linker) load(ctx context.Context, r loadReq) {
 		p.err, p.triedAt = nil, time.Time{} // stopped, not failed: ask again
 	}
 	if err == nil {
-		p.loadedAt, p.contacts, p.configs = l.e.o.Now(), contacts, configs
+		p.loadedAt, p.contacts, p.configs, p.partial = l.e.o.Now(), contacts, configs, partial
 	}
 	l.mu.Unlock()
 	l.e.poke() // a link item waiting for this may go now
+}
+
+// loadContacts reads a company's contacts, keeping at most
+// LinkDirectoryMax (partial: there were more).
+func (l *linker) loadContacts(ctx context.Context, c *cwclient.Client, company string) ([]cwclient.Contact, bool, error) {
+	limit := l.e.o.LinkDirectoryMax
+	if limit <= 0 {
+		limit = DefaultLinkDirectoryMax
+	}
+	var out []cwclient.Contact
+	for ct, err := range c.CompanyContacts(ctx, company) {
+		if err != nil {
+			return nil, false, err
+		}
+		if len(out) == limit {
+			return out, true, nil
+		}
+		out = append(out, ct)
+	}
+	return out, false, nil
 }
 
 // noteLookupResult reports a lookup's result like any call, except that a
@@ -174,7 +201,8 @@ func (e *Engine) noteLookupResult(err error, company string) {
 
 // linkDecision is what a directory says about one name.
 type linkDecision struct {
-	ready   bool   // false: wait for a (re)load
+	ready   bool   // false: wait for a (re)load, or search (search)
+	search  bool   // the company is too big to keep: search for this user
 	miss    bool   // nothing matched
 	id      int    // the one match, 0 for none
 	name    string // its display name
@@ -200,6 +228,9 @@ func (l *linker) decide(company string, kind dirKind, value string) linkDecision
 		d = matchContact(p.contacts, value)
 	} else {
 		d = matchConfiguration(p.configs, value)
+	}
+	if d.miss && p.partial {
+		return linkDecision{search: true}
 	}
 	if d.miss && (p.loading || now.Sub(p.loadedAt) >= l.refresh()) {
 		// A miss in an old directory: reload (at most once per refresh)
@@ -323,6 +354,11 @@ func (e *Engine) processLink(ctx context.Context, it storage.OutboxItem, a *ack)
 	wait := false
 	if links.Contact == "" && r.LinksContact() && k.LastUser != "" {
 		d := e.links.decide(k.CWCompany, dirContacts, k.LastUser)
+		if d.search {
+			if d, err = e.searchContact(ctx, k.CWCompany, k.LastUser); err != nil {
+				return err
+			}
+		}
 		switch {
 		case !d.ready:
 			wait = true
@@ -395,6 +431,32 @@ func (e *Engine) processLink(ctx context.Context, it storage.OutboxItem, a *ack)
 		}
 		return a.in(t)
 	})
+}
+
+// searchContact looks one user up in a company too big to keep whole:
+// by email through the contacts' communication items (childConditions),
+// else by first and last name. A refused search is the outcome.
+func (e *Engine) searchContact(ctx context.Context, company, user string) (linkDecision, error) {
+	c, err := e.cw()
+	if err != nil {
+		return linkDecision{}, errPaused
+	}
+	user = strings.Join(strings.Fields(user), " ")
+	var found []cwclient.Contact
+	switch first, last, named := strings.Cut(user, " "); {
+	case strings.Contains(user, "@"):
+		found, err = c.ContactsByEmail(ctx, company, user)
+	case named:
+		found, err = c.ContactsByName(ctx, company, first, last)
+	}
+	e.noteLookupResult(err, company)
+	switch kind := cwclient.KindOf(err); {
+	case err == nil:
+		return matchContact(found, user), nil
+	case kind == cwclient.KindForbidden || kind == cwclient.KindNotFound || kind == cwclient.KindValidation:
+		return linkDecision{ready: true, outcome: "contact lookup failed: " + err.Error()}, nil
+	}
+	return linkDecision{}, err
 }
 
 // attachOnce attaches a configuration; after an attempt whose outcome is

@@ -319,3 +319,27 @@ func TestLinkedTicketCost(t *testing.T) {
 		t.Fatalf("a linked ticket took %d write transactions, want 3 (enqueue, marker, outcome+links+ack)", got)
 	}
 }
+
+// TestLinkBigCompanySearched: past LinkDirectoryMax contacts a company is
+// searched per user, by email through childConditions, else by name.
+func TestLinkBigCompanySearched(t *testing.T) {
+	r := newRig(t, cwsim.Options{}, acmeTOML, func(o *Options) { o.LinkDirectoryMax = 3 })
+	ann := r.simID("contacts", "firstName", "Ann") // seeded after more than 3 others
+	r.submit(linkInc("b1", annEmail, ""))
+	k, tk := r.links("b1")
+	if c, _ := tk["contact"].(map[string]any); num(c["id"]) != ann || k.Links.Contact != "contact linked: Ann Smith" {
+		t.Fatalf("b1: %v %+v", tk["contact"], k.Links)
+	}
+	r.submit(linkInc("b2", "Ann Smith", ""))
+	if k, _ := r.links("b2"); k.Links.ContactID != ann {
+		t.Fatalf("b2: %+v", k.Links)
+	}
+	r.submit(linkInc("b3", "Chris Lee", ""))
+	if k, _ := r.links("b3"); k.Links.Contact != "2 contacts match Chris Lee: none linked" {
+		t.Fatalf("b3: %+v", k.Links)
+	}
+	// One directory read (3 kept), then one search per user.
+	if n := r.routeCount(getContacts); n != 4 {
+		t.Fatalf("contacts read %d times, want 4", n)
+	}
+}

@@ -224,7 +224,8 @@ func TestRequestsStayWithinPublishedModels(t *testing.T) {
 		seen = append(seen, seenRequest{method: req.Method, path: req.URL.Path, query: req.URL.Query(), body: b})
 		mu.Unlock()
 	}
-	r := newRig(t, cwsim.Options{}, acmeTOML, func(o *Options) { o.FoldWindow = time.Millisecond })
+	// A small directory cap sends the searches (childConditions) too.
+	r := newRig(t, cwsim.Options{}, acmeTOML, func(o *Options) { o.FoldWindow, o.LinkDirectoryMax = time.Millisecond, 3 })
 	r.seen.Store(&rec)
 
 	r.submit(linkInc("p1", annEmail, "PC-7"))
@@ -248,12 +249,16 @@ func TestRequestsStayWithinPublishedModels(t *testing.T) {
 	kinds := map[string]bool{}
 	for _, req := range seen {
 		kinds[req.method+" "+routeOf(req.path)] = true
+		if req.query.Get("childConditions") != "" {
+			kinds["childConditions"] = true
+		}
 		if bad := pm.check(req); len(bad) > 0 {
 			t.Errorf("%s %s?%s: outside the published models: %v", req.method, req.path, req.query.Encode(), bad)
 		}
 	}
 	for _, want := range []string{"GET company/contacts", "GET company/configurations", "POST service/tickets",
-		"POST service/tickets/{id}/configurations", "POST service/tickets/{id}/notes", "PATCH service/tickets/{id}"} {
+		"POST service/tickets/{id}/configurations", "POST service/tickets/{id}/notes", "PATCH service/tickets/{id}",
+		"childConditions"} {
 		if !kinds[want] {
 			t.Errorf("the scenario sent no %s: %v", want, kinds)
 		}
