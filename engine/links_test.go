@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/cwsim"
 	"github.com/cwbridge/cwbridge/storage"
 )
@@ -341,5 +342,24 @@ func TestLinkBigCompanySearched(t *testing.T) {
 	// One directory read (3 kept), then one search per user.
 	if n := r.routeCount(getContacts); n != 4 {
 		t.Fatalf("contacts read %d times, want 4", n)
+	}
+}
+
+// TestLinkRefusedContactStillTickets: a cached contact ConnectWise no
+// longer takes (deleted since it was read) costs the link, not the ticket.
+func TestLinkRefusedContactStillTickets(t *testing.T) {
+	r := newRig(t, cwsim.Options{}, acmeTOML, nil)
+	r.submit(linkInc("g1", annEmail, ""))
+	r.links("g1")
+	l := r.eng.links
+	l.mu.Lock()
+	p := l.partLocked("AcmeDentalGroup", dirContacts)
+	p.contacts = []cwclient.Contact{{ID: 999999, FirstName: "Ann", LastName: "Smith",
+		CommunicationItems: []cwclient.CommunicationItem{{Value: annEmail, CommunicationType: "Email"}}}}
+	l.mu.Unlock()
+	r.submit(linkInc("g2", annEmail, ""))
+	k, tk := r.links("g2")
+	if tk["contact"] != nil || !strings.HasPrefix(k.Links.Contact, "contact not linked: ") || !strings.Contains(k.Links.Contact, "999999") {
+		t.Fatalf("g2: contact %v, outcome %+v", tk["contact"], k.Links)
 	}
 }
