@@ -34,8 +34,9 @@ func Apply(s *storage.Store, cfg *Config) error {
 				}
 			}
 		}
-		for _, r := range cfg.Routes {
-			if err := applyRoute(t, actor, r); err != nil {
+		for i, r := range cfg.Routes {
+			set := func(key string) bool { return cfg.IsSet("routes", strconv.Itoa(i), key) }
+			if err := applyRoute(t, actor, r, set); err != nil {
 				return err
 			}
 		}
@@ -98,20 +99,24 @@ func refFrom(v string, old storage.Ref) storage.Ref {
 	return storage.Ref{Name: v}
 }
 
-func applyRoute(t *storage.Tx, actor string, cr Route) error {
+// applyRoute stores a [[routes]] entry; set tells which of its keys the
+// file names (a link switch the file leaves out keeps the screen's choice).
+func applyRoute(t *storage.Tx, actor string, cr Route, set func(key string) bool) error {
 	old, err := t.Route(cr.AlertType)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
 	r := storage.Route{
-		AlertType:    cr.AlertType,
-		Enabled:      cr.Enabled,
-		Board:        refFrom(cr.Board, old.Board),
-		Status:       refFrom(cr.Status, old.Status),
-		Priority:     refFrom(cr.Priority, old.Priority),
-		Type:         refFrom(cr.Type, old.Type),
-		Subtype:      old.Subtype, // not a config key: the screen's choice stays
-		ClosedStatus: refFrom(cr.ClosedStatus, old.ClosedStatus),
+		AlertType:            cr.AlertType,
+		Enabled:              cr.Enabled,
+		Board:                refFrom(cr.Board, old.Board),
+		Status:               refFrom(cr.Status, old.Status),
+		Priority:             refFrom(cr.Priority, old.Priority),
+		Type:                 refFrom(cr.Type, old.Type),
+		Subtype:              old.Subtype, // not a config key: the screen's choice stays
+		ClosedStatus:         refFrom(cr.ClosedStatus, old.ClosedStatus),
+		ContactLinkOff:       linkOff(set("link_contact"), cr.LinkContact, old.ContactLinkOff),
+		ConfigurationLinkOff: linkOff(set("link_configuration"), cr.LinkConfiguration, old.ConfigurationLinkOff),
 	}
 	if r.Board != old.Board {
 		r.Subtype = storage.Ref{} // a subtype belongs to its board
@@ -120,6 +125,15 @@ func applyRoute(t *storage.Tx, actor string, cr Route) error {
 		return nil
 	}
 	return t.PutRoute(actor, r)
+}
+
+// linkOff is the stored "off" of a link switch: the file's when it names
+// the key, else the stored one.
+func linkOff(set, on, oldOff bool) bool {
+	if !set {
+		return oldOff
+	}
+	return !on
 }
 
 func applyProduct(t *storage.Tx, actor string, p Product) error {

@@ -208,6 +208,11 @@ type Route struct {
 	Priority     string `toml:"priority" json:"priority"`
 	Type         string `toml:"type" json:"type"`
 	ClosedStatus string `toml:"closed_status" json:"closed_status"`
+	// LinkContact and LinkConfiguration (true when the file omits them)
+	// link the incident's user as the ticket's contact and its device as
+	// the ticket's configuration, when ConnectWise has them.
+	LinkContact       bool `toml:"link_contact" json:"link_contact"`
+	LinkConfiguration bool `toml:"link_configuration" json:"link_configuration"`
 }
 
 // Product is one [[products]] entry: a billable product and its CW catalog item.
@@ -356,6 +361,12 @@ func parse(name string, data []byte, env lookupEnv) (*Config, error) {
 	for i := range cfg.Routes {
 		if !cfg.IsSet("routes", strconv.Itoa(i), "enabled") {
 			cfg.Routes[i].Enabled = true
+		}
+		if !cfg.IsSet("routes", strconv.Itoa(i), "link_contact") {
+			cfg.Routes[i].LinkContact = true
+		}
+		if !cfg.IsSet("routes", strconv.Itoa(i), "link_configuration") {
+			cfg.Routes[i].LinkConfiguration = true
 		}
 	}
 

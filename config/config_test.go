@@ -134,8 +134,8 @@ max_users = 50
 		Retention:   Retention{Duration{720 * time.Hour}, Duration{720 * time.Hour}},
 		Billing:     Billing{Interval: Duration{time.Hour}},
 		Routes: []Route{
-			{"threat", true, "Security", "New", "Priority 2 - Quick Response", "Incident", "Closed"},
-			{"ransomware_canary", false, "", "", "", "", ""},
+			{"threat", true, "Security", "New", "Priority 2 - Quick Response", "Incident", "Closed", true, true},
+			{"ransomware_canary", false, "", "", "", "", "", true, true},
 		},
 		Products:   []Product{{"users", "SEC-USER", "Security seat (per user)", false}},
 		Workspaces: []Workspace{{"acme", "ACME", 17, "us-west", 50}},

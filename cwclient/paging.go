@@ -22,9 +22,12 @@ const maxURL = 1745
 // Query narrows a list call.
 type Query struct {
 	Conditions Cond
-	OrderBy    string   // "name asc"; set → navigable paging, empty → forward-only
-	Fields     []string // partial response: "id", "company/id"
-	PageSize   int      // default MaxPageSize
+	// ChildConditions filter on a record's child arrays, e.g. a contact's
+	// communicationItems (one child must match all of it).
+	ChildConditions Cond
+	OrderBy         string   // "name asc"; set → navigable paging, empty → forward-only
+	Fields          []string // partial response: "id", "company/id"
+	PageSize        int      // default MaxPageSize
 }
 
 func (q Query) values() (url.Values, error) {
@@ -34,6 +37,12 @@ func (q Query) values() (url.Values, error) {
 	v := url.Values{}
 	if s := q.Conditions.String(); s != "" {
 		v.Set("conditions", s)
+	}
+	if err := q.ChildConditions.Err(); err != nil {
+		return nil, err
+	}
+	if s := q.ChildConditions.String(); s != "" {
+		v.Set("childConditions", s)
 	}
 	if q.OrderBy != "" {
 		for _, part := range strings.Split(q.OrderBy, ",") {

@@ -184,21 +184,27 @@ type ProductType struct {
 // Ticket is a service ticket. The Initial* fields exist only on create:
 // ConnectWise turns them into the first notes and never returns them.
 type Ticket struct {
-	ID           int        `json:"id,omitempty"`
-	Summary      string     `json:"summary"`
-	RecordType   string     `json:"recordType,omitempty"`
-	Company      *Ref       `json:"company,omitempty"`
-	Board        *Ref       `json:"board,omitempty"`
-	Status       *Ref       `json:"status,omitempty"`
-	Type         *Ref       `json:"type,omitempty"`
-	SubType      *Ref       `json:"subType,omitempty"`
-	Priority     *Ref       `json:"priority,omitempty"`
-	Severity     string     `json:"severity,omitempty"` // Low|Medium|High
-	Impact       string     `json:"impact,omitempty"`
-	ExternalXRef string     `json:"externalXRef,omitempty"`
-	ClosedFlag   bool       `json:"closedFlag,omitempty"`
-	ClosedDate   *time.Time `json:"closedDate,omitempty"`
-	Info         *Info      `json:"_info,omitempty"`
+	ID           int    `json:"id,omitempty"`
+	Summary      string `json:"summary"`
+	RecordType   string `json:"recordType,omitempty"`
+	Company      *Ref   `json:"company,omitempty"`
+	Board        *Ref   `json:"board,omitempty"`
+	Status       *Ref   `json:"status,omitempty"`
+	Type         *Ref   `json:"type,omitempty"`
+	SubType      *Ref   `json:"subType,omitempty"`
+	Priority     *Ref   `json:"priority,omitempty"`
+	Severity     string `json:"severity,omitempty"` // Low|Medium|High
+	Impact       string `json:"impact,omitempty"`
+	ExternalXRef string `json:"externalXRef,omitempty"`
+	Contact      *Ref   `json:"contact,omitempty"`
+	// The email switches are pointers so false is sent, not left out:
+	// left out, the board's defaults apply, and those may email the
+	// contact (an end user) about a security incident.
+	AutomaticEmailContactFlag *bool      `json:"automaticEmailContactFlag,omitempty"`
+	AutomaticEmailCcFlag      *bool      `json:"automaticEmailCcFlag,omitempty"`
+	ClosedFlag                bool       `json:"closedFlag,omitempty"`
+	ClosedDate                *time.Time `json:"closedDate,omitempty"`
+	Info                      *Info      `json:"_info,omitempty"`
 
 	InitialDescription      string `json:"initialDescription,omitempty"`
 	InitialInternalAnalysis string `json:"initialInternalAnalysis,omitempty"`

@@ -25,7 +25,12 @@ package cwsim
 //   - Moving a ticket to another board by PATCH resets a status/type/subType
 //     the request did not name and the new board lacks; naming one of
 //     another board is a 400.
-//   - childConditions and customFieldConditions are not simulated and
-//     answer 400 rather than being silently ignored.
+//   - customFieldConditions is not simulated and answers 400 rather than
+//     being silently ignored. childConditions must stay within one child
+//     array (communicationItems/...), and one element must meet all of it.
+//   - A ticket created with a contact and no automaticEmailContactFlag has
+//     it on (a board's usual default: the contact is emailed).
+//   - POST service/tickets/{id}/configurations takes a configuration of
+//     the ticket's company once; a second attach is ObjectExists.
 //   - "My" security levels allow the action (the API member owns what it
 //     touches here).

@@ -72,7 +72,12 @@ func countHandler(coll, parent string) handlerFunc {
 			s.mu.RUnlock()
 			return e
 		}
-		lq := &listQuery{cond: cond}
+		child, e := parseChildConditions(q, c)
+		if e != nil {
+			s.mu.RUnlock()
+			return e
+		}
+		lq := &listQuery{cond: cond, child: child}
 		n := 0
 		for _, rec := range scope {
 			if lq.matches(rec) {

@@ -16,14 +16,17 @@ var (
 	ticketPassthrough = []string{"contact", "team", "owner", "source", "item", "serviceLocation", "workRole",
 		"workType", "location", "department", "sla", "currency", "customFields", "integratorTags"}
 	ticketInitial = []string{"initialDescription", "initialInternalAnalysis", "initialResolution", "initialDescriptionFrom"}
-	ticketIgnored = []string{"id", "recordType", "closedFlag", "closedDate", "closedBy", "_info", "processNotifications",
-		"skipCallback", "automaticEmailContactFlag", "automaticEmailResourceFlag", "automaticEmailCcFlag",
+	// The email switches are stored: whether ConnectWise emails the contact
+	// (an end user) is something a client must be able to see and set.
+	ticketEmailFlags = []string{"automaticEmailContactFlag", "automaticEmailCcFlag"}
+	ticketIgnored    = []string{"id", "recordType", "closedFlag", "closedDate", "closedBy", "_info", "processNotifications",
+		"skipCallback", "automaticEmailResourceFlag",
 		"automaticEmailCc", "allowAllClientsPortalView", "customerUpdatedFlag", "contactEmailLookup",
 		"actualHours", "isInSla", "dateResolved", "dateResponded", "dateResplan", "slaStatus", "approved",
 		"hasChildTicket", "hasMergedChildTicketFlag", "parentTicketId", "mobileGuid", "resources"}
 
-	ticketPostFields  = newFieldSet(concat(ticketModelled, ticketPassthrough, ticketInitial, ticketIgnored)...)
-	ticketPatchFields = newFieldSet(concat(ticketModelled, ticketPassthrough)...)
+	ticketPostFields  = newFieldSet(concat(ticketModelled, ticketPassthrough, ticketEmailFlags, ticketInitial, ticketIgnored)...)
+	ticketPatchFields = newFieldSet(concat(ticketModelled, ticketPassthrough, ticketEmailFlags)...)
 	ticketRefFields   = newFieldSet("board", "status", "company", "site", "type", "subType", "priority", "agreement",
 		"contact", "team", "owner", "source", "item", "serviceLocation", "workRole", "workType", "location",
 		"department", "sla", "currency")
@@ -230,6 +233,11 @@ func (s *Server) buildTicket(in map[string]any, old *record, carried map[string]
 		out[f] = deepCopy(raw)
 	}
 
+	if company != nil {
+		s.checkTicketContact(out, v)
+	}
+	s.ticketEmailFlags(in, out, old, v)
+
 	var notes []map[string]any
 	if old == nil {
 		for _, n := range []struct{ field, flag string }{
@@ -338,7 +346,7 @@ func ticketView(d map[string]any) map[string]any {
 			}
 		}
 	}
-	for _, f := range ticketPassthrough {
+	for _, f := range concat(ticketPassthrough, ticketEmailFlags) {
 		if v, ok := d[f]; ok {
 			view[f] = deepCopy(v)
 		}

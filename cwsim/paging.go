@@ -22,6 +22,7 @@ type orderKey struct {
 // listQuery is a parsed list request: conditions, orderBy, fields, paging.
 type listQuery struct {
 	cond      *Condition
+	child     *childFilter // childConditions, nil for none
 	order     []orderKey
 	fields    *fieldTree
 	fieldsKey string
@@ -89,6 +90,9 @@ func parseListQuery(r *http.Request, c *collection, conds *string) (*listQuery, 
 	if lq.cond, e = parseConditionsParam(q, conds, c.schema); e != nil {
 		return nil, e
 	}
+	if lq.child, e = parseChildConditions(q, c); e != nil {
+		return nil, e
+	}
 	if v, ok := qget(q, "orderBy"); ok && strings.TrimSpace(v) != "" {
 		if lq.forward {
 			return nil, errBadRequest("InvalidRequest", "orderBy is not supported with forward-only pagination; results are ordered by id.")
@@ -108,10 +112,10 @@ func parseListQuery(r *http.Request, c *collection, conds *string) (*listQuery, 
 
 // parseConditionsParam parses and binds the conditions a list or count
 // runs: the search body's when conds is non-nil, else the conditions
-// parameter. childConditions and customFieldConditions are refused rather
-// than silently ignored. Caller holds s.mu (schema).
+// parameter. customFieldConditions is refused rather than silently
+// ignored (childConditions: parseChildConditions). Caller holds s.mu (schema).
 func parseConditionsParam(q url.Values, conds *string, schema map[string]kind) (*Condition, *apiError) {
-	for _, name := range []string{"childConditions", "customFieldConditions"} {
+	for _, name := range []string{"customFieldConditions"} {
 		if v, ok := qget(q, name); ok && strings.TrimSpace(v) != "" {
 			return nil, errBadRequest("InvalidRequest", name+" is not supported by this simulator.")
 		}
@@ -229,6 +233,9 @@ func sortRecords(recs []*record, keys []orderKey) {
 }
 
 func (lq *listQuery) matches(r *record) bool {
+	if !lq.child.matches(r.data) {
+		return false
+	}
 	if lq.cond.kind == condAll {
 		return true
 	}
@@ -263,7 +270,7 @@ func (lq *listQuery) selectPage(r *http.Request, scope []*record, parts [][]byte
 	start, end := lq.window()
 	total := 0
 	switch {
-	case lq.cond.kind == condAll && lq.order == nil:
+	case lq.cond.kind == condAll && lq.child == nil && lq.order == nil:
 		total = len(scope)
 		for i := start; i < end && i < total; i++ {
 			parts = append(parts, lq.encode(scope[i]))

@@ -47,7 +47,8 @@ var moduleIdentifiers = map[string]string{
 
 func (s *Server) initSecurity() {
 	s.security = map[string]*secEntry{}
-	for i, fn := range []string{FuncCompanyMaintenance, FuncServiceTickets, FuncTableSetup, FuncAgreements, FuncProductCatalog} {
+	for i, fn := range []string{FuncCompanyMaintenance, FuncServiceTickets, FuncTableSetup, FuncAgreements, FuncProductCatalog,
+		FuncContacts, FuncConfigurations} {
 		s.security[fn] = &secEntry{id: i + 1, levels: [4]Level{All, All, All, All}}
 		s.secOrder = append(s.secOrder, fn)
 	}

@@ -9,7 +9,7 @@ import (
 func TestMySecurityAndEnforcement(t *testing.T) {
 	s := newTestServer(t, Options{})
 	recs := api(t, s, "GET", "system/mySecurity", nil).list(t)
-	if len(recs) != 5 {
+	if len(recs) != 7 {
 		t.Fatalf("mySecurity: %d", len(recs))
 	}
 	names := map[string]map[string]any{}
@@ -21,7 +21,8 @@ func TestMySecurityAndEnforcement(t *testing.T) {
 			}
 		}
 	}
-	for _, fn := range []string{FuncCompanyMaintenance, FuncServiceTickets, FuncTableSetup, FuncAgreements, FuncProductCatalog} {
+	for _, fn := range []string{FuncCompanyMaintenance, FuncServiceTickets, FuncTableSetup, FuncAgreements, FuncProductCatalog,
+		FuncContacts, FuncConfigurations} {
 		if names[fn] == nil {
 			t.Errorf("mySecurity lacks %s", fn)
 		}

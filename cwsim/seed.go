@@ -281,6 +281,7 @@ func (s *Server) seed() {
 			notes.insert(t.id, nd)
 		}
 	}
+	s.seedDirectory(g, clients, catchall)
 }
 
 func (g *seeder) companyData(name, ident string, deleted, lead bool) map[string]any {

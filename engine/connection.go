@@ -29,6 +29,7 @@ func (e *Engine) Reconnect() {
 	e.client, e.clientConn, e.clientOK = c, conn, why
 	e.clientMu.Unlock()
 	e.resolver.reset()
+	e.links.reset() // another ConnectWise, or another member: other contacts
 	e.pauseMu.Lock()
 	if c == nil {
 		e.cwState, e.paused, e.pauseKind, e.pauseReason = StateUnconfigured, true, pauseNone, why

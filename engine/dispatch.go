@@ -119,6 +119,9 @@ func itemKey(it storage.OutboxItem) string {
 		return "action:" + ticket
 	case storage.OutboxUsage:
 		return "usage:" + it.Ref
+	case storage.OutboxLink:
+		// Its own order: linking never holds up the key's notes or close.
+		return "link:" + it.Ref
 	}
 	// A flush's Ref is its key. An incident item without a key (written by
 	// hand; v3 keys every one) orders by itself.

@@ -57,6 +57,12 @@ type Options struct {
 	// asks for runs (default 5s); BillingRetry how soon a sync that met
 	// ConnectWise trouble runs again (default 1m).
 	BillingDebounce, BillingRetry time.Duration
+	// LinkRefresh is how old a company's cached contacts or configurations
+	// must be before a miss reads them again (default DefaultLinkRefresh).
+	LinkRefresh time.Duration
+	// LinkDirectoryMax caps the contacts kept per company (default
+	// DefaultLinkDirectoryMax); a bigger company is searched per name.
+	LinkDirectoryMax int
 }
 
 // Engine is the forwarding engine. Its methods are safe for concurrent use.
@@ -97,6 +103,7 @@ type Engine struct {
 	pass     uint64            // dispatch passes so far
 
 	resolver *resolver
+	links    *linker
 	actions  *actionPoller
 	health   healthHub
 	bill     billingState // billing_sync.go
@@ -154,6 +161,7 @@ func New(o Options) (*Engine, error) {
 	e.health.init()
 	e.m = newMetrics(o.Registry, e)
 	e.resolver = newResolver(e)
+	e.links = newLinker(e)
 	e.actions = newActionPoller(e)
 	e.Reconnect()
 	return e, nil

@@ -26,12 +26,17 @@ type rig struct {
 	opts  Options
 	lose  *atomic.Pointer[func(*http.Request) bool]
 	lost  *atomic.Int64 // answers lost by loseAnswers/loseWhen
-	stop  context.CancelFunc
-	done  chan struct{}
-	srv   *httptest.Server
-	back  *http.Server // serves srv's address again after an outage
+	// seen, when set, sees every request before the simulator does (it
+	// may block it, or read its body and put it back).
+	seen *atomic.Pointer[func(*http.Request)]
+	stop context.CancelFunc
+	done chan struct{}
+	srv  *httptest.Server
+	back *http.Server // serves srv's address again after an outage
 }
 
+// The malware route links nothing, so tests of other things see no link
+// items; linking is tested on the threat route (links_test.go).
 const rigTOML = `
 [[routes]]
 alert_type = "malware"
@@ -40,6 +45,8 @@ status = "New"
 priority = "Priority 2 - Quick Response"
 type = "Incident"
 closed_status = "Closed"
+link_contact = false
+link_configuration = false
 
 [[routes]]
 alert_type = "phishing"
@@ -52,7 +59,11 @@ func newRig(t testing.TB, simOpts cwsim.Options, extraTOML string, edit func(*Op
 	sim := cwsim.New(simOpts)
 	var lose atomic.Pointer[func(*http.Request) bool]
 	var lost atomic.Int64
+	var seen atomic.Pointer[func(*http.Request)]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if f := seen.Load(); f != nil {
+			(*f)(req)
+		}
 		if f := lose.Load(); f != nil && (*f)(req) {
 			// Let the simulator do the work, then drop the answer.
 			sim.ServeHTTP(httptest.NewRecorder(), req)
@@ -98,7 +109,7 @@ func newRig(t testing.TB, simOpts cwsim.Options, extraTOML string, edit func(*Op
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, sim: sim, store: st, cfg: cfg, eng: eng, opts: o, lose: &lose, lost: &lost, srv: srv}
+	r := &rig{t: t, sim: sim, store: st, cfg: cfg, eng: eng, opts: o, lose: &lose, lost: &lost, seen: &seen, srv: srv}
 	r.start()
 	t.Cleanup(r.halt)
 	return r

@@ -23,6 +23,8 @@ func (e *Engine) process(ctx context.Context, it storage.OutboxItem) bool {
 		err = e.flushKey(ctx, it.Ref, it.Attempts > 0, a)
 	case storage.OutboxAction:
 		err = e.actions.process(ctx, it, a)
+	case storage.OutboxLink:
+		err = e.processLink(ctx, it, a)
 	case storage.OutboxUsage:
 		// Wanted usage lives in storage's usage table, which the billing
 		// sync reads; an item here carries nothing more.

@@ -17,6 +17,8 @@ import (
 type target struct {
 	company string // CW company identifier
 	route   resolvedRoute
+	// The route's link switches (links.go).
+	linkContact, linkConfiguration bool
 }
 
 // processIncident applies one incident to its key: open a ticket, fold a
@@ -118,6 +120,7 @@ func (e *Engine) target(ctx context.Context, inc storage.Incident) (target, stri
 	if e.isPaused() {
 		return t, "", errPaused
 	}
+	t.linkContact, t.linkConfiguration = r.LinksContact(), r.LinksConfiguration()
 	t.route, err = e.resolver.resolve(ctx, r)
 	return t, "", err
 }
@@ -159,7 +162,7 @@ func (e *Engine) create(ctx context.Context, a *ack, inc storage.Incident, k sto
 			if !k.UnknownSince.IsZero() {
 				how = "committed late by ConnectWise, adopted"
 			}
-			return e.created(a, inc, k, found[0].ID, how)
+			return e.created(a, inc, k, found[0].ID, how, nil)
 		}
 		if since := k.UnknownSince; !since.IsZero() {
 			if left := since.Add(e.o.Config.Engine.CreateSearchWindow.Duration).Sub(e.o.Now()); left > 0 {
@@ -188,8 +191,18 @@ func (e *Engine) create(ctx context.Context, a *ack, inc storage.Incident, k sto
 		ExternalXRef:       k.ExternalXRef,
 		InitialDescription: Description(inc, tgt.company),
 	}
+	plan := e.links.plan(inc, tgt)
+	withLinks(&t, plan)
 	tk, err := c.CreateTicket(ctx, t)
 	e.noteCWResult(err, inc.Company)
+	if err != nil && t.Contact != nil && cwclient.KindOf(err) == cwclient.KindValidation {
+		// A refused create made no ticket: the cached contact must not
+		// cost the incident its ticket, so create it without.
+		plan.contactRefused(err)
+		t.Contact = nil
+		tk, err = c.CreateTicket(ctx, t)
+		e.noteCWResult(err, inc.Company)
+	}
 	if err != nil {
 		if outcomeUnknown(err) {
 			// Remembered on disk, so a restart keeps searching too.
@@ -209,7 +222,7 @@ func (e *Engine) create(ctx context.Context, a *ack, inc storage.Incident, k sto
 		}
 		return err
 	}
-	return e.created(a, inc, k, tk.ID, "")
+	return e.created(a, inc, k, tk.ID, "", plan)
 }
 
 // errLateCommit: a create got no usable answer and its ticket has not
@@ -229,8 +242,9 @@ func idRef(id int) *cwclient.Ref {
 	return &cwclient.Ref{ID: id}
 }
 
-// created records the ticket and tells the feed.
-func (e *Engine) created(a *ack, inc storage.Incident, k storage.IncidentKey, ticketID int, how string) error {
+// created records the ticket and tells the feed; plan (nil: none) adds the
+// link outcomes known so far and the link item that finishes them.
+func (e *Engine) created(a *ack, inc storage.Incident, k storage.IncidentKey, ticketID int, how string, plan *linkPlan) error {
 	e.m.created.Inc()
 	msg := Summary(inc.Severity, inc.Title, "")
 	if how != "" {
@@ -238,6 +252,9 @@ func (e *Engine) created(a *ack, inc storage.Incident, k storage.IncidentKey, ti
 	}
 	return e.store.Update(func(t *storage.Tx) error {
 		if err := t.TicketCreated(k.Key, ticketID); err != nil {
+			return err
+		}
+		if err := plan.record(t, k.Key); err != nil {
 			return err
 		}
 		if err := t.SetIncidentState(inc.ID, storage.StateTicketed, ticketID, ""); err != nil {

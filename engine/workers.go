@@ -51,14 +51,13 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}(queues[i])
 	}
-	wg.Add(5)
-	go func() { defer wg.Done(); e.retain(ctx) }()
-	go func() { defer wg.Done(); e.keepCompanies(ctx) }()
-	go func() { defer wg.Done(); e.actions.run(ctx) }()
-	go func() { defer wg.Done(); e.probe(ctx) }()
-	go func() { defer wg.Done(); e.relayHealth(ctx) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); e.billingLoop(ctx) }() // billing_sync.go
+	// The engine's background loops, each in its own file: retention,
+	// the company cache, contact and configuration links, action notes,
+	// the pause probe, health pushes, billing.
+	for _, loop := range []func(context.Context){e.retain, e.keepCompanies, e.links.run, e.actions.run, e.probe, e.relayHealth, e.billingLoop} {
+		wg.Add(1)
+		go func() { defer wg.Done(); loop(ctx) }()
+	}
 	// New work (the intake's, the engine's own, a retried failed item)
 	// wakes the dispatcher through the store's own change events.
 	outbox := e.store.Subscribe(ctx, storage.ChangeOutbox)

@@ -53,6 +53,22 @@ type IncidentKey struct {
 	LastIncident string `json:"last_incident,omitempty"`
 	LastUser     string `json:"last_user,omitempty"`
 	LastDevice   string `json:"last_device,omitempty"`
+	// Links is what was linked to the ticket (contact, configuration) and
+	// why not, for the Feed detail; nil when the route links nothing.
+	Links *TicketLinks `json:"links,omitempty"`
+}
+
+// TicketLinks is the outcome of linking a ticket's contact and device.
+// Contact and Configuration are one-line sentences a person reads:
+// "contact linked: Ann Smith", "no contact matched", "2 configurations
+// named PC-7: none attached". Empty means not attempted (switched off or
+// nothing named) or, with Pending, not finished yet.
+type TicketLinks struct {
+	ContactID       int    `json:"contact_id,omitempty"`
+	Contact         string `json:"contact,omitempty"`
+	ConfigurationID int    `json:"configuration_id,omitempty"`
+	Configuration   string `json:"configuration,omitempty"`
+	Pending         bool   `json:"pending,omitempty"` // a link item is still to run
 }
 
 func (k IncidentKey) validate() error {

@@ -15,6 +15,7 @@ const (
 	OutboxAction   OutboxKind = "action"   // Ref: ticket/note naming an action
 	OutboxUsage    OutboxKind = "usage"    // Ref: workspace 0x00 product
 	OutboxFlush    OutboxKind = "flush"    // Ref: incident key whose folded repeats are due as a note
+	OutboxLink     OutboxKind = "link"     // Ref: incident key whose new ticket still needs its contact/configuration linked
 )
 
 // OutboxItem is one piece of pending work. Delivery is at least once: the

@@ -20,7 +20,20 @@ type Route struct {
 	Type         Ref    `json:"type,omitzero"`
 	Subtype      Ref    `json:"subtype,omitzero"`
 	ClosedStatus Ref    `json:"closed_status,omitzero"`
+	// Per-route linking of the ticket's contact and configuration, on
+	// unless switched off: the zero value is on, also for routes stored
+	// before the switches existed. (Plain bools: a Route is a map key.)
+	ContactLinkOff       bool `json:"contact_link_off,omitempty"`
+	ConfigurationLinkOff bool `json:"configuration_link_off,omitempty"`
 }
+
+// LinksContact reports whether tickets of this route get their contact set
+// (config and Alerts page: link_contact).
+func (r Route) LinksContact() bool { return !r.ContactLinkOff }
+
+// LinksConfiguration reports whether tickets of this route get the
+// device's configuration attached (link_configuration).
+func (r Route) LinksConfiguration() bool { return !r.ConfigurationLinkOff }
 
 // Route returns the route of one alert type; ErrNotFound if absent.
 func (t *Tx) Route(alertType string) (Route, error) {

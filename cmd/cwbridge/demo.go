@@ -243,8 +243,10 @@ var demoTitles = map[string][]string{
 }
 
 var (
-	demoUsers   = []string{"j.doe", "a.smith", "m.garcia", "l.chen", "r.patel", "s.okafor"}
-	demoDevices = []string{"LAPTOP-07", "DESKTOP-12", "MBP-ANNA", "SRV-FILE01", "LAPTOP-22"}
+	// Ann Smith and PC-7 are a contact and a configuration of the first
+	// simulated company, so the demo's tickets show linking too.
+	demoUsers   = []string{"j.doe", "a.smith", "m.garcia", "l.chen", "r.patel", "s.okafor", "ann.smith@acmedentalgroup.example", "Ann Smith"}
+	demoDevices = []string{"LAPTOP-07", "DESKTOP-12", "MBP-ANNA", "SRV-FILE01", "LAPTOP-22", "PC-7"}
 	demoSev     = []string{"low", "medium", "medium", "high", "critical"}
 )
 
