@@ -140,3 +140,33 @@ func TestFeedDetailSaysWhereTheTicketWent(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedDetailLinksTheTicket: the detail shows what was linked to the
+// ticket (or why not) and the ticket's ConnectWise address as an OSC 8
+// hyperlink, the address itself as its text.
+func TestFeedDetailLinksTheTicket(t *testing.T) {
+	st := fixture(t)
+	tu.Connect(t, st, tu.Sim(t, 5)) // loopback: the notes come from the simulator
+	key := storage.ScopedKey("acme", "k-linked")
+	if err := st.PutIncidentKey(storage.IncidentKey{Key: key, Workspace: "acme", State: storage.KeyOpen, TicketID: 250200,
+		Links: &storage.TicketLinks{ContactID: 7, Contact: "contact linked: Ann Smith", Configuration: "2 configurations named KIOSK-1: none attached"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AppendFeed(storage.FeedEvent{Time: tu.Clock, Kind: storage.FeedCreated, Company: "acme", Key: key,
+		TicketID: 250200, Message: "Malware on PC-7"}); err != nil {
+		t.Fatal(err)
+	}
+	a, d := newApp(t, st, 120, 40, Options{NewClient: tu.NewClient})
+	d.Press("4", "home", "enter")
+	raw := a.Content()
+	c := ansi.Strip(raw)
+	for _, want := range []string{"Contact    contact linked: Ann Smith", "Config     2 configurations named KIOSK-1: none attached",
+		"Open       http://127.0.0.1:", "ConnectWise.aspx?locale=en_US&routeTo=ServiceFV&recid="} {
+		if !strings.Contains(c, want) {
+			t.Errorf("the detail lacks %q:\n%s", want, c)
+		}
+	}
+	if !strings.Contains(raw, "\x1b]8;;http://127.0.0.1:") {
+		t.Error("the address is no OSC 8 hyperlink")
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/internal/textsafe"
 	"github.com/cwbridge/cwbridge/storage"
@@ -26,6 +27,8 @@ type detail struct {
 	notesErr string
 	loading  bool
 	where    where
+	links    *storage.TicketLinks // what was linked to the ticket, and why not
+	url      string               // the ticket's ConnectWise web address
 }
 
 // where is where the event's ticket went in ConnectWise: the workspace's
@@ -45,6 +48,8 @@ type detailMsg struct {
 	notes    []cwclient.Note
 	notesErr error
 	where    where
+	links    *storage.TicketLinks
+	url      string
 }
 
 func timeZone(c *common.Common) *time.Location { return c.Now().Location() }
@@ -74,9 +79,15 @@ func (m *Model) openDetail() tea.Cmd {
 			}
 		}
 		out.where = whereOf(c.Store, e, out.inc)
+		if e.Key != "" {
+			if k, err := c.Store.IncidentKey(e.Key); err == nil && k.TicketID == e.TicketID {
+				out.links = k.Links
+			}
+		}
 		if e.TicketID != 0 {
 			cl, err := c.Client()
 			if err == nil {
+				out.url = cl.TicketURL(e.TicketID)
 				out.notes, err = cl.TicketNotes(c.Ctx, e.TicketID, cwclient.Query{OrderBy: "id desc", PageSize: 25})
 			}
 			out.notesErr = err
@@ -109,9 +120,17 @@ func whereOf(st *storage.Store, ev storage.FeedEvent, inc *storage.Incident) whe
 	return w
 }
 
+// orWaiting is an outcome still to come, said as such.
+func orWaiting(outcome string) string {
+	if outcome == "" {
+		return "linking after the ticket was made…"
+	}
+	return outcome
+}
+
 func (d *detail) apply(msg detailMsg) {
 	d.loading = false
-	d.where = msg.where
+	d.where, d.links, d.url = msg.where, msg.links, msg.url
 	d.inc = msg.inc
 	if msg.incErr != nil {
 		d.incErr = msg.incErr.Error()
@@ -136,6 +155,12 @@ func (d *detail) view(c *common.Common) string {
 	b.WriteString(st.Subtitle.Render(fmt.Sprintf("%s  %s", strings.ToUpper(string(ev.Kind)), ev.Time.In(timeZone(c)).Format("2006-01-02 15:04:05"))) + "\n")
 	if ev.TicketID != 0 {
 		row("Ticket", fmt.Sprintf("#%d", ev.TicketID))
+		if d.url != "" {
+			// An OSC 8 hyperlink around the address itself: a terminal
+			// without them shows the address as plain text.
+			b.WriteString(st.Label.Render(widget.Fit("Open", 10)) + " " +
+				ansi.SetHyperlink(d.url) + d.url + ansi.ResetHyperlink() + "\n")
+		}
 	}
 	row("Company", ev.Company)
 	switch w := d.where; {
@@ -147,6 +172,14 @@ func (d *detail) view(c *common.Common) string {
 		row("CW company", w.cwCompany)
 	}
 	row("Board", d.where.board)
+	if l := d.links; l != nil {
+		contact, config := l.Contact, l.Configuration
+		if l.Pending {
+			contact, config = orWaiting(contact), orWaiting(config)
+		}
+		row("Contact", contact)
+		row("Config", config)
+	}
 	row("Severity", ev.Severity)
 	row("Message", ev.Message)
 	if inc := d.inc; inc != nil {
