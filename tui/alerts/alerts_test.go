@@ -222,3 +222,25 @@ func TestFormSaysTheConfigFileSetsIt(t *testing.T) {
 		t.Fatalf("form of a route the file does not set:\n%s", screen(m))
 	}
 }
+
+// TestRouteLinkSwitches: a route's contact and device linking are switched
+// on the route's form and saved with it.
+func TestRouteLinkSwitches(t *testing.T) {
+	st := tu.Store(t)
+	if err := st.PutRoute("t", storage.Route{AlertType: "threat", Enabled: true, Board: storage.Ref{ID: 1, Name: "Security"}, Status: storage.Ref{ID: 2, Name: "New"}}); err != nil {
+		t.Fatal(err)
+	}
+	m, d := newPage(t, st, &tu.Backend{})
+	d.Press("enter")
+	if !strings.Contains(screen(m), "[x] the affected user's ConnectWise contact is set on the ticket (never emailed)") {
+		t.Fatalf("form:\n%s", screen(m))
+	}
+	for m.edit.row != eLinkContact {
+		d.Press("down")
+	}
+	d.Press("space", "ctrl+s")
+	r, err := st.Route("threat")
+	if err != nil || r.LinksContact() || !r.LinksConfiguration() {
+		t.Fatalf("stored %+v %v: want contact linking off, device linking on", r, err)
+	}
+}

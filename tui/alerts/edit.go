@@ -23,11 +23,28 @@ const (
 	eType
 	eSubtype
 	eClosed
+	eLinkContact
+	eLinkConfig
 	eSave
 	numERows
 )
 
-var rowNames = [...]string{"Enabled", "Board", "Status", "Priority", "Type", "Subtype", "Closed status", ""}
+var rowNames = [...]string{"Enabled", "Board", "Status", "Priority", "Type", "Subtype", "Closed status", "Link contact", "Link device", ""}
+
+// flip switches a yes/no row; it reports whether row is one.
+func (e *editor) flip(row int) bool {
+	switch row {
+	case eEnabled:
+		e.route.Enabled = !e.route.Enabled
+	case eLinkContact:
+		e.route.ContactLinkOff = !e.route.ContactLinkOff
+	case eLinkConfig:
+		e.route.ConfigurationLinkOff = !e.route.ConfigurationLinkOff
+	default:
+		return false
+	}
+	return true
+}
 
 // editor edits one route.
 type editor struct {
@@ -127,16 +144,13 @@ func (e *editor) update(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, keys.RowDown):
 		e.row = (e.row + 1) % numERows
 	case key.Matches(k, keys.Toggle):
-		if e.row == eEnabled {
-			e.route.Enabled = !e.route.Enabled
-		}
+		e.flip(e.row)
 	case key.Matches(k, keys.Save):
 		return e.save()
 	case key.Matches(k, keys.Change):
-		switch e.row {
-		case eEnabled:
-			e.route.Enabled = !e.route.Enabled
-		case eSave:
+		switch {
+		case e.flip(e.row):
+		case e.row == eSave:
 			return e.save()
 		default:
 			items, loaded := e.choices(e.row)
@@ -245,6 +259,12 @@ func (e *editor) conflict(now storage.Route, ce *storage.ConflictError) {
 	if now.Enabled != e.route.Enabled {
 		diffs = append(diffs, fmt.Sprintf("enabled %v", now.Enabled))
 	}
+	if now.LinksContact() != e.route.LinksContact() {
+		diffs = append(diffs, fmt.Sprintf("link contact %v", now.LinksContact()))
+	}
+	if now.LinksConfiguration() != e.route.LinksConfiguration() {
+		diffs = append(diffs, fmt.Sprintf("link device %v", now.LinksConfiguration()))
+	}
 	for row := eBoard; row <= eClosed; row++ {
 		mine := *e.ref(row)
 		stored := *refOf(&now, row)
@@ -285,6 +305,16 @@ func (e *editor) view() string {
 			v := "[ ] no tickets for this alert type"
 			if e.route.Enabled {
 				v = "[x] tickets are created"
+			}
+			b.WriteString(cur + label + " " + v + "\n")
+		case eLinkContact, eLinkConfig:
+			on, what := !e.route.ContactLinkOff, "the affected user's ConnectWise contact is set on the ticket (never emailed)"
+			if row == eLinkConfig {
+				on, what = !e.route.ConfigurationLinkOff, "the device's ConnectWise configuration is attached to the ticket"
+			}
+			v := "[ ] " + st.Muted.Render("not linked")
+			if on {
+				v = "[x] " + what
 			}
 			b.WriteString(cur + label + " " + v + "\n")
 		case eSave:
