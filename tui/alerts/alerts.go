@@ -15,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/cwbridge/cwbridge/config"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
@@ -26,12 +27,15 @@ type Model struct {
 	c      *common.Common
 	types  []string
 	routes map[string]storage.Route
-	revs   map[string]uint64 // each route's revision, for saves (storage.CheckRevision)
-	tables map[string]storage.LookupTable
-	asked  map[int]bool // boards whose tables were requested
-	list   widget.Table // one row per alert type
-	loaded bool
-	err    string
+	// lastTest and lastTestURL are the last test ticket's result and its
+	// ConnectWise address, shown under the list.
+	lastTest, lastTestURL string
+	revs                  map[string]uint64 // each route's revision, for saves (storage.CheckRevision)
+	tables                map[string]storage.LookupTable
+	asked                 map[int]bool // boards whose tables were requested
+	list                  widget.Table // one row per alert type
+	loaded                bool
+	err                   string
 	// In-flight work shows on the page while it runs; results go to the
 	// root's status line.
 	refreshing int    // forced lookups still to come back (r)
@@ -168,7 +172,9 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			return common.Status(fmt.Sprintf("test ticket for %s failed: %v", msg.alertType, msg.err), true)
 		}
-		return common.Status(fmt.Sprintf("✓ test ticket #%d created for %s (%s)", msg.id, msg.alertType, wsLabel(msg.workspace)), false)
+		m.lastTest, m.lastTestURL = fmt.Sprintf("✓ test ticket #%d created for %s (%s)", msg.id, msg.alertType, wsLabel(msg.workspace)), msg.url
+		m.SetSize(m.w, m.h) // the address takes lines from the list
+		return common.Status(m.lastTest, false)
 	case wsListMsg:
 		items := []widget.Item{{Label: "(fallback company)", Detail: "incidents with no workspace", Value: ""}}
 		for _, w := range msg.list {
@@ -221,6 +227,7 @@ type (
 	testTicketMsg struct {
 		alertType, workspace string
 		id                   int
+		url                  string // the ticket's ConnectWise address
 		err                  error
 	}
 	wsListMsg struct {
@@ -338,14 +345,29 @@ func (m *Model) sendTest(alertType, ws string) tea.Cmd {
 		ctx, cancel := context.WithTimeout(c.Ctx, 90*time.Second)
 		defer cancel()
 		id, err := c.Backend.SendTestTicket(ctx, alertType, ws)
-		return testTicketMsg{alertType: alertType, workspace: ws, id: id, err: err}
+		msg := testTicketMsg{alertType: alertType, workspace: ws, id: id, err: err}
+		if cl, cerr := c.Client(); err == nil && cerr == nil {
+			msg.url = cl.TicketURL(id)
+		}
+		return msg
 	})
 }
 
-// The list's area: the page less the intro (2 lines) and the status (2).
+// testLink is the last test ticket's address, broken over lines to fit
+// (never cut: it is meant to be opened).
+func (m *Model) testLink() string {
+	return ansi.SetHyperlink(m.lastTestURL) + ansi.Hardwrap(m.lastTestURL, max(20, m.w), false) + ansi.ResetHyperlink()
+}
+
+// The list's area: the page less the intro (2 lines) and the status (2,
+// more while a test ticket's address shows).
 func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
-	m.list.SetSize(w, max(2, h-4))
+	extra := 0
+	if m.lastTestURL != "" {
+		extra = strings.Count(m.testLink(), "\n") + 1
+	}
+	m.list.SetSize(w, max(2, h-4-extra))
 	if m.wsPick != nil {
 		m.wsPick.SetSize(w-2, h-3)
 	}
@@ -391,6 +413,11 @@ func (m *Model) statusView() string {
 		return st.Muted.Render(widget.Trunc("refreshing boards, statuses and priorities from ConnectWise…", m.w))
 	case m.lookupErr != "":
 		return st.Error.Render(widget.Trunc(m.lookupErr, m.w))
+	case m.lastTest != "" && m.lastTestURL != "":
+		// The last test ticket stays with its address, whole: an OSC 8
+		// hyperlink whose text is the address (plain text where the
+		// terminal has no links).
+		return st.OK.Render(widget.Trunc(m.lastTest, m.w)) + "\n" + m.testLink()
 	}
 	return ""
 }

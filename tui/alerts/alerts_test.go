@@ -112,6 +112,7 @@ func TestSendTestTicket(t *testing.T) {
 	if err := st.PutWorkspace("t", storage.Workspace{Key: "acme", CWCompany: "ACME"}); err != nil {
 		t.Fatal(err)
 	}
+	tu.Connect(t, st, tu.Sim(t, 5)) // the ticket's address comes from the connection
 	be := &tu.Backend{TicketID: 250123}
 	m, d := newPage(t, st, be)
 	d.Press("t")
@@ -125,6 +126,9 @@ func TestSendTestTicket(t *testing.T) {
 	}
 	if !strings.Contains(d.Status.Text, "test ticket #250123 created for threat (acme)") {
 		t.Fatalf("ticket id not shown: %q", d.Status.Text)
+	}
+	if got := strings.Join(strings.Fields(screen(m)), ""); !strings.Contains(got, "ConnectWise.aspx?locale=en_US&routeTo=ServiceFV&recid=250123") {
+		t.Fatalf("the test ticket's address is not shown:\n%s", screen(m))
 	}
 	be.TicketErr = errors.New("route threat: board Security not found")
 	d.Press("t", "enter")
