@@ -63,11 +63,26 @@ type healthMsg struct{ h common.Health }
 type statusExpiredMsg struct{ seq int }
 
 func (a *App) Init() tea.Cmd {
-	cmds := []tea.Cmd{tea.RequestBackgroundColor, a.waitHealth()}
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, a.firstHealth()}
 	for _, p := range a.pages {
 		cmds = append(cmds, p.Init())
 	}
 	return tea.Batch(cmds...)
+}
+
+// firstHealth delivers the report WatchHealth holds from the start, as an
+// ordinary command (the first frame shows it); later ones come through
+// waitHealth.
+func (a *App) firstHealth() tea.Cmd {
+	select {
+	case h, ok := <-a.healthCh:
+		if ok {
+			return func() tea.Msg { return healthMsg{h} }
+		}
+		return nil
+	default:
+		return a.waitHealth()
+	}
 }
 
 // waitHealth waits for the engine's next health report (the first comes
