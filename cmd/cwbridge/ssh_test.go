@@ -57,13 +57,23 @@ func sshTestServer(t *testing.T, allowed gossh.Signer) (string, config.SSH) {
 // authorized_keys content, through the same limited listener serve uses.
 func sshTestServerWith(t *testing.T, authorizedKeys string, log *slog.Logger) (string, config.SSH, *sshServer) {
 	t.Helper()
+	addr, c, srv, _ := serveSSHTest(t, authorizedKeys, log, nil)
+	return addr, c, srv
+}
+
+// serveSSHTest is sshTestServerWith with a session model of the test's
+// (nil: hello) and stop, which stops the server as serve does (waiting
+// for it); cleanup stops it too.
+func serveSSHTest(t *testing.T, authorizedKeys string, log *slog.Logger, model sshSessionModel) (string, config.SSH, *sshServer, func()) {
+	t.Helper()
 	dir := t.TempDir()
 	ak := filepath.Join(dir, "authorized_keys")
 	os.WriteFile(ak, []byte(authorizedKeys), 0o600)
 	c := config.SSH{Listen: "127.0.0.1:0", HostKey: filepath.Join(dir, "keys", "host_ed25519"), AuthorizedKeys: ak}
-	srv, err := newSSHServer(c, log, func(ssh.Session) (tea.Model, []tea.ProgramOption) {
-		return hello{}, nil
-	})
+	if model == nil {
+		model = func(ssh.Session) (tea.Model, []tea.ProgramOption) { return hello{}, nil }
+	}
+	srv, err := newSSHServer(c, log, model)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +84,9 @@ func sshTestServerWith(t *testing.T, authorizedKeys string, log *slog.Logger) (s
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); serveSSH(ctx, srv, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return ln.Addr().String(), c, srv
+	stop := func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return ln.Addr().String(), c, srv, stop
 }
 
 func clientConfig(s gossh.Signer) *gossh.ClientConfig {
@@ -257,37 +268,20 @@ func TestSSHTimeoutsWired(t *testing.T) {
 // disconnect.
 func TestSSHSessionKnowsItsTechnician(t *testing.T) {
 	ann, bob := newKey(t), newKey(t)
-	dir := t.TempDir()
-	ak := filepath.Join(dir, "authorized_keys")
 	body := strings.TrimSpace(string(gossh.MarshalAuthorizedKey(ann.PublicKey()))) + " ann@laptop\n" +
 		strings.TrimSpace(string(gossh.MarshalAuthorizedKey(bob.PublicKey()))) + " role=viewer\n"
-	if err := os.WriteFile(ak, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	logs := &lockedBuffer{}
 	seen := make(chan technician, 2)
-	c := config.SSH{Listen: "127.0.0.1:0", HostKey: filepath.Join(dir, "hk"), AuthorizedKeys: ak}
-	srv, err := newSSHServer(c, slog.New(slog.NewTextHandler(logs, nil)), func(s ssh.Session) (tea.Model, []tea.ProgramOption) {
+	addr, _, _, _ := serveSSHTest(t, body, slog.New(slog.NewTextHandler(logs, nil)), func(s ssh.Session) (tea.Model, []tea.ProgramOption) {
 		seen <- sessionTechnician(s)
 		return hello{}, nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); serveSSH(ctx, srv, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
 
 	for _, tc := range []struct {
 		key  gossh.Signer
 		want technician
 	}{{ann, technician{Name: "ann@laptop"}}, {bob, technician{Name: gossh.FingerprintSHA256(bob.PublicKey()), Viewer: true}}} {
-		sess, err := testsession.NewClientSession(t, ln.Addr().String(), clientConfig(tc.key))
+		sess, err := testsession.NewClientSession(t, addr, clientConfig(tc.key))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -329,26 +323,9 @@ func TestSSHSessionKnowsItsTechnician(t *testing.T) {
 func TestSSHStopSaysGoodbye(t *testing.T) {
 	key := newKey(t)
 	logs := &lockedBuffer{}
-	dir := t.TempDir()
-	ak := filepath.Join(dir, "authorized_keys")
-	os.WriteFile(ak, gossh.MarshalAuthorizedKey(key.PublicKey()), 0o600)
-	c := config.SSH{Listen: "127.0.0.1:0", HostKey: filepath.Join(dir, "hk"), AuthorizedKeys: ak}
-	srv, err := newSSHServer(c, slog.New(slog.NewTextHandler(logs, nil)), func(ssh.Session) (tea.Model, []tea.ProgramOption) {
-		return hello{}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); serveSSH(ctx, srv, ln) }()
-	defer func() { cancel(); <-done }()
+	addr, _, _, stop := serveSSHTest(t, string(gossh.MarshalAuthorizedKey(key.PublicKey())), slog.New(slog.NewTextHandler(logs, nil)), nil)
 
-	sess, err := testsession.NewClientSession(t, ln.Addr().String(), clientConfig(key))
+	sess, err := testsession.NewClientSession(t, addr, clientConfig(key))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +344,8 @@ func TestSSHStopSaysGoodbye(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	cancel()
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
 	ended := make(chan error, 1)
 	go func() { ended <- sess.Wait() }()
 	select {
@@ -375,7 +353,7 @@ func TestSSHStopSaysGoodbye(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the session outlived the server")
 	}
-	<-done
+	<-stopped
 	if !strings.Contains(out.String(), goodbye) {
 		t.Fatalf("no goodbye on the terminal: %q", out.String())
 	}
