@@ -26,4 +26,8 @@ type Backend interface {
 	// the stored connection, else one behind the same rate ceiling and
 	// Retry-After window (the wizard checking unsaved credentials).
 	ClientFor(conn storage.Connection) (*cwclient.Client, error)
+	// EnsureCatalogItems makes every product mapping a real ConnectWise
+	// catalog item (adopting one with the identifier, else creating it)
+	// and says what happened to each.
+	EnsureCatalogItems(ctx context.Context) []engine.CatalogOutcome
 }

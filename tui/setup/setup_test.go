@@ -11,6 +11,7 @@ import (
 
 	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/cwsim"
+	"github.com/cwbridge/cwbridge/engine"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 	tu "github.com/cwbridge/cwbridge/tui/internal/testutil"
@@ -102,6 +103,11 @@ func TestWizardEndToEnd(t *testing.T) {
 	cr := s.Credentials()
 	st := tu.Store(t)
 	m, d, be := newPage(t, st, Options{})
+	be.Catalog = []engine.CatalogOutcome{
+		{Product: "devices", Identifier: "SEC-DEV", ItemID: 12, Outcome: "mapped"},
+		{Product: "users", Identifier: "SEC-USER", Outcome: "failed", Error: "the API member's security role refused",
+			Fix: "in ConnectWise open System > Security Roles, Procurement > Product Catalog: set Add Level to All"},
+	}
 
 	for _, v := range []string{cr.Site, cr.CompanyID, cr.PublicKey, cr.PrivateKey, cr.ClientID} {
 		d.Type(v)
@@ -145,6 +151,19 @@ func TestWizardEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(screen(m), cr.PrivateKey) || !strings.Contains(screen(m), storage.Mask) {
 		t.Fatal("summary must mask the private key")
+	}
+	d.Press("enter")
+	// Saved: each product's catalog item is made real, and what happened
+	// to each shows (a failure with its fix) until enter.
+	if be.Ensured != 1 {
+		t.Fatalf("catalog items made real %d times, want 1", be.Ensured)
+	}
+	got := strings.Join(strings.Fields(screen(m)), " ")
+	for _, want := range []string{"Saved. Catalog items in ConnectWise", "mapped SEC-DEV (#12)", "failed SEC-USER: the API member's security role refused",
+		"Product Catalog: set Add Level to All", "enter: done"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("after save the wizard lacks %q:\n%s", want, screen(m))
+		}
 	}
 	d.Press("enter")
 	if m.InWizard() {

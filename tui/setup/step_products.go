@@ -188,7 +188,7 @@ func (wz *wizard) productsView() string {
 		return v
 	}
 	var b strings.Builder
-	b.WriteString(st.Note.Render(wrap("Each product cwbridge bills is a ConnectWise catalog item: create a new one (the default) or map it to one you already have. Items are created later, when usage is first sent.", wz.w)) + "\n\n")
+	b.WriteString(st.Note.Render(wrap("Each product cwbridge bills is a ConnectWise catalog item: create a new one (the default) or map it to one you already have. Saving the summary makes each one real: an item with that identifier is adopted, else it is created.", wz.w)) + "\n\n")
 	for i, p := range wz.products {
 		cur := "  "
 		if i == wz.pcursor {

@@ -1,11 +1,14 @@
 package setup
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/charmbracelet/x/ansi"
+	"github.com/cwbridge/cwbridge/engine"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 	"github.com/cwbridge/cwbridge/tui/widget"
@@ -13,7 +16,10 @@ import (
 
 // Step 5: everything chosen, saved in one transaction.
 
-type savedMsg struct{ err error }
+type savedMsg struct {
+	err     error
+	catalog []engine.CatalogOutcome // each product's catalog item, made real in ConnectWise
+}
 
 func (wz *wizard) onSaved(msg savedMsg) tea.Cmd {
 	wz.saving = false
@@ -22,10 +28,22 @@ func (wz *wizard) onSaved(msg savedMsg) tea.Cmd {
 		return nil
 	}
 	wz.persisted = wz.snapshot()
-	return func() tea.Msg { return doneMsg{} }
+	if len(msg.catalog) > 0 {
+		wz.outcomes = msg.catalog // shown until enter: what happened to each item
+		return nil
+	}
+	return finished
 }
 
+func finished() tea.Msg { return doneMsg{} }
+
 func (wz *wizard) keySummary(k tea.KeyPressMsg) tea.Cmd {
+	if wz.outcomes != nil {
+		if key.Matches(k, keys.Save) || key.Matches(k, keys.Back) {
+			return finished // saved already: any way out closes the wizard
+		}
+		return nil
+	}
 	switch {
 	case key.Matches(k, keys.Back):
 		return wz.goTo(stepProducts)
@@ -71,10 +89,15 @@ func (wz *wizard) save() tea.Cmd {
 			}
 			return t.SetOnboarding(o)
 		})
+		msg := savedMsg{err: err}
 		if err == nil && c.Backend != nil {
 			c.Backend.Reconnect()
+			// Each product becomes a real catalog item now: adopted when
+			// its identifier exists, else created (a lost answer is
+			// searched for, never posted twice).
+			msg.catalog = c.Backend.EnsureCatalogItems(c.Ctx)
 		}
-		return savedMsg{err: err}
+		return msg
 	})
 }
 
@@ -105,6 +128,32 @@ func (wz *wizard) summaryView() string {
 		b.WriteString(row(p.Key, widget.Trunc(p.summary(), wz.w-20)))
 	}
 	b.WriteString("\n")
+	if wz.outcomes != nil {
+		b.WriteString(st.Subtitle.Render("Saved. Catalog items in ConnectWise") + "\n")
+		for _, o := range wz.outcomes {
+			line := o.Outcome + " " + o.Identifier
+			if o.ItemID != 0 {
+				line += fmt.Sprintf(" (#%d)", o.ItemID)
+			}
+			style := st.OK
+			if o.Error != "" {
+				line += ": " + o.Error
+				if o.Fix != "" {
+					line += " — fix: " + o.Fix
+				}
+				style = st.Error
+			}
+			for i, l := range strings.Split(ansi.Wrap(line, max(20, wz.w-20), " "), "\n") {
+				k := ""
+				if i == 0 {
+					k = o.Product
+				}
+				b.WriteString(row(k, style.Render(l)))
+			}
+		}
+		b.WriteString("\n" + st.Bold.Render("enter: done") + st.Muted.Render("   (a failed item is tried again at every billing sync)"))
+		return b.String()
+	}
 	switch {
 	case wz.saving:
 		b.WriteString(st.Muted.Render("saving…"))

@@ -13,6 +13,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/engine"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 	"github.com/cwbridge/cwbridge/tui/widget"
@@ -99,6 +100,10 @@ type wizard struct {
 	// summary
 	saving  bool
 	saveErr string
+	// outcomes is what saving did to each product's ConnectWise catalog
+	// item (adopted, created, failed and why); shown before the wizard
+	// closes.
+	outcomes []engine.CatalogOutcome
 
 	// rerun: the setup is finished and this run changes it. Progress is
 	// not saved on the way (the finished record stays "done"); leaving

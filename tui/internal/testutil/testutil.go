@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/engine"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 )
@@ -275,6 +276,8 @@ type Backend struct {
 	TicketErr  error
 	Tests      []string // "alertType/workspace" per SendTestTicket
 	Reconnects int
+	Catalog    []engine.CatalogOutcome // what EnsureCatalogItems answers
+	Ensured    int                     // EnsureCatalogItems calls
 }
 
 // WatchHealth delivers H once; the channel closes with ctx.
@@ -293,6 +296,13 @@ func (b *Backend) SendTestTicket(_ context.Context, alertType, workspace string)
 	return b.TicketID, b.TicketErr
 }
 func (b *Backend) Reconnect() { b.mu.Lock(); b.Reconnects++; b.mu.Unlock() }
+
+func (b *Backend) EnsureCatalogItems(context.Context) []engine.CatalogOutcome {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.Ensured++
+	return b.Catalog
+}
 
 // ClientFor builds a plain client for conn (tests have no engine).
 func (b *Backend) ClientFor(conn storage.Connection) (*cwclient.Client, error) {
