@@ -174,12 +174,11 @@ func (v *validator) products(ps []Product) {
 		}
 		v.required(k+".cw_identifier", p.CWIdentifier, "the ConnectWise catalog item identifier")
 		v.text(k+".description", p.Description)
-		// ConnectWise's CatalogItem limits: identifier 75, description 60.
-		if n := utf8.RuneCountInString(p.CWIdentifier); n > 75 {
-			v.errorf(k+".cw_identifier", "is %d characters; ConnectWise allows at most 75", n)
+		if n := utf8.RuneCountInString(p.CWIdentifier); n > cwclient.MaxCatalogIdentifier {
+			v.errorf(k+".cw_identifier", "is %d characters; ConnectWise allows at most %d", n, cwclient.MaxCatalogIdentifier)
 		}
-		if n := utf8.RuneCountInString(p.Description); n > 60 {
-			v.errorf(k+".description", "is %d characters; ConnectWise allows at most 60 for a catalog item", n)
+		if n := utf8.RuneCountInString(p.Description); n > cwclient.MaxCatalogDescription {
+			v.errorf(k+".description", "is %d characters; ConnectWise allows at most %d for a catalog item", n, cwclient.MaxCatalogDescription)
 		}
 	}
 }

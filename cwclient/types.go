@@ -154,6 +154,12 @@ type Addition struct {
 	AgreementID   int        `json:"agreementId,omitempty"`
 }
 
+// ConnectWise's CatalogItem limits (the published model's maxLength).
+const (
+	MaxCatalogIdentifier  = 75
+	MaxCatalogDescription = 60
+)
+
 // CatalogItem is a procurement catalog product.
 type CatalogItem struct {
 	ID                  int    `json:"id,omitempty"`

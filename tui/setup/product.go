@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cwbridge/cwbridge/config"
+	"github.com/cwbridge/cwbridge/cwclient"
 	"github.com/cwbridge/cwbridge/storage"
 )
 
@@ -26,15 +28,12 @@ var defaultProducts = []config.Product{
 	{Key: "devices", CWIdentifier: "SEC-DEVICE", Description: "Security endpoint (per device)"},
 }
 
-// maxCatalogIdentifier is ConnectWise's limit on a catalog item identifier.
-const maxCatalogIdentifier = 25
-
 func validIdentifier(s string) error {
-	switch {
+	switch n := utf8.RuneCountInString(s); {
 	case s == "":
 		return fmt.Errorf("identifier is empty")
-	case len(s) > maxCatalogIdentifier:
-		return fmt.Errorf("identifier is %d characters; ConnectWise allows %d", len(s), maxCatalogIdentifier)
+	case n > cwclient.MaxCatalogIdentifier:
+		return fmt.Errorf("identifier is %d characters; ConnectWise allows %d", n, cwclient.MaxCatalogIdentifier)
 	}
 	return nil
 }
@@ -43,8 +42,8 @@ func validDescription(s string) error {
 	if s == "" {
 		return fmt.Errorf("description is empty")
 	}
-	if len(s) > 60 {
-		return fmt.Errorf("description is %d characters; ConnectWise allows 60", len(s))
+	if n := utf8.RuneCountInString(s); n > cwclient.MaxCatalogDescription {
+		return fmt.Errorf("description is %d characters; ConnectWise allows %d", n, cwclient.MaxCatalogDescription)
 	}
 	return nil
 }

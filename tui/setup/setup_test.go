@@ -381,3 +381,21 @@ func TestRerunWizardEscReturnsToSummary(t *testing.T) {
 		t.Fatalf("leaving the wizard left onboarding at %q", o.Step)
 	}
 }
+
+// TestCatalogLimitsAreConnectWises: the wizard takes what ConnectWise's
+// CatalogItem takes (identifier 75, description 60 characters), as the
+// config file does.
+func TestCatalogLimitsAreConnectWises(t *testing.T) {
+	if err := validIdentifier(strings.Repeat("x", 40)); err != nil {
+		t.Errorf("a 40-character identifier refused: %v", err)
+	}
+	if err := validIdentifier(strings.Repeat("x", 76)); err == nil {
+		t.Error("a 76-character identifier accepted")
+	}
+	if err := validDescription(strings.Repeat("é", 60)); err != nil {
+		t.Errorf("60 characters refused: %v", err)
+	}
+	if err := validDescription(strings.Repeat("x", 61)); err == nil {
+		t.Error("a 61-character description accepted")
+	}
+}
