@@ -39,14 +39,20 @@ func (e *Engine) CatalogChoices(ctx context.Context) (CatalogChoices, error) {
 	if err != nil {
 		return CatalogChoices{}, err
 	}
+	out, err := CatalogChoicesFrom(ctx, c)
+	e.billNote(err, "")
+	return out, err
+}
+
+// CatalogChoicesFrom reads the choices through c: the engine's client, or
+// the wizard's for credentials not saved yet.
+func CatalogChoicesFrom(ctx context.Context, c *cwclient.Client) (CatalogChoices, error) {
 	var out CatalogChoices
 	subs, err := c.ProductSubCategories(ctx)
-	e.billNote(err, "")
 	if err != nil {
 		return out, err
 	}
 	types, err := c.ProductTypes(ctx)
-	e.billNote(err, "")
 	if err != nil {
 		return out, err
 	}

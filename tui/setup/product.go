@@ -19,6 +19,9 @@ type product struct {
 	Description string // create new: description
 	ExistingID  int    // map: catalog item id
 	ExistingRef string // map: catalog item identifier
+	// Create new: the subcategory and product type picked from
+	// ConnectWise's lists (zero: the engine's default pick by name).
+	Subcategory, Type storage.Ref
 }
 
 // defaultProducts is used when the config lists none: seats and devices are
@@ -73,6 +76,7 @@ func initialProducts(cfg *config.Config, stored []storage.ProductMapping, values
 		} else if m.CreateNew != nil {
 			out[i].Existing = false
 			out[i].Identifier, out[i].Description = m.CreateNew.Identifier, m.CreateNew.Description
+			out[i].Subcategory, out[i].Type = m.CreateNew.Subcategory, m.CreateNew.Type
 		}
 	}
 	for i := range out {
@@ -95,6 +99,8 @@ func (p *product) save(values map[string]string) {
 	values[pre+"description"] = p.Description
 	values[pre+"existing_id"] = strconv.Itoa(p.ExistingID)
 	values[pre+"existing_identifier"] = p.ExistingRef
+	values[pre+"subcategory_id"], values[pre+"subcategory"] = strconv.Itoa(p.Subcategory.ID), p.Subcategory.Name
+	values[pre+"type_id"], values[pre+"type"] = strconv.Itoa(p.Type.ID), p.Type.Name
 }
 
 func (p *product) restore(values map[string]string) {
@@ -108,6 +114,10 @@ func (p *product) restore(values map[string]string) {
 	p.Description = values[pre+"description"]
 	p.ExistingID, _ = strconv.Atoi(values[pre+"existing_id"])
 	p.ExistingRef = values[pre+"existing_identifier"]
+	p.Subcategory.ID, _ = strconv.Atoi(values[pre+"subcategory_id"])
+	p.Subcategory.Name = values[pre+"subcategory"]
+	p.Type.ID, _ = strconv.Atoi(values[pre+"type_id"])
+	p.Type.Name = values[pre+"type"]
 }
 
 // problem says what keeps this choice from being saved, or "".
@@ -131,7 +141,8 @@ func (p *product) mapping() storage.ProductMapping {
 	if p.Existing {
 		return storage.ProductMapping{Key: p.Key, Existing: &storage.CatalogItemRef{ID: p.ExistingID, Identifier: p.ExistingRef}}
 	}
-	return storage.ProductMapping{Key: p.Key, CreateNew: &storage.NewCatalogItem{Identifier: p.Identifier, Description: p.Description}}
+	return storage.ProductMapping{Key: p.Key, CreateNew: &storage.NewCatalogItem{Identifier: p.Identifier, Description: p.Description,
+		Subcategory: p.Subcategory, Type: p.Type}}
 }
 
 func (p *product) summary() string {
@@ -141,5 +152,16 @@ func (p *product) summary() string {
 		}
 		return fmt.Sprintf("map to existing %s (#%d)", p.ExistingRef, p.ExistingID)
 	}
-	return "create new " + strings.TrimSpace(p.Identifier) + " — " + p.Description
+	s := "create new " + strings.TrimSpace(p.Identifier) + " — " + p.Description
+	if p.Subcategory.Name != "" || p.Type.Name != "" {
+		s += " (" + orDefault(p.Subcategory.Name) + " / " + orDefault(p.Type.Name) + ")"
+	}
+	return s
+}
+
+func orDefault(name string) string {
+	if name == "" {
+		return "default"
+	}
+	return name
 }

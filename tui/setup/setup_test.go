@@ -145,7 +145,22 @@ func TestWizardEndToEnd(t *testing.T) {
 	if p := m.wz.products[1]; !p.Existing || p.ExistingID == 0 {
 		t.Fatalf("devices not mapped: %+v\n%s", p, screen(m))
 	}
-	d.Press("down", "enter") // Continue
+	// "users" stays new: its identifier and description, then the
+	// subcategory and product type from ConnectWise's lists, each picker
+	// opening on the sensible default.
+	d.Press("up", "enter", "enter", "enter")
+	if m.wz.kindPicker == nil || m.wz.kindFor != "subcategory" {
+		t.Fatalf("no subcategory picker:\n%s", screen(m))
+	}
+	d.Press("enter")
+	if m.wz.kindPicker == nil || m.wz.kindFor != "type" {
+		t.Fatalf("no product type picker:\n%s", screen(m))
+	}
+	d.Press("enter")
+	if p := m.wz.products[0]; p.Key != "users" || p.Subcategory.ID == 0 || p.Type.ID == 0 {
+		t.Fatalf("users' subcategory and type not picked: %+v\n%s", p, screen(m))
+	}
+	d.Press("down", "down", "enter") // Continue
 	if m.wz.step != stepSummary {
 		t.Fatalf("want summary:\n%s", screen(m))
 	}
@@ -181,7 +196,8 @@ func TestWizardEndToEnd(t *testing.T) {
 		t.Fatalf("agreement type %+v %v", ag, err)
 	}
 	maps, _ := st.ProductMappings()
-	if len(maps) != 2 || maps[0].Key != "devices" || maps[0].Existing == nil || maps[1].CreateNew == nil || maps[1].CreateNew.Identifier != "SEC-USER" {
+	if len(maps) != 2 || maps[0].Key != "devices" || maps[0].Existing == nil || maps[1].CreateNew == nil || maps[1].CreateNew.Identifier != "SEC-USER" ||
+		maps[1].CreateNew.Subcategory.ID == 0 || maps[1].CreateNew.Type.ID == 0 {
 		t.Fatalf("product mappings %+v", maps)
 	}
 	if be.Reconnects != 1 {

@@ -8,6 +8,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/engine"
+	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 	"github.com/cwbridge/cwbridge/tui/widget"
 )
@@ -40,6 +42,9 @@ func (wz *wizard) onCatalog(msg catalogMsg) tea.Cmd {
 }
 
 func (wz *wizard) keyProducts(k tea.KeyPressMsg) tea.Cmd {
+	if wz.kindPicker != nil {
+		return wz.keyKind(k)
+	}
 	if wz.catPicker != nil {
 		cmd := wz.catPicker.Update(k)
 		if wz.catPicker.Cancelled() {
@@ -123,9 +128,103 @@ func (wz *wizard) keyProductEdit(k tea.KeyPressMsg) tea.Cmd {
 		p.Identifier, p.Description = wz.pfields[0].Value(), wz.pfields[1].Value()
 		wz.editing = false
 		wz.pfields[1].Blur()
-		return nil
+		return wz.openKind("subcategory") // then the product type
 	}
 	return wz.pfields[wz.editField].Update(k)
+}
+
+// choicesMsg brings ConnectWise's subcategories and product types.
+type choicesMsg struct {
+	of      string
+	choices engine.CatalogChoices
+	err     error
+}
+
+func (wz *wizard) onChoices(msg choicesMsg) tea.Cmd {
+	if msg.of != wz.fingerprint() {
+		return nil
+	}
+	if msg.err != nil {
+		wz.choicesErr, wz.kindPicker = errText(msg.err), nil
+		return nil
+	}
+	wz.choices, wz.choicesErr = &msg.choices, ""
+	if wz.kindPicker != nil {
+		return wz.openKind(wz.kindFor)
+	}
+	return nil
+}
+
+// openKind shows the picker for a new item's subcategory or product type,
+// on the product's pick or else ConnectWise's sensible default, loading
+// the lists on first use.
+func (wz *wizard) openKind(what string) tea.Cmd {
+	p := &wz.products[wz.pcursor]
+	var items []widget.Item
+	cur, def := p.Subcategory.ID, 0
+	if wz.choices != nil {
+		if what == "subcategory" {
+			def = wz.choices.DefaultSubcategory
+			for _, s := range wz.choices.Subcategories {
+				it := widget.Item{Label: s.Name, ID: s.ID, Value: s.Name}
+				if s.Category != nil {
+					it.Detail = s.Category.Name
+				}
+				items = append(items, it)
+			}
+		} else {
+			cur, def = p.Type.ID, wz.choices.DefaultType
+			for _, t := range wz.choices.Types {
+				items = append(items, widget.Item{Label: t.Name, ID: t.ID, Value: t.Name})
+			}
+		}
+	}
+	if cur == 0 {
+		cur = def
+	}
+	pk := widget.NewPicker("ConnectWise "+what+" for "+p.Key, items)
+	pk.Empty = "loading ConnectWise's " + what + " list…"
+	pk.SetSize(wz.w-2, wz.h-6)
+	pk.Select(cur, "")
+	wz.kindPicker, wz.kindFor = &pk, what
+	if wz.choices != nil {
+		if items == nil {
+			pk.Empty = "ConnectWise lists no active " + what + ": the item cannot be created (add one in ConnectWise)"
+		}
+		return nil
+	}
+	of := wz.fingerprint()
+	ctx, newClient, conn := wz.c.Ctx, wz.c.NewClient, wz.draft() // the command must not read wz: Update owns it
+	return common.Route(common.PageSetup, func() tea.Msg {
+		cl, err := newClient(conn)
+		if err != nil {
+			return choicesMsg{of: of, err: err}
+		}
+		ch, err := engine.CatalogChoicesFrom(ctx, cl)
+		return choicesMsg{of: of, choices: ch, err: err}
+	})
+}
+
+// keyKind drives the subcategory and type pickers; esc keeps the earlier
+// choice.
+func (wz *wizard) keyKind(k tea.KeyPressMsg) tea.Cmd {
+	cmd := wz.kindPicker.Update(k)
+	if wz.kindPicker.Cancelled() {
+		wz.kindPicker = nil
+		return nil
+	}
+	if it, ok := wz.kindPicker.Picked(); ok {
+		p := &wz.products[wz.pcursor]
+		ref := storage.Ref{ID: it.ID, Name: it.Value}
+		wz.kindPicker = nil
+		if wz.kindFor == "subcategory" {
+			p.Subcategory = ref
+			return wz.openKind("type")
+		}
+		p.Type = ref
+		return nil
+	}
+	return cmd
 }
 
 // openCatalog shows the catalog picker, loading the catalog on first use.
@@ -180,6 +279,13 @@ func catalogItems(items []cwclient.CatalogItem) []widget.Item {
 
 func (wz *wizard) productsView() string {
 	st := wz.c.Styles
+	if wz.kindPicker != nil {
+		v := wz.kindPicker.View(st)
+		if wz.choicesErr != "" {
+			v += "\n" + st.Error.Render("✗ "+wz.choicesErr)
+		}
+		return v
+	}
 	if wz.catPicker != nil {
 		v := wz.catPicker.View(st)
 		if wz.catErr != "" {

@@ -96,6 +96,12 @@ type wizard struct {
 	catalog    []widget.Item
 	catErr     string
 	catLoading bool
+	// kindPicker picks a new item's subcategory, then its product type
+	// (kindFor says which), from ConnectWise's lists in choices.
+	kindPicker *widget.Picker
+	kindFor    string
+	choices    *engine.CatalogChoices
+	choicesErr string
 
 	// summary
 	saving  bool
@@ -262,6 +268,9 @@ func (wz *wizard) setSize(w, h int) {
 		wz.pfields[i].SetWidth(min(50, w-20))
 	}
 	wz.agPicker.SetSize(w-2, h-8)
+	if wz.kindPicker != nil {
+		wz.kindPicker.SetSize(w-2, h-6)
+	}
 	if wz.catPicker != nil {
 		wz.catPicker.SetSize(w-2, h-6)
 	}
@@ -275,7 +284,7 @@ func (wz *wizard) capturing() bool {
 	case stepAgreement:
 		return wz.agLoaded
 	case stepProducts:
-		return wz.editing || wz.catPicker != nil
+		return wz.editing || wz.catPicker != nil || wz.kindPicker != nil
 	}
 	return false
 }
@@ -333,6 +342,8 @@ func (wz *wizard) update(msg tea.Msg) tea.Cmd {
 		return wz.onAgTypes(msg)
 	case catalogMsg:
 		return wz.onCatalog(msg)
+	case choicesMsg:
+		return wz.onChoices(msg)
 	case savedMsg:
 		return wz.onSaved(msg)
 	case tea.KeyPressMsg:
@@ -353,6 +364,8 @@ func (wz *wizard) paste(msg tea.PasteMsg) tea.Cmd {
 		return wz.agPicker.Update(msg)
 	case wz.step == stepProducts && wz.catPicker != nil:
 		return wz.catPicker.Update(msg)
+	case wz.step == stepProducts && wz.kindPicker != nil:
+		return wz.kindPicker.Update(msg)
 	case wz.step == stepProducts && wz.editing:
 		return wz.pfields[wz.editField].Update(msg)
 	}
