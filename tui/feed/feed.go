@@ -307,8 +307,9 @@ func (m *Model) filterLine() string {
 }
 
 // columns are the event list's: the company (a workspace key) and the
-// ticket number are what a technician looks up, so they are kept whole.
-var columns = []widget.Col{{Title: "Time"}, {Title: "Kind"}, {Title: "Severity"},
+// ticket number are what a technician looks up, and a time cut to
+// "07:20:…" says nothing, so they are kept whole.
+var columns = []widget.Col{{Title: "Time", Keep: true}, {Title: "Kind"}, {Title: "Severity"},
 	{Title: "Company", Keep: true}, {Title: "Ticket", Keep: true}, {Title: "What"}}
 
 // cells are one event's row.
