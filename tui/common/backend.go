@@ -26,4 +26,17 @@ type Backend interface {
 	// the stored connection, else one behind the same rate ceiling and
 	// Retry-After window (the wizard checking unsaved credentials).
 	ClientFor(conn storage.Connection) (*cwclient.Client, error)
+
+	// BillingStatus is the stored billing picture (no ConnectWise call):
+	// subscribe to storage.ChangeUsage and ChangeBilling for changes.
+	BillingStatus() (engine.BillingStatus, error)
+	// BillingPlan works out, live and changing nothing, what a usage sync
+	// would do.
+	BillingPlan(ctx context.Context) (engine.BillingPlan, error)
+	// SyncBilling applies the plan now (working it out afresh) and returns
+	// it with each row's outcome.
+	SyncBilling(ctx context.Context) (engine.BillingPlan, error)
 }
+
+// The engine is the backend every real session uses.
+var _ Backend = (*engine.Engine)(nil)

@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cwbridge/cwbridge/cwclient"
+	"github.com/cwbridge/cwbridge/engine"
 	"github.com/cwbridge/cwbridge/storage"
 	"github.com/cwbridge/cwbridge/tui/common"
 )
@@ -275,6 +276,16 @@ type Backend struct {
 	TicketErr  error
 	Tests      []string // "alertType/workspace" per SendTestTicket
 	Reconnects int
+
+	// Billing: what BillingStatus, BillingPlan and SyncBilling return,
+	// and how often the last two were called.
+	Billing      engine.BillingStatus
+	BillingErr   error
+	Plan         engine.BillingPlan
+	PlanErr      error
+	Synced       engine.BillingPlan
+	SyncErr      error
+	Plans, Syncs int
 }
 
 // WatchHealth delivers H once; the channel closes with ctx.
@@ -293,6 +304,31 @@ func (b *Backend) SendTestTicket(_ context.Context, alertType, workspace string)
 	return b.TicketID, b.TicketErr
 }
 func (b *Backend) Reconnect() { b.mu.Lock(); b.Reconnects++; b.mu.Unlock() }
+
+func (b *Backend) BillingStatus() (engine.BillingStatus, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Billing, b.BillingErr
+}
+func (b *Backend) BillingPlan(context.Context) (engine.BillingPlan, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.Plans++
+	return b.Plan, b.PlanErr
+}
+func (b *Backend) SyncBilling(context.Context) (engine.BillingPlan, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.Syncs++
+	return b.Synced, b.SyncErr
+}
+
+// Calls reports how many plans and syncs were asked for (race-free).
+func (b *Backend) Calls() (plans, syncs int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Plans, b.Syncs
+}
 
 // ClientFor builds a plain client for conn (tests have no engine).
 func (b *Backend) ClientFor(conn storage.Connection) (*cwclient.Client, error) {
