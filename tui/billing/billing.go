@@ -157,7 +157,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if msg.err != nil {
 			return tea.Batch(common.Status("billing sync: "+msg.err.Error()+" ("+done(msg.plan)+")", true), m.load())
 		}
-		return tea.Batch(common.Status("billing synced: "+done(msg.plan), done(msg.plan) != "" && failed(msg.plan) > 0), m.load())
+		return tea.Batch(common.Status("billing synced: "+done(msg.plan), failed(msg.plan) > 0), m.load())
 	case tickMsg:
 		return m.tick()
 	case tea.KeyPressMsg:
