@@ -47,6 +47,8 @@ func (m *Model) View() string {
 	}
 	if a := m.activity(); a != "" {
 		b.WriteString("\n" + st.Muted.Render(widget.Trunc(a, m.w)))
+	} else if m.plan != nil && m.planStale {
+		b.WriteString("\n" + st.Warn.Render(widget.Trunc("  usage changed since this plan: p works it out again", m.w)))
 	}
 	return b.String()
 }
@@ -55,12 +57,8 @@ func (m *Model) View() string {
 func (m *Model) summaryLine() string {
 	st := m.c.Styles
 	if p := m.plan; p != nil {
-		s := st.Subtitle.Render("Plan") + fmt.Sprintf(" from ConnectWise at %s, nothing changed yet: %s · %d calls",
+		return st.Subtitle.Render("Plan") + fmt.Sprintf(" at %s: %s · nothing changed yet · %d ConnectWise calls",
 			p.At.In(m.c.Now().Location()).Format("15:04:05"), summary(*p), p.Calls)
-		if m.planStale {
-			s += st.Warn.Render(" · usage changed since: p works it out again")
-		}
-		return s
 	}
 	s := st.Subtitle.Render("Stored") + " as the last sync left it · "
 	ls := m.status.LastSync
