@@ -47,7 +47,7 @@ func TestStoredPicture(t *testing.T) {
 	m, _ := newPage(t, st, be, false)
 	s := screen(m)
 	for _, want := range []string{"last sync 5m ago (1 created, 1 error)", "acme C00000 users 40 35 will change 5m ago 35 → 40 at the next sync",
-		"acme C00000 edr 10 10 in step 5m ago", "northwind C00001 users 12 – error never", "✗ error: C00001 (northwind)"} {
+		"acme C00000 edr 10 10 in step 5m ago", "northwind C00001 users 12 – error never", "✗ error at the last sync (enter shows why): C00001 (northwind)"} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("page lacks %q:\n%s", want, ansi.Strip(m.View()))
 		}

@@ -216,7 +216,7 @@ func (m *Model) problemsLine() string {
 		if r.state != engine.StateBillError {
 			continue
 		}
-		w := "error"
+		w := "error at the last sync (enter shows why)"
 		if r.fromPlan {
 			w = words(r.problem)
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cwbridge/cwbridge/engine"
 	"github.com/cwbridge/cwbridge/tui/widget"
@@ -99,6 +100,8 @@ func (m *Model) detailView(h int) string {
 	var b strings.Builder
 	field := func(k, v string) {
 		if v != "" {
+			// Wrapped under itself: a fix is often longer than a line.
+			v = strings.ReplaceAll(ansi.Wrap(v, max(10, m.w-12), " /,;"), "\n", "\n"+strings.Repeat(" ", 12))
 			b.WriteString(st.Label.Render(widget.Fit(k, 11)) + " " + v + "\n")
 		}
 	}
@@ -109,8 +112,11 @@ func (m *Model) detailView(h int) string {
 		item += fmt.Sprintf(" (id %d)", r.itemID)
 	}
 	field("Item", item)
-	if r.agreementID != 0 {
+	switch {
+	case r.agreementID != 0:
 		field("Agreement", fmt.Sprint(r.agreementID))
+	case r.fromPlan:
+		field("Agreement", "none")
 	}
 	field("Wanted", fmt.Sprint(r.wanted))
 	inCW := qty(r.inCW)
