@@ -175,7 +175,16 @@ func (m *Model) ask(p engine.BillingPlan) tea.Cmd {
 		}
 		return common.Status("nothing to apply: "+summary(p)+" (enter shows each in full)", p.Errors > 0)
 	}
-	q := fmt.Sprintf("Apply these changes to ConnectWise: %d addition(s) to create, %d to change?", p.Creates, p.Updates)
+	var what string
+	switch {
+	case p.Updates == 0:
+		what = fmt.Sprintf("%d %s to create", p.Creates, plural(p.Creates, "addition"))
+	case p.Creates == 0:
+		what = fmt.Sprintf("%d %s to change", p.Updates, plural(p.Updates, "addition"))
+	default:
+		what = fmt.Sprintf("%d %s to create, %d to change", p.Creates, plural(p.Creates, "addition"), p.Updates)
+	}
+	q := "Apply the plan to ConnectWise: " + what + "?"
 	return common.Confirm(q, common.Route(common.PageBilling, func() tea.Msg { return applyMsg{} }))
 }
 

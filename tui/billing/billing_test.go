@@ -63,7 +63,7 @@ func TestPlanShownBeforeApplying(t *testing.T) {
 	st, be := setup(t)
 	m, d := newPage(t, st, be, false)
 	d.Press("s")
-	if d.Confirm == nil || !strings.Contains(d.Confirm.Prompt, "1 addition(s) to create, 1 to change") {
+	if d.Confirm == nil || !strings.Contains(d.Confirm.Prompt, "1 addition to create, 1 to change?") {
 		t.Fatalf("no question after s: %+v", d.Confirm)
 	}
 	s := screen(m)

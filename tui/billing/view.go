@@ -58,8 +58,8 @@ func (m *Model) View() string {
 func (m *Model) summaryLine() string {
 	st := m.c.Styles
 	if p := m.plan; p != nil {
-		return st.Subtitle.Render("Plan") + fmt.Sprintf(" at %s: %s · nothing changed yet · %d ConnectWise calls",
-			p.At.In(m.c.Now().Location()).Format("15:04:05"), summary(*p), p.Calls)
+		return st.Subtitle.Render("Plan") + fmt.Sprintf(" at %s: %s · nothing changed yet · %d ConnectWise %s",
+			p.At.In(m.c.Now().Location()).Format("15:04:05"), summary(*p), p.Calls, plural(p.Calls, "call"))
 	}
 	s := st.Subtitle.Render("Stored") + " as the last sync left it · "
 	ls := m.status.LastSync
