@@ -50,7 +50,7 @@ func TestBillingThroughTheRoot(t *testing.T) {
 	be := billingBackend()
 	a, d := newApp(t, fixture(t), 120, 40, Options{Backend: be})
 	d.Press(billingKey(), "s")
-	if !strings.Contains(a.Content(), "1 addition to create, 1 to change? y/N") || !strings.Contains(a.Content(), "change: 35 → 40") {
+	if !strings.Contains(a.Content(), "1 addition to create, 1 to change? y/N") || !strings.Contains(a.Content(), "35 → 40 (addition 5)") {
 		t.Fatalf("no diff and question after s:\n%s", a.Content())
 	}
 	d.Press("n")

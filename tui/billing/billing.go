@@ -42,11 +42,17 @@ type Model struct {
 
 // New builds the page.
 func New(c *common.Common) *Model {
-	return &Model{c: c, dv: widget.NewDetail(), table: widget.NewTable(
-		widget.Col{Title: "Workspace", Keep: true}, widget.Col{Title: "Company", Keep: true}, widget.Col{Title: "Product", Keep: true},
-		widget.Col{Title: "Wanted"}, widget.Col{Title: "In CW"}, widget.Col{Title: "State"}, widget.Col{Title: "Last sync"},
-		widget.Col{Title: "Change or error", Flex: true})}
+	return &Model{c: c, dv: widget.NewDetail(), table: widget.NewTable(storedCols...)}
 }
+
+// The table's columns. The plan leaves out the last sync (its detail has
+// it), so the diff has the room on a narrow screen.
+var (
+	storedCols = []widget.Col{{Title: "Workspace", Keep: true}, {Title: "Company", Keep: true}, {Title: "Product", Keep: true},
+		{Title: "Wanted"}, {Title: "In CW"}, {Title: "State"}, {Title: "Last sync"}, {Title: "Note", Flex: true}}
+	planCols = []widget.Col{{Title: "Workspace", Keep: true}, {Title: "Company", Keep: true}, {Title: "Product", Keep: true},
+		{Title: "Wanted"}, {Title: "In CW"}, {Title: "State"}, {Title: "Change", Flex: true}}
+)
 
 type (
 	statusMsg struct {

@@ -67,7 +67,7 @@ func TestPlanShownBeforeApplying(t *testing.T) {
 		t.Fatalf("no question after s: %+v", d.Confirm)
 	}
 	s := screen(m)
-	for _, want := range []string{"Plan at 09:30:00", "1 to create, 1 to change, 1 error", "change: 35 → 40", "create: none → 7",
+	for _, want := range []string{"Plan at 09:30:00", "1 to create, 1 to change, 1 error", "35 → 40 (addition 5)", "none → 7 (new addition)",
 		"no agreement: workspace northwind has no agreement", "✗ no agreement: C00001 (northwind)"} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("plan lacks %q:\n%s", want, ansi.Strip(m.View()))
@@ -85,7 +85,7 @@ func TestNoAppliesNothing(t *testing.T) {
 	if _, syncs := be.Calls(); syncs != 0 {
 		t.Fatalf("n applied the plan (%d syncs)", syncs)
 	}
-	if m.plan == nil || !strings.Contains(screen(m), "change: 35 → 40") {
+	if m.plan == nil || !strings.Contains(screen(m), "35 → 40 (addition 5)") {
 		t.Fatalf("the plan left the screen after n:\n%s", ansi.Strip(m.View()))
 	}
 }

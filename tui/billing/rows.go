@@ -65,6 +65,10 @@ func (m *Model) setRows() {
 			m.rows = append(m.rows, m.storedRow(s))
 		}
 	}
+	m.table.Cols = storedCols
+	if m.plan != nil {
+		m.table.Cols = planCols
+	}
 	m.table.SetRows(len(m.rows), m.cells)
 }
 
@@ -77,9 +81,10 @@ func planRow(r engine.BillingRow) row {
 		out.state = engine.StateInStep
 	case engine.BillCreate:
 		out.state = engine.StateWillChange
-		out.note = fmt.Sprintf("create: none → %d", r.Wanted)
+		// The number first: on a narrow screen the words give way.
+		out.note = fmt.Sprintf("none → %d (new addition)", r.Wanted)
 		if r.ItemID == 0 {
-			out.note = fmt.Sprintf("create item %s, then addition: none → %d", r.Identifier, r.Wanted)
+			out.note = fmt.Sprintf("none → %d (new item %s and addition)", r.Wanted, r.Identifier)
 		}
 	case engine.BillUpdate:
 		out.state = engine.StateWillChange
@@ -87,7 +92,7 @@ func planRow(r engine.BillingRow) row {
 		if r.InCW != nil {
 			from = fmt.Sprint(*r.InCW)
 		}
-		out.note = fmt.Sprintf("change: %s → %d", from, r.Wanted)
+		out.note = fmt.Sprintf("%s → %d (addition %d)", from, r.Wanted, r.AdditionID)
 	case engine.BillWait:
 		out.state, out.note = stateWaiting, "waiting: "+r.Error
 	default:
@@ -117,6 +122,9 @@ func (m *Model) storedRow(s engine.BillingStatusRow) row {
 // cells are row i's table cells.
 func (m *Model) cells(i int) []string {
 	r := m.rows[i]
+	if r.fromPlan {
+		return []string{r.workspace, orDash(r.company), r.product, fmt.Sprint(r.wanted), qty(r.inCW), r.state, r.note}
+	}
 	return []string{r.workspace, orDash(r.company), r.product, fmt.Sprint(r.wanted), qty(r.inCW), r.state, m.c.Since(r.lastSync), r.note}
 }
 
