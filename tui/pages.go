@@ -2,6 +2,7 @@ package tui
 
 import (
 	"github.com/cwbridge/cwbridge/tui/alerts"
+	"github.com/cwbridge/cwbridge/tui/billing"
 	"github.com/cwbridge/cwbridge/tui/common"
 	"github.com/cwbridge/cwbridge/tui/companies"
 	"github.com/cwbridge/cwbridge/tui/feed"
@@ -16,5 +17,6 @@ func newPages(c *common.Common, o Options) [common.NumPages]common.Page {
 	p[common.PageAlerts] = alerts.New(c)
 	p[common.PageFeed] = feed.New(c)
 	p[common.PageHealth] = health.New(c)
+	p[common.PageBilling] = billing.New(c)
 	return p
 }

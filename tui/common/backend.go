@@ -30,4 +30,17 @@ type Backend interface {
 	// catalog item (adopting one with the identifier, else creating it)
 	// and says what happened to each.
 	EnsureCatalogItems(ctx context.Context) []engine.CatalogOutcome
+
+	// BillingStatus is the stored billing picture (no ConnectWise call):
+	// subscribe to storage.ChangeUsage and ChangeBilling for changes.
+	BillingStatus() (engine.BillingStatus, error)
+	// BillingPlan works out, live and changing nothing, what a usage sync
+	// would do.
+	BillingPlan(ctx context.Context) (engine.BillingPlan, error)
+	// SyncBilling applies the plan now (working it out afresh) and returns
+	// it with each row's outcome.
+	SyncBilling(ctx context.Context) (engine.BillingPlan, error)
 }
+
+// The engine is the backend every real session uses.
+var _ Backend = (*engine.Engine)(nil)

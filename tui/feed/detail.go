@@ -52,6 +52,26 @@ type detailMsg struct {
 	url      string
 }
 
+// sameSubject: e is about what ev is about. A billing event's key is its
+// product, so its history is that product's for the same workspace (or
+// the catalog's, with no workspace); an incident's is its key's.
+func sameSubject(e, ev *storage.FeedEvent) bool {
+	if ev.Key == "" || e.Key != ev.Key || (e.Kind == storage.FeedBilling) != (ev.Kind == storage.FeedBilling) {
+		return false
+	}
+	return ev.Kind != storage.FeedBilling || e.Company == ev.Company
+}
+
+func historyTitle(ev storage.FeedEvent) string {
+	switch {
+	case ev.Kind == storage.FeedBilling && ev.Company == "":
+		return "This product's catalog item"
+	case ev.Kind == storage.FeedBilling:
+		return "This workspace and product"
+	}
+	return "This incident key"
+}
+
 func timeZone(c *common.Common) *time.Location { return c.Now().Location() }
 
 func (m *Model) openDetail() tea.Cmd {
@@ -63,7 +83,7 @@ func (m *Model) openDetail() tea.Cmd {
 	m.det = detail{ev: *ev, loading: true}
 	m.dv.Top()
 	for i := range m.events {
-		if e := &m.events[i]; ev.Key != "" && e.Key == ev.Key {
+		if e := &m.events[i]; sameSubject(e, ev) {
 			m.det.history = append(m.det.history, *e)
 		}
 	}
@@ -229,7 +249,7 @@ func (d *detail) view(c *common.Common) string {
 		}
 	}
 	if len(d.history) > 1 {
-		b.WriteString("\n" + st.Subtitle.Render("This incident key") + "\n")
+		b.WriteString("\n" + st.Subtitle.Render(historyTitle(ev)) + "\n")
 		for i := len(d.history) - 1; i >= 0; i-- {
 			e := d.history[i]
 			b.WriteString(st.Muted.Render(e.Time.In(timeZone(c)).Format("15:04:05")+" ") + string(e.Kind) + " " + textsafe.OneLine(e.Message) + "\n")

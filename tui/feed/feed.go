@@ -20,7 +20,7 @@ import (
 // Keep is how many events the page holds in memory.
 const Keep = 10000
 
-var kinds = []storage.FeedKind{"", storage.FeedCreated, storage.FeedNoted, storage.FeedClosed, storage.FeedReopened, storage.FeedAction, storage.FeedFailed, storage.FeedDropped}
+var kinds = []storage.FeedKind{"", storage.FeedCreated, storage.FeedNoted, storage.FeedClosed, storage.FeedReopened, storage.FeedAction, storage.FeedFailed, storage.FeedDropped, storage.FeedBilling}
 var severities = append([]string{""}, storage.Severities...) // "" is "any"
 
 // Model is the Feed page.

@@ -80,7 +80,10 @@ func TestFilters(t *testing.T) {
 	if len(m.shown) != 20 {
 		t.Fatalf("company filter: %d shown, want 20", len(m.shown))
 	}
-	d.Press("x", "f", "f", "f", "f", "f", "f", "f", "f") // back to all kinds after a full cycle
+	d.Press("x")
+	for range kinds { // back to all kinds after a full cycle
+		d.Press("f")
+	}
 	if len(m.shown) != 60 {
 		t.Fatalf("after clearing: %d", len(m.shown))
 	}
@@ -181,5 +184,51 @@ func TestHostileTextIsHarmless(t *testing.T) {
 		if strings.HasPrefix(strings.TrimSpace(l), "line two") {
 			t.Fatalf("a message line broke out of its row:\n%s", s)
 		}
+	}
+}
+
+// TestBillingEvents: what a billing sync writes to the feed shows with
+// the kind "billing", the kind filter reaches it, and its details list the
+// history of that workspace and product only.
+func TestBillingEvents(t *testing.T) {
+	st := tu.Store(t)
+	for _, ev := range []storage.FeedEvent{
+		{Kind: storage.FeedCreated, Company: "acme", Key: "users", TicketID: 250001, Message: "an incident whose key is users"},
+		{Kind: storage.FeedBilling, Key: "users", Message: "catalog item SEC-USER created"},
+		{Kind: storage.FeedBilling, Company: "acme", Key: "users", Message: "acme: addition SEC-USER created on agreement 1001, quantity 40"},
+		{Kind: storage.FeedBilling, Company: "northwind", Key: "users", Message: "northwind: users not billed: workspace northwind has no agreement"},
+		{Kind: storage.FeedBilling, Company: "acme", Key: "users", Message: "acme: addition SEC-USER on agreement 1001 changed 40 → 45"},
+	} {
+		if _, err := st.AppendFeed(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := newPage(t, st)
+	d := &tu.Driver{T: t, Update: tu.PageUpdate(m)}
+	d.Run(m.Init())
+	if s := screen(m); !strings.Contains(s, "billing") || !strings.Contains(s, "changed 40") {
+		t.Fatalf("billing events not listed:\n%s", s)
+	}
+	for kinds[m.kind] != storage.FeedBilling {
+		d.Press("f")
+		if m.kind == 0 {
+			t.Fatal("the kind filter never offers billing")
+		}
+	}
+	if len(m.shown) != 4 || !strings.Contains(m.filterLine(), "billing") {
+		t.Fatalf("billing filter shows %d events, want 4 (%s)", len(m.shown), m.filterLine())
+	}
+	for _, i := range m.shown {
+		if m.events[i].Kind != storage.FeedBilling {
+			t.Fatalf("billing filter let %s through", m.events[i].Kind)
+		}
+	}
+	d.Press("enter") // the newest: acme's change
+	s := strings.Join(strings.Fields(screen(m)), " ")
+	if !strings.Contains(s, "This workspace and product") || !strings.Contains(s, "quantity 40") {
+		t.Fatalf("detail lacks acme's history:\n%s", screen(m))
+	}
+	if strings.Contains(s, "no agreement") || strings.Contains(s, "whose key is users") {
+		t.Fatalf("history mixes in another workspace or an incident:\n%s", screen(m))
 	}
 }

@@ -16,7 +16,7 @@ var keys = struct {
 	Details:     common.B("enter", "details", "Open the details of the event under the cursor: its incident, ticket notes and the key's history.", "enter"),
 	Close:       common.B("esc", "close details", "Close the details.", "esc"),
 	Company:     common.B("/", "company", "Type a workspace key to show only its events; enter keeps it, esc clears it.", "/"),
-	Kind:        common.B("f", "kind", "Show one kind of event at a time (created, noted, closed, failed…), then all again.", "f"),
+	Kind:        common.B("f", "kind", "Show one kind of event at a time (created, noted, closed, failed…, billing), then all again.", "f"),
 	Severity:    common.B("v", "severity", "Show one severity at a time (low to critical), then all again.", "v"),
 	Clear:       common.B("x", "clear", "Clear every filter: all kinds, severities and companies.", "x"),
 	Apply:       common.B("enter", "apply", "Keep the company filter and go back to the list.", "enter"),

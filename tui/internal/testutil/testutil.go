@@ -278,6 +278,16 @@ type Backend struct {
 	Reconnects int
 	Catalog    []engine.CatalogOutcome // what EnsureCatalogItems answers
 	Ensured    int                     // EnsureCatalogItems calls
+
+	// Billing: what BillingStatus, BillingPlan and SyncBilling return,
+	// and how often the last two were called.
+	Billing      engine.BillingStatus
+	BillingErr   error
+	Plan         engine.BillingPlan
+	PlanErr      error
+	Synced       engine.BillingPlan
+	SyncErr      error
+	Plans, Syncs int
 }
 
 // WatchHealth delivers H once; the channel closes with ctx.
@@ -302,6 +312,31 @@ func (b *Backend) EnsureCatalogItems(context.Context) []engine.CatalogOutcome {
 	defer b.mu.Unlock()
 	b.Ensured++
 	return b.Catalog
+}
+
+func (b *Backend) BillingStatus() (engine.BillingStatus, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Billing, b.BillingErr
+}
+func (b *Backend) BillingPlan(context.Context) (engine.BillingPlan, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.Plans++
+	return b.Plan, b.PlanErr
+}
+func (b *Backend) SyncBilling(context.Context) (engine.BillingPlan, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.Syncs++
+	return b.Synced, b.SyncErr
+}
+
+// Calls reports how many plans and syncs were asked for (race-free).
+func (b *Backend) Calls() (plans, syncs int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Plans, b.Syncs
 }
 
 // ClientFor builds a plain client for conn (tests have no engine).
