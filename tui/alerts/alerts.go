@@ -365,7 +365,7 @@ func (m *Model) SetSize(w, h int) {
 	m.w, m.h = w, h
 	extra := 0
 	if m.lastTestURL != "" {
-		extra = strings.Count(m.testLink(), "\n") + 1
+		extra = strings.Count(m.testLink(), "\n") + 2 // the result line and the address
 	}
 	m.list.SetSize(w, max(2, h-4-extra))
 	if m.wsPick != nil {
@@ -404,20 +404,25 @@ func (m *Model) View() string {
 
 func (m *Model) statusView() string {
 	st := m.c.Styles
+	var line string
 	switch {
 	case m.err != "":
-		return st.Error.Render("✗ " + m.err)
+		line = st.Error.Render("✗ " + m.err)
 	case m.testing != "":
-		return st.Muted.Render(widget.Trunc("sending a test ticket for "+m.testing+"…", m.w))
+		line = st.Muted.Render(widget.Trunc("sending a test ticket for "+m.testing+"…", m.w))
 	case m.refreshing > 0:
-		return st.Muted.Render(widget.Trunc("refreshing boards, statuses and priorities from ConnectWise…", m.w))
+		line = st.Muted.Render(widget.Trunc("refreshing boards, statuses and priorities from ConnectWise…", m.w))
 	case m.lookupErr != "":
-		return st.Error.Render(widget.Trunc(m.lookupErr, m.w))
-	case m.lastTest != "" && m.lastTestURL != "":
-		// The last test ticket stays with its address, whole: an OSC 8
-		// hyperlink whose text is the address (plain text where the
-		// terminal has no links).
-		return st.OK.Render(widget.Trunc(m.lastTest, m.w)) + "\n" + m.testLink()
+		line = st.Error.Render(widget.Trunc(m.lookupErr, m.w))
 	}
-	return ""
+	if m.lastTest != "" && m.lastTestURL != "" && m.testing == "" {
+		// The last test ticket stays with its address, whole, whatever
+		// else the line says: an OSC 8 hyperlink whose text is the address
+		// (plain text where the terminal has no links).
+		if line != "" {
+			line += "\n"
+		}
+		line += st.OK.Render(widget.Trunc(m.lastTest, m.w)) + "\n" + m.testLink()
+	}
+	return line
 }
