@@ -190,12 +190,12 @@ func TestTabsAndHeader(t *testing.T) {
 	if a.Active() != common.PageHealth {
 		t.Fatalf("tab from Feed went to %v", a.Active())
 	}
-	d.Press("tab")
+	d.Press("tab", "tab")
 	if a.Active() != common.PageSetup {
 		t.Fatalf("tab wraps to %v", a.Active())
 	}
 	d.Press("shift+tab")
-	if a.Active() != common.PageHealth {
+	if a.Active() != common.PageActivity {
 		t.Fatalf("shift+tab went to %v", a.Active())
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/cwbridge/cwbridge/tui/activity"
 	"github.com/cwbridge/cwbridge/tui/alerts"
 	"github.com/cwbridge/cwbridge/tui/common"
 	"github.com/cwbridge/cwbridge/tui/companies"
@@ -16,5 +17,6 @@ func newPages(c *common.Common, o Options) [common.NumPages]common.Page {
 	p[common.PageAlerts] = alerts.New(c)
 	p[common.PageFeed] = feed.New(c)
 	p[common.PageHealth] = health.New(c)
+	p[common.PageActivity] = activity.New(c)
 	return p
 }

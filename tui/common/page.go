@@ -14,10 +14,11 @@ const (
 	PageAlerts
 	PageFeed
 	PageHealth
+	PageActivity
 	NumPages
 )
 
-var pageNames = [...]string{"Setup", "Companies", "Alerts", "Feed", "Health"}
+var pageNames = [...]string{"Setup", "Companies", "Alerts", "Feed", "Health", "Activity"}
 
 func (p PageID) String() string { return pageNames[p] }
 
@@ -30,7 +31,7 @@ type Page interface {
 	SetSize(width, height int)
 	help.KeyMap
 	// Capturing reports that a text field has focus, so the root leaves
-	// printable keys (q, ?, 1-5) to the page.
+	// printable keys (q, ?, 1-6) to the page.
 	Capturing() bool
 	// Dirty reports unsaved edits; quitting then asks first.
 	Dirty() bool
