@@ -69,7 +69,7 @@ func TestBadCredentialsShowErrorsAndSaveNothing(t *testing.T) {
 	if _, err := st.Connection(); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("connection saved from bad input: %v", err)
 	}
-	if o, _ := st.Onboarding(); o.Step != "" {
+	if o, _ := st.Draft("test"); o.Step != "" {
 		t.Errorf("onboarding progress saved from bad input: %+v", o.Step)
 	}
 	if m.wz.focus != fSite {
@@ -116,8 +116,11 @@ func TestWizardEndToEnd(t *testing.T) {
 	if !m.wz.verified() {
 		t.Fatalf("verify did not pass:\n%s", screen(m))
 	}
-	if o, _ := st.Onboarding(); o.Step != "verify" || o.VerifiedAt.IsZero() {
+	if o, _ := st.Draft("test"); o.Step != "verify" || o.VerifiedAt.IsZero() {
 		t.Fatalf("progress not kept after verify: step %q verified %v", o.Step, o.VerifiedAt)
+	}
+	if o, _ := st.Onboarding(); o.Step != "" {
+		t.Fatalf("a draft went into the shared onboarding record: step %q", o.Step)
 	}
 	d.Press("enter")
 	if m.wz.step != stepAgreement || !m.wz.agLoaded {
@@ -157,6 +160,10 @@ func TestWizardEndToEnd(t *testing.T) {
 	o, _ := st.Onboarding()
 	if o.Step != "done" || o.VerifiedAt.IsZero() {
 		t.Fatalf("onboarding %q verified %v", o.Step, o.VerifiedAt)
+	}
+	var drafts map[string]storage.Onboarding
+	if err := st.View(func(t *storage.Tx) (err error) { drafts, err = t.Drafts(); return err }); err != nil || len(drafts) != 0 {
+		t.Fatalf("drafts left after the setup was saved: %d, %v", len(drafts), err)
 	}
 	if ag, err := st.AgreementType(); err != nil || ag.ID == 0 {
 		t.Fatalf("agreement type %+v %v", ag, err)

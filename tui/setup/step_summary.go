@@ -69,7 +69,11 @@ func (wz *wizard) save() tea.Cmd {
 					return err
 				}
 			}
-			return t.SetOnboarding(o)
+			if err := t.SetOnboarding(o); err != nil {
+				return err
+			}
+			// Finished setup is shared; every draft is moot now.
+			return t.ClearDrafts()
 		})
 		if err == nil && c.Backend != nil {
 			c.Backend.Reconnect()
