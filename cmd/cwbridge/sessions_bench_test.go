@@ -45,6 +45,8 @@ func BenchmarkSessionsWatchingFeed(b *testing.B) {
 		b.ReportMetric(alone.throughput, "inc/s-alone")
 		b.ReportMetric(with.throughput, "inc/s-sessions")
 		b.ReportMetric(100*(alone.throughput-with.throughput)/alone.throughput, "drop-%")
+		b.ReportMetric(alone.submitted.Seconds(), "submit-s-alone")
+		b.ReportMetric(with.submitted.Seconds(), "submit-s-sessions")
 		b.ReportMetric(ms(alone.p99), "p99-ms-alone")
 		b.ReportMetric(ms(with.p99), "p99-ms-sessions")
 		b.ReportMetric(with.rssPerSession/(1<<20), "RSS-MiB/session")
@@ -57,6 +59,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 type feedLoad struct {
 	throughput        float64
+	submitted         time.Duration // how long submitting at the rate took
 	p99               time.Duration
 	rssPerSession     float64
 	spreadMax, lagMax time.Duration
@@ -207,6 +210,7 @@ func runFeedLoad(b *testing.B, sessions, rate, seconds int) feedLoad {
 		<-tick.C
 	}
 	tick.Stop()
+	out.submitted = time.Since(start)
 	<-done
 	if b.Failed() {
 		b.FailNow()
