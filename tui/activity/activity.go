@@ -6,6 +6,7 @@ package activity
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -53,8 +54,18 @@ type loadedMsg struct {
 	err     error
 }
 
+// agoEvery redraws the page so "3m ago" stays true on a quiet system,
+// where no change or health push would redraw it.
+const agoEvery = 30 * time.Second
+
+type agoMsg struct{}
+
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.load(), common.Watch(m.c, common.PageActivity, auditedKinds...))
+	return tea.Batch(m.load(), common.Watch(m.c, common.PageActivity, auditedKinds...), m.agoTick())
+}
+
+func (m *Model) agoTick() tea.Cmd {
+	return common.Route(common.PageActivity, m.c.Tick(agoEvery, func(time.Time) tea.Msg { return agoMsg{} }))
 }
 
 func (m *Model) load() tea.Cmd {
@@ -75,6 +86,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.setEntries(msg.entries)
 		return nil
+	case agoMsg:
+		return m.agoTick() // the redraw after Update renders the new "ago"
 	case common.ChangesMsg:
 		// The changes say only that something was written; the audit log
 		// says who and how. One read per batch.
