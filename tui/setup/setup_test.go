@@ -369,3 +369,26 @@ func TestRerunWizardEscReturnsToSummary(t *testing.T) {
 		t.Fatalf("leaving the wizard left onboarding at %q", o.Step)
 	}
 }
+
+// Progress an older version kept in the shared record still resumes for a
+// technician with no draft of their own; their own draft wins over it.
+func TestResumeSharedProgressOfOlderVersion(t *testing.T) {
+	s := sim(t)
+	cr := s.Credentials()
+	st := tu.Store(t)
+	old := storage.Connection{Site: cr.Site, CompanyID: cr.CompanyID, PublicKey: cr.PublicKey, PrivateKey: storage.NewSecret(cr.PrivateKey), ClientID: cr.ClientID}
+	if err := st.SetOnboarding(storage.Onboarding{Step: "verify", Draft: old}); err != nil {
+		t.Fatal(err)
+	}
+	m, _, _ := newPage(t, st, Options{})
+	if !m.InWizard() || m.wz.step != stepVerify || m.wz.fields[fSite].Value() != cr.Site {
+		t.Fatalf("the shared progress of an older version did not resume:\n%s", screen(m))
+	}
+	if err := st.SetDraft("test", storage.Onboarding{Step: "credentials", Draft: storage.Connection{Site: "mine.example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	m, _, _ = newPage(t, st, Options{})
+	if m.wz.step != stepCredentials || m.wz.fields[fSite].Value() != "mine.example.com" {
+		t.Fatalf("the technician's own draft did not win:\n%s", screen(m))
+	}
+}
