@@ -2,6 +2,7 @@ package activity
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/cwbridge/cwbridge/storage"
@@ -26,9 +27,15 @@ func describe(c *common.Common, e *storage.AuditEntry) string {
 	if len(e.Changed) == 0 {
 		lines = append(lines, st.Muted.Render("no field changed"))
 	}
+	masked := strconv.Quote(storage.Mask)
 	for _, f := range e.Changed {
 		lines = append(lines, st.Subtitle.Render(f))
-		lines = append(lines, "  "+value(c, before, f)+st.Muted.Render(" → ")+value(c, after, f))
+		b, a := value(c, before, f), value(c, after, f)
+		if b == masked && a == masked {
+			lines = append(lines, "  "+st.Muted.Render("a secret, replaced (neither value is shown)"))
+			continue
+		}
+		lines = append(lines, "  "+b+st.Muted.Render(" → ")+a)
 	}
 	return strings.Join(lines, "\n")
 }
