@@ -136,3 +136,27 @@ func TestActivityIsLive(t *testing.T) {
 		t.Errorf("the newest change is not on top: %q", first)
 	}
 }
+
+// A key without a comment is named by its fingerprint: at 80 columns the
+// list still fits, and "when" stays whole while who and what give way.
+func TestActivityLongNamesAt80(t *testing.T) {
+	st, _ := activityStore(t)
+	if err := st.PutWorkspace("ssh:SHA256:Xk4p0d8pQ2b7m1YF0aJcW9eLr3sT5uVvNn6oG8hI2jK", storage.Workspace{Key: "a-rather-long-workspace-key-name", CWCompany: "X", CWCompanyID: 3}); err != nil {
+		t.Fatal(err)
+	}
+	a, d := newApp(t, st, 80, 24, Options{})
+	d.Press("6")
+	got := a.Content()
+	assertFits(t, got, 80, 24)
+	for _, want := range []string{"40s ago", "45m ago", "ssh:SHA256:Xk4p"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the list lacks %q:\n%s", want, got)
+		}
+	}
+	d.Press("enter")
+	got = ansi.Strip(a.Content())
+	assertFits(t, got, 80, 24)
+	if !strings.Contains(got, "ssh:SHA256:Xk4p0d8pQ2b7m1YF0aJcW9eLr3sT5uVvNn6oG8hI2jK") {
+		t.Errorf("the details do not name the key whole:\n%s", got)
+	}
+}

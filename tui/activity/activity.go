@@ -42,7 +42,9 @@ type Model struct {
 	w, h  int
 }
 
-var columns = []widget.Col{{Title: "When"}, {Title: "Who", Keep: true}, {Title: "What", Keep: true}, {Title: "Changed"}}
+// When is short and kept whole; who and what give way before it, and show
+// whole in the details.
+var columns = []widget.Col{{Title: "When", Keep: true}, {Title: "Who", Keep: true}, {Title: "What", Keep: true}, {Title: "Changed"}}
 
 // New builds the page.
 func New(c *common.Common) *Model {
