@@ -37,6 +37,8 @@ import (
 //     session's frame after it to the last session's; the longest over the
 //     run is the longest one session's frame waited for another's
 //   - frame-lag-max-ms: the longest from a feed event to a session's next frame
+//   - frame-pause-max-ms: a session's longest pause between two of its
+//     frames while tickets kept coming
 func BenchmarkSessionsWatchingFeed(b *testing.B) {
 	const sessions, rate, seconds = 20, 100, 5
 	for b.Loop() {
@@ -52,6 +54,7 @@ func BenchmarkSessionsWatchingFeed(b *testing.B) {
 		b.ReportMetric(with.rssPerSession/(1<<20), "RSS-MiB/session")
 		b.ReportMetric(ms(with.spreadMax), "frame-spread-max-ms")
 		b.ReportMetric(ms(with.lagMax), "frame-lag-max-ms")
+		b.ReportMetric(ms(with.gapMax), "frame-pause-max-ms")
 	}
 }
 
@@ -63,6 +66,7 @@ type feedLoad struct {
 	p99               time.Duration
 	rssPerSession     float64
 	spreadMax, lagMax time.Duration
+	gapMax            time.Duration // a session's longest pause between its frames
 }
 
 // frameClock is a session's terminal as far as the benchmark cares: when
@@ -253,8 +257,32 @@ func runFeedLoad(b *testing.B, sessions, rate, seconds int) feedLoad {
 			out.spreadMax = max(out.spreadMax, lastF.Sub(first))
 			out.lagMax = max(out.lagMax, lastF.Sub(ev))
 		}
+		// A session held up by another would show a long pause between
+		// its own frames while tickets keep coming.
+		for _, c := range clocks {
+			out.gapMax = max(out.gapMax, c.longestPause(start, last))
+		}
 	}
 	return out
+}
+
+// longestPause is the longest time between two frames in [from, to].
+func (f *frameClock) longestPause(from, to time.Time) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var longest time.Duration
+	prev := from
+	for _, t := range f.times {
+		if t.Before(from) {
+			continue
+		}
+		if t.After(to) {
+			break
+		}
+		longest = max(longest, t.Sub(prev))
+		prev = t
+	}
+	return max(longest, to.Sub(prev))
 }
 
 // rssBytes is the process's resident set (Linux).
