@@ -81,6 +81,9 @@ func newApp(t testing.TB, st *storage.Store, w, h int, o Options) (*App, *tu.Dri
 	d := &tu.Driver{T: t, Update: func(m tea.Msg) tea.Cmd { _, c := a.Update(m); return c }}
 	d.Send(tea.WindowSizeMsg{Width: w, Height: h})
 	d.Run(a.Init())
+	// The engine's first health report comes through a wait the driver
+	// does not finish on its own: without it a header could show "…".
+	d.WaitFor(func() bool { return a.haveHealth })
 	return a, d
 }
 
