@@ -69,9 +69,13 @@ var allBuckets = []bucketPath{
 	bktRoutes, bktIncidents, bktKeys, bktTicketKeys,
 	bktOutbox, bktPending, bktFailed,
 	bktFeed, bktNotes, bktUsage, bktAudit, bktRevisions,
-	bktClosedTickets,
+	bktClosedTickets, bktDrafts,
 	bktBilling, bktBillingCatalog, bktBillingCreates,
 }
+
+// bktDrafts holds each technician's unfinished wizard (drafts.go), created
+// at Open like closed_tickets.
+var bktDrafts = bucketPath{"drafts"}
 
 // bktClosedTickets holds when each closed ticket closed, for retention
 // (retention.go). A new bucket needs no new schema version: Open creates

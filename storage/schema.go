@@ -25,7 +25,10 @@ import (
 //	settings/
 //	  connectwise               connectionRecord (private key in clear: the file is 0600)
 //	  intake                    intakeRecord {token}
-//	  onboarding                onboardingRecord {step, draft, values, verified_at}
+//	  onboarding                onboardingRecord {step, draft, values, verified_at}: step "done"
+//	                            once setup is finished (older versions kept one shared draft here)
+//	drafts/      <actor>        onboardingRecord: that technician's unfinished wizard (drafts.go;
+//	                            created at Open when missing; no version bump)
 //	  agreement_type            AgreementType {id, name}
 //	products/    <product key>  ProductMapping
 //	workspaces/  <workspace key> Workspace

@@ -402,8 +402,8 @@ func (a *App) footer() string {
 
 var (
 	keyYes       = common.B("y", "yes", "Answer yes to the question; any other key answers no.", "y", "Y")
-	keyGoTo      = common.B("1-6", "go to page", "Go to page 1 Setup, 2 Companies, 3 Alerts, 4 Feed, 5 Health or 6 Billing.", "1", "2", "3", "4", "5", "6")
-	keyTyped     = common.B("q?1-6", "typed", "While a field has the cursor, q, ?, 1-6 and tab are typed into it.", "")
+	keyGoTo      = common.B("1-7", "go to page", "Go to page 1 Setup, 2 Companies, 3 Alerts, 4 Feed, 5 Health, 6 Activity or 7 Billing.", "1", "2", "3", "4", "5", "6", "7")
+	keyTyped     = common.B("q?1-7", "typed", "While a field has the cursor, q, ?, 1-7 and tab are typed into it.", "")
 	keyCloseHelp = common.B("? / esc", "close help", "Close this list.", "?", "esc")
 )
 

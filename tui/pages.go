@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/cwbridge/cwbridge/tui/activity"
 	"github.com/cwbridge/cwbridge/tui/alerts"
 	"github.com/cwbridge/cwbridge/tui/billing"
 	"github.com/cwbridge/cwbridge/tui/common"
@@ -17,6 +18,7 @@ func newPages(c *common.Common, o Options) [common.NumPages]common.Page {
 	p[common.PageAlerts] = alerts.New(c)
 	p[common.PageFeed] = feed.New(c)
 	p[common.PageHealth] = health.New(c)
+	p[common.PageActivity] = activity.New(c)
 	p[common.PageBilling] = billing.New(c)
 	return p
 }

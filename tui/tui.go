@@ -1,5 +1,5 @@
 // Package tui is cwbridge's terminal UI: a root router over the Setup,
-// Companies, Alerts, Feed, Health and Billing pages (soft-serve's shape), with all
+// Companies, Alerts, Feed, Health, Activity and Billing pages (soft-serve's shape), with all
 // I/O in commands and per-session state passed in, so many SSH sessions
 // can share one process.
 package tui

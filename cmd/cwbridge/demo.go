@@ -166,7 +166,7 @@ func withSim(c, sim storage.Connection) storage.Connection {
 }
 
 // seedDemo adds routes and a few workspaces the first time, and points a
-// kept connection, and a half-done wizard's saved draft, at this run's
+// kept connection, and half-done wizards' saved drafts, at this run's
 // simulator. It returns the workspace keys.
 func seedDemo(st *storage.Store, sim *cwsim.Server, conn storage.Connection) ([]string, error) {
 	var keys []string
@@ -181,6 +181,19 @@ func seedDemo(st *storage.Store, sim *cwsim.Server, conn storage.Connection) ([]
 			o.VerifiedAt = time.Time{} // verified against another simulator: verify again
 			if err := t.SetOnboarding(o); err != nil {
 				return err
+			}
+		}
+		drafts, err := t.Drafts()
+		if err != nil {
+			return err
+		}
+		for actor, o := range drafts {
+			if simulated(o.Draft) && !sameSim(o.Draft, conn) {
+				o.Draft = withSim(o.Draft, conn)
+				o.VerifiedAt = time.Time{}
+				if err := t.SetDraft(actor, o); err != nil {
+					return err
+				}
 			}
 		}
 		rs, err := t.Routes()

@@ -111,6 +111,9 @@ func TestSeedDemoRefreshesSimulatorCredentials(t *testing.T) {
 	if err := st.SetOnboarding(storage.Onboarding{Step: "agreement", Draft: old, VerifiedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.SetDraft("tui:alice", storage.Onboarding{Step: "products", Draft: old, VerifiedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
 	now := storage.Connection{Site: "http://127.0.0.1:40002", CompanyID: "cwbridge", PublicKey: "newpub", PrivateKey: storage.NewSecret("newpriv"), ClientID: "c2"}
 	if _, err := seedDemo(st, cwsim.New(cwsim.Options{Companies: 3}), now); err != nil {
 		t.Fatal(err)
@@ -122,6 +125,9 @@ func TestSeedDemoRefreshesSimulatorCredentials(t *testing.T) {
 	o, _ := st.Onboarding()
 	if o.Draft.Site != now.Site || o.Draft.PublicKey != "newpub" || o.Draft.PrivateKey.Reveal() != "newpriv" || !o.VerifiedAt.IsZero() {
 		t.Fatalf("saved progress not refreshed: site %q, verified %v", o.Draft.Site, o.VerifiedAt)
+	}
+	if o, _ := st.Draft("tui:alice"); o.Step != "products" || o.Draft.Site != now.Site || o.Draft.PrivateKey.Reveal() != "newpriv" || !o.VerifiedAt.IsZero() {
+		t.Fatalf("a technician's draft not refreshed: step %q site %q, verified %v", o.Step, o.Draft.Site, o.VerifiedAt)
 	}
 }
 

@@ -179,11 +179,7 @@ func startIntake(bg *background, cfg *config.Config, st *storage.Store, eng *eng
 // startSSH runs the SSH server: one TUI per session over the shared store
 // and engine.
 func startSSH(bg *background, cfg *config.Config, st *storage.Store, eng *engine.Engine, log *slog.Logger) error {
-	srv, err := newSSHServer(cfg.SSH, log, func(s ssh.Session) (tea.Model, []tea.ProgramOption) {
-		tech := sessionTechnician(s)
-		return tui.New(s.Context(), tui.Options{Store: st, Backend: eng, Config: cfg,
-			Actor: tech.Actor(), ReadOnly: tech.Viewer, Version: versionString()}), nil
-	})
+	srv, err := newSSHServer(cfg.SSH, log, tuiSessions(cfg, st, eng))
 	if err != nil {
 		return err
 	}
@@ -194,4 +190,14 @@ func startSSH(bg *background, cfg *config.Config, st *storage.Store, eng *engine
 	log.Info("ssh listening", "addr", ln.Addr().String())
 	bg.goRun(func(ctx context.Context) error { return serveSSH(ctx, srv, ln) })
 	return nil
+}
+
+// tuiSessions gives every SSH session its own TUI over the process's one
+// store and engine, acting as the session's technician.
+func tuiSessions(cfg *config.Config, st *storage.Store, eng tui.Backend) sshSessionModel {
+	return func(s ssh.Session) (tea.Model, []tea.ProgramOption) {
+		tech := sessionTechnician(s)
+		return tui.New(s.Context(), tui.Options{Store: st, Backend: eng, Config: cfg,
+			Actor: tech.Actor(), ReadOnly: tech.Viewer, Version: versionString()}), nil
+	}
 }

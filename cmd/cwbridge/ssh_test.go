@@ -34,7 +34,7 @@ func (h hello) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 func (hello) View() tea.View { return tea.NewView("hello from cwbridge") }
 
-func newKey(t *testing.T) gossh.Signer {
+func newKey(t testing.TB) gossh.Signer {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {

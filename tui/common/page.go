@@ -14,11 +14,12 @@ const (
 	PageAlerts
 	PageFeed
 	PageHealth
+	PageActivity
 	PageBilling
 	NumPages
 )
 
-var pageNames = [...]string{"Setup", "Companies", "Alerts", "Feed", "Health", "Billing"}
+var pageNames = [...]string{"Setup", "Companies", "Alerts", "Feed", "Health", "Activity", "Billing"}
 
 func (p PageID) String() string { return pageNames[p] }
 

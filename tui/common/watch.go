@@ -2,6 +2,8 @@ package common
 
 import (
 	"reflect"
+	"sync/atomic"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -20,17 +22,35 @@ type ChangesMsg struct {
 // burst is one redraw rather than hundreds.
 const maxBatch = 512
 
+// WatchGap spaces one watch's deliveries: a burst (the engine ticketing a
+// hundred incidents a second) is ten redraws a second per session, not a
+// hundred, so twenty sessions on the live feed leave the engine its CPU
+// (BenchmarkSessionsWatchingFeed in cmd/cwbridge). Changes meanwhile queue
+// in the subscription and arrive together.
+const WatchGap = 100 * time.Millisecond
+
 // Watch subscribes to storage changes for page. Delivery never blocks the
 // writer (storage drops and counts for a slow reader); this side takes
-// whatever is queued in one message.
+// whatever is queued in one message, at most one per WatchGap.
 func Watch(c *Common, page PageID, kinds ...storage.ChangeKind) tea.Cmd {
 	ch := c.Store.Subscribe(c.Ctx, kinds...)
+	var last atomic.Int64 // when the previous message was delivered (UnixNano)
 	var wait tea.Cmd
 	wait = watching(Route(page, func() tea.Msg {
 		first, ok := <-ch
 		if !ok {
 			return nil
 		}
+		if d := WatchGap - time.Since(time.Unix(0, last.Load())); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-c.Ctx.Done():
+				t.Stop()
+				return nil
+			}
+		}
+		defer func() { last.Store(time.Now().UnixNano()) }()
 		msg := ChangesMsg{Changes: []storage.Change{first}, Missed: first.Missed > 0, Next: wait}
 		for len(msg.Changes) < maxBatch {
 			select {

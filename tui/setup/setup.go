@@ -27,7 +27,8 @@ type Model struct {
 
 	conn     storage.Connection
 	hasConn  bool
-	ob       storage.Onboarding
+	ob       storage.Onboarding // shared: "done" once setup is finished
+	draft    storage.Onboarding // this technician's unfinished wizard
 	agType   storage.AgreementType
 	mappings []storage.ProductMapping
 	w, h     int
@@ -48,6 +49,7 @@ func New(c *common.Common, o Options) *Model {
 
 type loadedMsg struct {
 	ob       storage.Onboarding
+	draft    storage.Onboarding
 	conn     storage.Connection
 	hasConn  bool
 	agType   storage.AgreementType
@@ -71,11 +73,14 @@ func NeedsOnboarding(st *storage.Store) bool {
 func (m *Model) Init() tea.Cmd { return m.load() }
 
 func (m *Model) load() tea.Cmd {
-	st := m.c.Store
+	st, actor := m.c.Store, m.c.Actor
 	return common.Route(common.PageSetup, func() tea.Msg {
 		var l loadedMsg
 		l.ob, l.err = st.Onboarding()
 		if l.err != nil {
+			return l
+		}
+		if l.draft, l.err = st.Draft(actor); l.err != nil {
 			return l
 		}
 		conn, err := st.Connection()
@@ -102,7 +107,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.err = msg.err.Error()
 			return nil
 		}
-		m.ob, m.conn, m.hasConn, m.agType, m.mappings = msg.ob, msg.conn, msg.hasConn, msg.agType, msg.mappings
+		m.ob, m.draft, m.conn, m.hasConn, m.agType, m.mappings = msg.ob, msg.draft, msg.conn, msg.hasConn, msg.agType, msg.mappings
 		if m.wz == nil && m.unfinished() && !m.c.ReadOnly { // a viewer never lands in the wizard
 			return m.startWizard(false)
 		}
@@ -140,12 +145,15 @@ func (m *Model) leaveWizard() tea.Cmd {
 	return m.load()
 }
 
-// startWizard opens the wizard: resuming stored progress, or (rerun) from
-// the saved settings.
+// startWizard opens the wizard: resuming this technician's progress, or
+// (rerun) from the saved settings.
 func (m *Model) startWizard(rerun bool) tea.Cmd {
 	wz := newWizard(m.c)
 	wz.rerun = rerun
-	o := m.ob
+	o := m.draft
+	if o.Step == "" && m.ob.Step != "done" {
+		o = m.ob // progress kept by an older version in the shared record
+	}
 	if rerun || o.Step == "done" {
 		o = storage.Onboarding{Step: stepNames[stepCredentials], Draft: m.conn}
 	}

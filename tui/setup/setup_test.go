@@ -70,7 +70,7 @@ func TestBadCredentialsShowErrorsAndSaveNothing(t *testing.T) {
 	if _, err := st.Connection(); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("connection saved from bad input: %v", err)
 	}
-	if o, _ := st.Onboarding(); o.Step != "" {
+	if o, _ := st.Draft("test"); o.Step != "" {
 		t.Errorf("onboarding progress saved from bad input: %+v", o.Step)
 	}
 	if m.wz.focus != fSite {
@@ -122,8 +122,11 @@ func TestWizardEndToEnd(t *testing.T) {
 	if !m.wz.verified() {
 		t.Fatalf("verify did not pass:\n%s", screen(m))
 	}
-	if o, _ := st.Onboarding(); o.Step != "verify" || o.VerifiedAt.IsZero() {
+	if o, _ := st.Draft("test"); o.Step != "verify" || o.VerifiedAt.IsZero() {
 		t.Fatalf("progress not kept after verify: step %q verified %v", o.Step, o.VerifiedAt)
+	}
+	if o, _ := st.Onboarding(); o.Step != "" {
+		t.Fatalf("a draft went into the shared onboarding record: step %q", o.Step)
 	}
 	d.Press("enter")
 	if m.wz.step != stepAgreement || !m.wz.agLoaded {
@@ -191,6 +194,10 @@ func TestWizardEndToEnd(t *testing.T) {
 	o, _ := st.Onboarding()
 	if o.Step != "done" || o.VerifiedAt.IsZero() {
 		t.Fatalf("onboarding %q verified %v", o.Step, o.VerifiedAt)
+	}
+	var drafts map[string]storage.Onboarding
+	if err := st.View(func(t *storage.Tx) (err error) { drafts, err = t.Drafts(); return err }); err != nil || len(drafts) != 0 {
+		t.Fatalf("drafts left after the setup was saved: %d, %v", len(drafts), err)
 	}
 	if ag, err := st.AgreementType(); err != nil || ag.ID == 0 {
 		t.Fatalf("agreement type %+v %v", ag, err)
@@ -413,5 +420,28 @@ func TestCatalogLimitsAreConnectWises(t *testing.T) {
 	}
 	if err := validDescription(strings.Repeat("x", 61)); err == nil {
 		t.Error("a 61-character description accepted")
+	}
+}
+
+// Progress an older version kept in the shared record still resumes for a
+// technician with no draft of their own; their own draft wins over it.
+func TestResumeSharedProgressOfOlderVersion(t *testing.T) {
+	s := sim(t)
+	cr := s.Credentials()
+	st := tu.Store(t)
+	old := storage.Connection{Site: cr.Site, CompanyID: cr.CompanyID, PublicKey: cr.PublicKey, PrivateKey: storage.NewSecret(cr.PrivateKey), ClientID: cr.ClientID}
+	if err := st.SetOnboarding(storage.Onboarding{Step: "verify", Draft: old}); err != nil {
+		t.Fatal(err)
+	}
+	m, _, _ := newPage(t, st, Options{})
+	if !m.InWizard() || m.wz.step != stepVerify || m.wz.fields[fSite].Value() != cr.Site {
+		t.Fatalf("the shared progress of an older version did not resume:\n%s", screen(m))
+	}
+	if err := st.SetDraft("test", storage.Onboarding{Step: "credentials", Draft: storage.Connection{Site: "mine.example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	m, _, _ = newPage(t, st, Options{})
+	if m.wz.step != stepCredentials || m.wz.fields[fSite].Value() != "mine.example.com" {
+		t.Fatalf("the technician's own draft did not win:\n%s", screen(m))
 	}
 }

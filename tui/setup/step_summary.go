@@ -87,7 +87,11 @@ func (wz *wizard) save() tea.Cmd {
 					return err
 				}
 			}
-			return t.SetOnboarding(o)
+			if err := t.SetOnboarding(o); err != nil {
+				return err
+			}
+			// Finished setup is shared; every draft is moot now.
+			return t.ClearDrafts()
 		})
 		msg := savedMsg{err: err}
 		if err == nil && c.Backend != nil {

@@ -54,8 +54,9 @@ const (
 	numFields
 )
 
-// wizard is the onboarding flow. It saves its progress (storage
-// Onboarding) on every step change, and the real settings only at the
+// wizard is the onboarding flow. It saves its progress on every step
+// change as this technician's draft (storage Draft, keyed by the session's
+// actor: no other session sees it), and the real settings only at the
 // end, in one transaction: quitting midway leaves nothing half-saved.
 type wizard struct {
 	c *common.Common
@@ -249,9 +250,9 @@ func (wz *wizard) persist() tea.Cmd {
 	}
 	o := wz.onboarding()
 	snap := wz.snapshot()
-	st := wz.c.Store
+	st, actor := wz.c.Store, wz.c.Actor
 	return common.Route(common.PageSetup, func() tea.Msg {
-		return persistedMsg{snap: snap, err: st.SetOnboarding(o)}
+		return persistedMsg{snap: snap, err: st.SetDraft(actor, o)}
 	})
 }
 
