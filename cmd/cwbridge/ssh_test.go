@@ -361,3 +361,22 @@ func TestSSHStopSaysGoodbye(t *testing.T) {
 		t.Fatalf("log:\n%s", logs.String())
 	}
 }
+
+// Only keys get in: a password or keyboard-interactive login is refused
+// even for the right user name.
+func TestSSHRefusesPasswords(t *testing.T) {
+	key := newKey(t)
+	addr, _ := sshTestServer(t, key)
+	for name, auth := range map[string]gossh.AuthMethod{
+		"password": gossh.Password("tech"),
+		"keyboard-interactive": gossh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) {
+			return []string{"tech"}, nil
+		}),
+	} {
+		cfg := &gossh.ClientConfig{User: "tech", Auth: []gossh.AuthMethod{auth}, HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: 5 * time.Second}
+		if c, err := gossh.Dial("tcp", addr, cfg); err == nil {
+			c.Close()
+			t.Errorf("a %s login got in", name)
+		}
+	}
+}

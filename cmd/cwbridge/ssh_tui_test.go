@@ -56,3 +56,22 @@ func TestSSHTwoSessionsSeeEachOther(t *testing.T) {
 	ann.quit()
 	bob.quit()
 }
+
+// A viewer's key (role=viewer in its comment) gets the real TUI read-only:
+// the footer says so and a route toggle is refused, the store unchanged.
+func TestSSHViewerChangesNothing(t *testing.T) {
+	r := newTUIRig(t, "bob@desk role=viewer")
+	bob := r.connect(t, "bob@desk role=viewer", 120, 40)
+	bob.wait("read-only", "severity")
+	bob.press("3")
+	bob.wait("threat")
+	bob.press(" ")
+	bob.wait("viewer", "cannot", "switch")
+	if rt, err := r.store.Route("threat"); err != nil || !rt.Enabled {
+		t.Fatalf("a viewer's toggle changed the route: %+v %v", rt, err)
+	}
+	if log, _ := r.store.AuditLog(0); len(log) > 0 && log[0].Actor == "ssh:bob@desk" {
+		t.Fatalf("a viewer's change is in the audit log: %+v", log[0])
+	}
+	bob.quit()
+}
