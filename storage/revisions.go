@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -172,3 +173,51 @@ func (s *Store) SaveWorkspace(actor string, w Workspace, old string, rev uint64)
 		return t.PutWorkspace(actor, w)
 	})
 }
+
+// SetupRevision is the newest revision among what the setup wizard saves:
+// the connection, the agreement type and every product mapping (a deleted
+// one too: its revision stays).
+func (t *Tx) SetupRevision() (Revision, error) {
+	_, rev, err := t.setupRevision()
+	return rev, err
+}
+
+// setupRevision is SetupRevision with the subject it belongs to.
+func (t *Tx) setupRevision() (string, Revision, error) {
+	b, err := getBucket(t.tx, bktRevisions)
+	if err != nil {
+		return "", Revision{}, err
+	}
+	newest := ""
+	var seq uint64
+	consider := func(subject string, v []byte) {
+		if len(v) == 8 && btoi(v) > seq {
+			newest, seq = subject, btoi(v)
+		}
+	}
+	for _, s := range []string{SettingSubject(SettingConnection), SettingSubject(SettingAgreementType)} {
+		consider(s, b.Get([]byte(s)))
+	}
+	prefix := []byte(ProductSubject(""))
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		consider(string(k), v)
+	}
+	if newest == "" {
+		return "", Revision{}, nil
+	}
+	rev, err := t.Revision(newest)
+	return newest, rev, err
+}
+
+// CheckSetupRevision refuses, with a *ConflictError naming the newest
+// change, a wizard save made on setup settings changed since rev.
+func (t *Tx) CheckSetupRevision(rev uint64) error {
+	subject, cur, err := t.setupRevision()
+	if err != nil || cur.Seq == rev {
+		return err
+	}
+	return &ConflictError{Subject: subject, Want: rev, Now: cur, Ago: max(t.now.Sub(cur.At), 0)}
+}
+
+func (s *Store) SetupRevision() (Revision, error) { return viewGet(s, (*Tx).SetupRevision) }

@@ -31,6 +31,7 @@ type Model struct {
 	draft    storage.Onboarding // this technician's unfinished wizard
 	agType   storage.AgreementType
 	mappings []storage.ProductMapping
+	rev      uint64 // the setup settings' revision at load (storage.SetupRevision)
 	w, h     int
 }
 
@@ -54,6 +55,7 @@ type loadedMsg struct {
 	hasConn  bool
 	agType   storage.AgreementType
 	mappings []storage.ProductMapping
+	rev      uint64 // the setup settings' revision these values were read at
 	err      error
 }
 
@@ -95,6 +97,9 @@ func (m *Model) load() tea.Cmd {
 			l.agType = a
 		}
 		l.mappings, _ = st.ProductMappings()
+		if r, err := st.SetupRevision(); err == nil {
+			l.rev = r.Seq
+		}
 		return l
 	})
 }
@@ -107,7 +112,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.err = msg.err.Error()
 			return nil
 		}
-		m.ob, m.draft, m.conn, m.hasConn, m.agType, m.mappings = msg.ob, msg.draft, msg.conn, msg.hasConn, msg.agType, msg.mappings
+		m.ob, m.draft, m.conn, m.hasConn, m.agType, m.mappings, m.rev = msg.ob, msg.draft, msg.conn, msg.hasConn, msg.agType, msg.mappings, msg.rev
 		if m.wz == nil && m.unfinished() && !m.c.ReadOnly { // a viewer never lands in the wizard
 			return m.startWizard(false)
 		}
@@ -149,6 +154,7 @@ func (m *Model) leaveWizard() tea.Cmd {
 // (rerun) from the saved settings.
 func (m *Model) startWizard(rerun bool) tea.Cmd {
 	wz := newWizard(m.c)
+	wz.rev = m.rev // a save is checked against the settings this wizard started from
 	wz.rerun = rerun
 	o := m.draft
 	if o.Step == "" && m.ob.Step != "done" {

@@ -445,3 +445,46 @@ func TestResumeSharedProgressOfOlderVersion(t *testing.T) {
 		t.Fatalf("the technician's own draft did not win:\n%s", screen(m))
 	}
 }
+
+// TestSetupSavedMeanwhileIsNotOverwritten: another technician saves setup
+// while this wizard is open; its save is refused naming them and what
+// they changed, and a second save applies this wizard's values.
+func TestSetupSavedMeanwhileIsNotOverwritten(t *testing.T) {
+	s := sim(t)
+	cr := s.Credentials()
+	st := tu.Store(t)
+	m, d, _ := newPage(t, st, Options{})
+	for _, v := range []string{cr.Site, cr.CompanyID, cr.PublicKey, cr.PrivateKey, cr.ClientID} {
+		d.Type(v)
+		d.Press("enter")
+	}
+	d.Press("enter", "enter") // verified; the default agreement type
+	if m.wz.step != stepProducts {
+		t.Fatalf("want products:\n%s", screen(m))
+	}
+	d.Press("down", "down", "enter") // Continue
+	if m.wz.step != stepSummary {
+		t.Fatalf("want summary:\n%s", screen(m))
+	}
+	// Meanwhile another technician saves a different agreement type.
+	if err := st.SetAgreementType("ssh:bob@desk", storage.AgreementType{ID: 99, Name: "Bob's choice"}); err != nil {
+		t.Fatal(err)
+	}
+	d.Press("enter")
+	if !m.InWizard() || !strings.Contains(strings.Join(strings.Fields(screen(m)), " "), "changed by ssh:bob@desk") {
+		t.Fatalf("the save over Bob's did not say so:\n%s", screen(m))
+	}
+	if ag, _ := st.AgreementType(); ag.ID != 99 {
+		t.Fatalf("Bob's agreement type was overwritten: %+v", ag)
+	}
+	if _, err := st.Connection(); err == nil {
+		t.Fatal("the refused save stored the connection")
+	}
+	d.Press("enter") // again: applied deliberately
+	if m.InWizard() {
+		t.Fatalf("the second save did not go through:\n%s", screen(m))
+	}
+	if ag, _ := st.AgreementType(); ag.ID == 99 {
+		t.Fatal("the deliberate save did not apply the wizard's agreement type")
+	}
+}

@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -23,6 +24,14 @@ type savedMsg struct {
 
 func (wz *wizard) onSaved(msg savedMsg) tea.Cmd {
 	wz.saving = false
+	var ce *storage.ConflictError
+	if errors.As(msg.err, &ce) {
+		// Another technician (or the config file) saved setup meanwhile:
+		// say who and what; saving again applies this wizard's values.
+		wz.rev = ce.Now.Seq
+		wz.saveErr = ce.Error() + ". Go back (esc) to review, or save again (enter) to apply yours over it"
+		return nil
+	}
 	if msg.err != nil {
 		wz.saveErr = errText(msg.err)
 		return nil
@@ -71,9 +80,12 @@ func (wz *wizard) save() tea.Cmd {
 	}
 	o := wz.onboarding()
 	o.Step, o.VerifiedAt = "done", wz.verifiedAt
-	c := wz.c
+	c, rev := wz.c, wz.rev
 	return common.Route(common.PageSetup, func() tea.Msg {
 		err := c.Store.Update(func(t *storage.Tx) error {
+			if err := t.CheckSetupRevision(rev); err != nil {
+				return err // someone saved setup since this wizard started
+			}
 			if err := t.SetConnection(c.Actor, conn); err != nil {
 				return err
 			}

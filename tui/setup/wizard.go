@@ -116,6 +116,9 @@ type wizard struct {
 	// not saved on the way (the finished record stays "done"); leaving
 	// midway keeps the settings as they were.
 	rerun bool
+	// rev is the setup settings' revision the wizard started from; the
+	// summary's save is refused when someone saved setup since.
+	rev uint64
 
 	values    map[string]string
 	persisted string // fingerprint of what storage holds, for Dirty
