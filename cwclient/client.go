@@ -74,9 +74,18 @@ type Config struct {
 // together.
 type Gate struct {
 	limiter *rate.Limiter
-	// blockedUntil is the end of the last Retry-After window (unix nanos).
+	// blockedUntil is the end of the last Retry-After window, as an
+	// offset from epoch on the monotonic clock: a wall-clock deadline
+	// would open the window early while NTP slews the clock (seen: 0.5 ms
+	// per second, enough to send inside the window).
 	// Every request waits it out, not only the one that got the 429.
 	blockedUntil atomic.Int64
+	epoch        time.Time
+}
+
+// left is how much of the Retry-After window is still to come.
+func (g *Gate) left() time.Duration {
+	return time.Duration(g.blockedUntil.Load()) - time.Since(g.epoch)
 }
 
 // NewGate makes a gate allowing maxRequestsPerMinute (0: no ceiling).
@@ -86,7 +95,7 @@ func NewGate(maxRequestsPerMinute int) *Gate {
 		limit = rate.Limit(float64(maxRequestsPerMinute) / 60)
 		burst = max(1, min(10, maxRequestsPerMinute/60))
 	}
-	return &Gate{limiter: rate.NewLimiter(limit, burst)}
+	return &Gate{limiter: rate.NewLimiter(limit, burst), epoch: time.Now()}
 }
 
 // String masks the private key so a Config can be logged.
@@ -408,7 +417,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 func (c *Client) waitTurn(ctx context.Context) error {
 	for {
 		for {
-			d := time.Until(time.Unix(0, c.gate.blockedUntil.Load()))
+			d := c.gate.left()
 			if d <= 0 {
 				break
 			}
@@ -419,7 +428,7 @@ func (c *Client) waitTurn(ctx context.Context) error {
 		if err := c.gate.limiter.Wait(ctx); err != nil {
 			return err
 		}
-		if time.Now().UnixNano() >= c.gate.blockedUntil.Load() {
+		if c.gate.left() <= 0 {
 			return nil
 		}
 	}
@@ -428,8 +437,8 @@ func (c *Client) waitTurn(ctx context.Context) error {
 // HeldUntil is the end of the current Retry-After window (zero time when
 // none is open), so a replacement client can honour it too.
 func (c *Client) HeldUntil() time.Time {
-	if n := c.gate.blockedUntil.Load(); n > 0 && time.Now().UnixNano() < n {
-		return time.Unix(0, n)
+	if d := c.gate.left(); d > 0 {
+		return time.Now().Add(d)
 	}
 	return time.Time{}
 }
@@ -444,7 +453,7 @@ func (c *Client) HoldUntil(t time.Time) {
 
 // block extends the shared Retry-After window to at least d from now.
 func (c *Client) block(d time.Duration) {
-	until := time.Now().Add(d).UnixNano()
+	until := int64(time.Since(c.gate.epoch) + d)
 	for {
 		cur := c.gate.blockedUntil.Load()
 		if cur >= until || c.gate.blockedUntil.CompareAndSwap(cur, until) {
