@@ -201,11 +201,22 @@ func (e *Engine) pauseLocked(state string, kind pauseKind, reason string) {
 	e.cwState, e.paused, e.pauseKind, e.pauseReason = state, true, kind, reason
 }
 
-// resume lifts a pause after a successful probe.
-func (e *Engine) resume() {
+// resume lifts a pause after a successful probe through c. It lifts
+// nothing when the client changed meanwhile (a Reconnect decides the state
+// then), so a probe that began before a Reconnect found no connection
+// cannot resume forwarding without a client.
+func (e *Engine) resume(c *cwclient.Client) {
+	e.clientMu.RLock()
+	same := e.client == c
+	e.clientMu.RUnlock()
 	e.pauseMu.Lock()
+	if !same || e.cwState == StateUnconfigured {
+		e.pauseMu.Unlock()
+		return
+	}
 	was := e.paused
 	e.paused, e.pauseKind, e.pauseReason, e.cwState, e.serverErrs = false, pauseNone, "", StateOK, 0
+	e.resumedCause, e.cause = e.cause, 0
 	e.pauseMu.Unlock()
 	if was {
 		e.log.Info("ConnectWise answers again; forwarding resumes")
@@ -228,6 +239,21 @@ func (e *Engine) errorRateLocked() float64 {
 		}
 	}
 	return float64(bad) / float64(n)
+}
+
+// pauseCause notes the item whose refusal (401, 403, a login page)
+// paused forwarding; refusedAgain reports that it was, and the probe has
+// resumed since, so the refusal is that item's own.
+func (e *Engine) pauseCause(seq uint64) {
+	e.pauseMu.Lock()
+	e.cause = seq
+	e.pauseMu.Unlock()
+}
+
+func (e *Engine) refusedAgain(seq uint64) bool {
+	e.pauseMu.Lock()
+	defer e.pauseMu.Unlock()
+	return seq != 0 && e.resumedCause == seq
 }
 
 func (e *Engine) isPaused() bool {

@@ -93,6 +93,9 @@ type Engine struct {
 	results     [resultWindow]bool // recent calls, true = failed (a ring)
 	resultsN    int
 	probeWake   chan struct{}
+	// cause is the item whose refusal paused forwarding; resumedCause the
+	// one of the pause the probe last lifted (see refusedAgain).
+	cause, resumedCause uint64
 
 	retries atomic.Int64
 

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,5 +193,35 @@ func TestSlowNoteIsNotDoubled(t *testing.T) {
 	})
 	if got := r.notesOn(ticket)[before:]; len(got) != 1 {
 		t.Fatalf("%d notes for one repeat: %q", len(got), got)
+	}
+}
+
+// TestGatewayTimeoutIsNotDoubled: a gateway answers 504 while ConnectWise
+// is still committing the create. The search right after finds nothing;
+// the engine keeps searching instead of creating again. A resolve arriving
+// meanwhile waits too, so the late ticket is closed, not left open.
+func TestGatewayTimeoutIsNotDoubled(t *testing.T) {
+	r := newRig(t, cwsim.Options{Faults: cwsim.Faults{SlowCommit: 500 * time.Millisecond}}, "", nil)
+	seeded := int64(len(r.sim.Records("tickets")))
+	gateway := func(req *http.Request) bool {
+		return req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "service/tickets")
+	}
+	r.gateway.Store(&gateway)
+	r.submit(inc("g1", "kg", "firing"))
+	r.waitFor(10*time.Second, "the 504", func() bool { return r.sim.Stats().ByRoute["POST service/tickets"] >= 1 })
+	r.gateway.Store(nil)
+	r.submit(inc("g2", "kg", "resolved"))
+	got := r.waitSettled(20*time.Second, "g1", "g2")
+	if got["g1"].State != storage.StateTicketed || got["g1"].TicketID <= 0 {
+		t.Fatalf("g1: %+v", got["g1"])
+	}
+	if got["g2"].State != storage.StateClosed {
+		t.Fatalf("g2: %+v (the late ticket must be closed)", got["g2"])
+	}
+	r.waitFor(10*time.Second, "every create to land", func() bool {
+		return r.sim.Stats().ByRoute["POST service/tickets"] == int64(len(r.sim.Records("tickets")))-seeded
+	})
+	if n := r.sim.Stats().ByRoute["POST service/tickets"]; n != 1 {
+		t.Fatalf("create sent %d times, want 1", n)
 	}
 }

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -33,6 +35,9 @@ type rig struct {
 	done chan struct{}
 	srv  *httptest.Server
 	back *http.Server // serves srv's address again after an outage
+	// refuse answers 403 to the requests it selects (nil: none); gateway
+	// answers them 504 while the simulator goes on with them.
+	refuse, gateway *atomic.Pointer[func(*http.Request) bool]
 }
 
 // The malware route links nothing, so tests of other things see no link
@@ -60,9 +65,28 @@ func newRig(t testing.TB, simOpts cwsim.Options, extraTOML string, edit func(*Op
 	var lose atomic.Pointer[func(*http.Request) bool]
 	var lost atomic.Int64
 	var seen atomic.Pointer[func(*http.Request)]
+	var refuse, gateway atomic.Pointer[func(*http.Request) bool]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if f := gateway.Load(); f != nil && (*f)(req) {
+			// A gateway that gives up with a 504 while ConnectWise goes
+			// on with the request (and may commit it).
+			body, _ := io.ReadAll(req.Body)
+			r2 := req.Clone(context.WithoutCancel(req.Context()))
+			r2.Body = io.NopCloser(bytes.NewReader(body))
+			go sim.ServeHTTP(httptest.NewRecorder(), r2)
+			w.WriteHeader(http.StatusGatewayTimeout)
+			return
+		}
 		if f := seen.Load(); f != nil {
 			(*f)(req)
+		}
+		if f := refuse.Load(); f != nil && (*f)(req) {
+			// A 403 for this request alone, as a role lacking a
+			// permission only it needs would give.
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"code":"NotAuthorized","message":"You do not have Add permission for this request."}`))
+			return
 		}
 		if f := lose.Load(); f != nil && (*f)(req) {
 			// Let the simulator do the work, then drop the answer.
@@ -109,7 +133,7 @@ func newRig(t testing.TB, simOpts cwsim.Options, extraTOML string, edit func(*Op
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, sim: sim, store: st, cfg: cfg, eng: eng, opts: o, lose: &lose, lost: &lost, seen: &seen, srv: srv}
+	r := &rig{t: t, sim: sim, store: st, cfg: cfg, eng: eng, opts: o, lose: &lose, lost: &lost, seen: &seen, srv: srv, refuse: &refuse, gateway: &gateway}
 	r.start()
 	t.Cleanup(r.halt)
 	return r

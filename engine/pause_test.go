@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"bytes"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +137,33 @@ func TestPauseDoesNotFailItemsOnTheirLastAttempt(t *testing.T) {
 	if got := r.waitSettled(10*time.Second, "p1")["p1"]; got.State != storage.StateTicketed {
 		t.Fatalf("p1: %+v", got)
 	}
+}
+
+// TestRefusalOfOneItemDoesNotPauseForever: a 403 that only one request
+// meets (a permission the probe does not check) pauses forwarding once;
+// when the probe passes and the same item is refused again, the item is
+// failed with the reason, and forwarding goes on for everyone else.
+func TestRefusalOfOneItemDoesNotPauseForever(t *testing.T) {
+	r := newRig(t, cwsim.Options{}, "", fastProbe)
+	r.openTicket("w0", "kw") // lookups cached: only the create below is refused
+	f := func(req *http.Request) bool {
+		if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, "service/tickets") {
+			return false
+		}
+		b, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		return bytes.Contains(b, []byte("Blocked"))
+	}
+	r.refuse.Store(&f)
+	blocked := inc("b1", "kb", "firing")
+	blocked.Title = "Blocked request"
+	r.submit(blocked, inc("ok1", "ko", "firing"))
+	got := r.waitSettled(20*time.Second, "b1", "ok1")
+	if got["b1"].State != storage.StateFailed || !strings.Contains(got["b1"].Error, "refused again right after ConnectWise accepted the credentials") {
+		t.Fatalf("b1: %+v", got["b1"])
+	}
+	if got["ok1"].State != storage.StateTicketed {
+		t.Fatalf("ok1: %+v", got["ok1"])
+	}
+	r.waitFor(10*time.Second, "forwarding resumed", func() bool { return !r.eng.Health().Paused })
 }

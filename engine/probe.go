@@ -50,10 +50,11 @@ func (e *Engine) probeOnce(ctx context.Context, fails *int) time.Duration {
 		*fails = 0
 		return e.o.ProbeInterval
 	}
-	if kind == pauseThrottle {
-		if d := time.Until(c.HeldUntil()); d > 0 {
-			return d // nothing may be sent before the window ends
-		}
+	if d := time.Until(c.HeldUntil()); d > 0 {
+		// Nothing may be sent before a Retry-After window ends (whoever
+		// received it): a probe waiting in the gate would time out and
+		// read as an outage.
+		return d
 	}
 	pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	if kind == pauseAuth {
@@ -68,7 +69,7 @@ func (e *Engine) probeOnce(ctx context.Context, fails *int) time.Duration {
 	if err == nil {
 		*fails = 0
 		if paused {
-			e.resume()
+			e.resume(c)
 		} else {
 			e.noteCWResult(nil, "")
 		}

@@ -52,17 +52,30 @@ func (e *Engine) settle(it storage.OutboxItem, a *ack, err error) bool {
 		}
 		return true
 	case errors.Is(err, errRescheduled):
-	case isPause(err) || errors.Is(err, context.Canceled):
-		// Not the item's fault: try again once forwarding resumes, without
-		// spending an attempt (and never failing the item for it). A call
-		// that did not report its fault has forwarding paused here, or the
-		// item would be handed out again at once.
-		if !errors.Is(err, errPaused) && !errors.Is(err, context.Canceled) && !e.isPaused() {
-			e.noteCWResult(err, "")
-		}
+	case errors.Is(err, errPaused) || errors.Is(err, context.Canceled):
+		// Not the item's fault: forwarding is paused, or stopping. It runs
+		// again once forwarding resumes, without spending an attempt.
 	case errors.As(err, &p):
 		e.fail(it, err)
 		return true
+	case isPause(err) && refusedForGood(err) && e.refusedAgain(it.Seq):
+		// The probe found ConnectWise accepting us and resumed, and this
+		// item was refused again at once: a permission only it needs
+		// (the probe checks the common ones). Waiting cannot fix that, and
+		// pausing again for it would stop every tenant's forwarding.
+		e.fail(it, fmt.Errorf("refused again right after ConnectWise accepted the credentials: %w", err))
+		return true
+	case isPause(err):
+		// ConnectWise refused as a whole: not the item's fault. It runs
+		// again once forwarding resumes, without spending an attempt. A
+		// call that did not report its fault has forwarding paused here,
+		// or the item would be handed out again at once.
+		if !e.isPaused() {
+			e.noteCWResult(err, "")
+		}
+		if refusedForGood(err) {
+			e.pauseCause(it.Seq)
+		}
 	case !transient(err) && it.Attempts+1 >= e.o.MaxAttempts:
 		e.fail(it, err)
 		return true
@@ -70,12 +83,29 @@ func (e *Engine) settle(it storage.OutboxItem, a *ack, err error) bool {
 		// A transient fault (5xx, a lost or broken answer, a create still
 		// being looked for) never uses up an item: it is retried, with a
 		// capped backoff, for as long as it takes.
-		e.retries.Add(1)
-		e.m.retries.Inc()
-		next := e.o.Now().Add(backoff(e.o.RetryBase, e.o.RetryMax, it.Attempts))
-		if rerr := e.store.Reschedule(it.Seq, next, err.Error()); rerr != nil {
-			e.log.Error("reschedule", "seq", it.Seq, "err", rerr)
-		}
+		e.reschedule(it, err)
+	}
+	return false
+}
+
+// reschedule records a failed attempt and when to try again (capped
+// backoff); the item keeps its place.
+func (e *Engine) reschedule(it storage.OutboxItem, err error) {
+	e.retries.Add(1)
+	e.m.retries.Inc()
+	next := e.o.Now().Add(backoff(e.o.RetryBase, e.o.RetryMax, it.Attempts))
+	if rerr := e.store.Reschedule(it.Seq, next, err.Error()); rerr != nil {
+		e.log.Error("reschedule", "seq", it.Seq, "err", rerr)
+	}
+}
+
+// refusedForGood: a refusal that, when the probe passes and the item still
+// meets it, will not go away by waiting (401, 403, a login page). An
+// outage or a throttle does.
+func refusedForGood(err error) bool {
+	switch cwclient.KindOf(err) {
+	case cwclient.KindUnauthorized, cwclient.KindForbidden, cwclient.KindWrongHost:
+		return true
 	}
 	return false
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -164,13 +165,12 @@ func (e *Engine) create(ctx context.Context, a *ack, inc storage.Incident, k sto
 			}
 			return e.created(a, inc, k, found[0].ID, how, nil)
 		}
-		if since := k.UnknownSince; !since.IsZero() {
-			if left := since.Add(e.o.Config.Engine.CreateSearchWindow.Duration).Sub(e.o.Now()); left > 0 {
-				return fmt.Errorf("%w: no ticket with externalXRef %s yet; searching again, %s before it may be created again",
-					errLateCommit, k.ExternalXRef, left.Round(time.Second))
-			}
+		if wait := e.lateCommitWait(k); wait != nil {
+			return wait
+		}
+		if !k.UnknownSince.IsZero() {
 			e.log.Warn("a create that got no answer never appeared; creating again",
-				"key", k.Key, "xref", k.ExternalXRef, "unknown_since", since)
+				"key", k.Key, "xref", k.ExternalXRef, "unknown_since", k.UnknownSince)
 		}
 	}
 	k.LastIncident, k.LastUser, k.LastDevice = inc.ID, inc.User, inc.Device
@@ -225,13 +225,35 @@ func (e *Engine) create(ctx context.Context, a *ack, inc storage.Incident, k sto
 	return e.created(a, inc, k, tk.ID, "", plan)
 }
 
+// lateCommitWait is the error that makes a pending key's item wait and
+// search again, while its create (which got no usable answer) may still
+// be committed; nil when there is nothing to wait for.
+func (e *Engine) lateCommitWait(k storage.IncidentKey) error {
+	if k.UnknownSince.IsZero() {
+		return nil
+	}
+	left := k.UnknownSince.Add(e.o.Config.Engine.CreateSearchWindow.Duration).Sub(e.o.Now())
+	if left <= 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: no ticket with externalXRef %s yet; searching again, %s before it may be created again",
+		errLateCommit, k.ExternalXRef, left.Round(time.Second))
+}
+
 // errLateCommit: a create got no usable answer and its ticket has not
 // shown up yet; the item waits and searches again.
 var errLateCommit = errors.New("waiting for a create ConnectWise may still commit")
 
 // outcomeUnknown: the call may have been carried out though no usable
 // answer came (a timeout after sending, a lost or broken answer).
+//
+// A 502 or 504 is one: a gateway gave up waiting on ConnectWise, which may
+// still commit. Other 5xx answers come from ConnectWise itself, done.
 func outcomeUnknown(err error) bool {
+	var ce *cwclient.Error
+	if errors.As(err, &ce) && ce.Kind == cwclient.KindServer && (ce.Status == http.StatusBadGateway || ce.Status == http.StatusGatewayTimeout) {
+		return true
+	}
 	return cwclient.KindOf(err) == cwclient.KindOutcomeUnknown || errors.Is(err, context.DeadlineExceeded)
 }
 
@@ -407,6 +429,9 @@ func (e *Engine) resolve(ctx context.Context, a *ack, inc storage.Incident, key 
 			return err
 		}
 		if len(found) == 0 {
+			if wait := e.lateCommitWait(k); wait != nil {
+				return wait // the create may still land: its ticket must be closed then
+			}
 			return e.drop(a, inc, key, "resolved before its ticket could be created")
 		}
 		if err := e.store.TicketCreated(key, found[0].ID); err != nil {

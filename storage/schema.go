@@ -342,18 +342,45 @@ func migrateV3toV4(tx *bolt.Tx) error {
 	}); err != nil {
 		return err
 	}
+	// A scoped name may already be taken: by a key that stays (it was
+	// written scoped, "acme|x" beside "x"), or by another key moving to it.
+	// Those keys keep their old names, readable as before, rather than
+	// merge two tickets' records or leave the file unopenable. Names freed
+	// by keys that move are free for others: the order of moves does not
+	// matter.
+	moving := map[string]bool{}
 	for _, r := range recs {
-		if keys.Get([]byte(r.k.Key)) != nil {
-			return fmt.Errorf("key %q and its scoped name %q both exist", r.old, r.k.Key)
+		moving[r.old] = true
+	}
+	var moves []rec
+	for changed := true; changed; {
+		// A key that stays holds its name; until no move is dropped, a
+		// dropped move frees nothing and may block another.
+		changed, moves = false, moves[:0]
+		taken := map[string]bool{}
+		for _, r := range recs {
+			if !moving[r.old] {
+				continue
+			}
+			if taken[r.k.Key] || keys.Get([]byte(r.k.Key)) != nil && !moving[r.k.Key] {
+				moving[r.old], changed = false, true
+				continue
+			}
+			taken[r.k.Key] = true
+			moves = append(moves, r)
 		}
+	}
+	for _, r := range moves {
+		if err := keys.Delete([]byte(r.old)); err != nil {
+			return err
+		}
+	}
+	for _, r := range moves {
 		v, err := json.Marshal(r.k)
 		if err != nil {
 			return err
 		}
 		if err := keys.Put([]byte(r.k.Key), v); err != nil {
-			return err
-		}
-		if err := keys.Delete([]byte(r.old)); err != nil {
 			return err
 		}
 		moved[r.old] = r.k.Key

@@ -408,3 +408,40 @@ func TestMigrateV3(t *testing.T) {
 		t.Fatalf("outbox after migration: %v, want %v", got, want)
 	}
 }
+
+// TestMigrateV3Collisions: scoping never merges two keys nor leaves the
+// file unopenable. A key whose scoped name is held by a key that stays
+// keeps its old name; a name freed by a key that moves is free for
+// another, in whatever order the keys sort.
+func TestMigrateV3Collisions(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir, Options{})
+	if err := s.Update(func(tx *Tx) error {
+		for _, k := range []IncidentKey{
+			{Key: "x", Workspace: "acme", State: KeyOpen, TicketID: 1},
+			{Key: "acme|x", Workspace: "acme", State: KeyOpen, TicketID: 2},
+			{Key: "y", Workspace: "z", State: KeyOpen, TicketID: 3},
+			{Key: "z|y", Workspace: "b", State: KeyOpen, TicketID: 4},
+		} {
+			if err := tx.PutIncidentKey(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	rawUpdate(t, filepath.Join(dir, FileName), func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put(keySchemaVersion, itob(3))
+	})
+	s = openT(t, dir, Options{})
+	for key, ticket := range map[string]int{"x": 1, "acme|x": 2, "z|y": 3, "b|z|y": 4} {
+		if k, err := s.IncidentKey(key); err != nil || k.TicketID != ticket {
+			t.Errorf("key %q: %+v %v; want ticket %d", key, k, err, ticket)
+		}
+	}
+	if _, err := s.IncidentKey("y"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("key y not moved: %v", err)
+	}
+}
