@@ -102,20 +102,8 @@ func (t *Tx) setRevision(subject string, seq uint64) error {
 
 // RoutesAt lists the routes with each one's revision (by alert type), read
 // together, so a form opened on them saves against what it showed.
-func (s *Store) RoutesAt() (rs []Route, revs map[string]uint64, err error) {
-	err = s.View(func(t *Tx) error {
-		rs, err = t.Routes()
-		revs = map[string]uint64{}
-		for _, r := range rs {
-			rev, rerr := t.Revision(RouteSubject(r.AlertType))
-			if rerr != nil {
-				return rerr
-			}
-			revs[r.AlertType] = rev.Seq
-		}
-		return err
-	})
-	return rs, revs, err
+func (s *Store) RoutesAt() ([]Route, map[string]uint64, error) {
+	return listAt(s, (*Tx).Routes, func(r Route) (string, string) { return r.AlertType, RouteSubject(r.AlertType) })
 }
 
 // PutRouteAt saves r if its route is still at revision rev; else a
@@ -130,20 +118,27 @@ func (s *Store) PutRouteAt(actor string, r Route, rev uint64) error {
 }
 
 // WorkspacesAt is RoutesAt for workspaces (by workspace key).
-func (s *Store) WorkspacesAt() (ws []Workspace, revs map[string]uint64, err error) {
+func (s *Store) WorkspacesAt() ([]Workspace, map[string]uint64, error) {
+	return listAt(s, (*Tx).Workspaces, func(w Workspace) (string, string) { return w.Key, WorkspaceSubject(w.Key) })
+}
+
+// listAt reads records and their revisions (by the key and subject of
+// each) in one transaction.
+func listAt[T any](s *Store, list func(*Tx) ([]T, error), of func(T) (key, subject string)) (recs []T, revs map[string]uint64, err error) {
 	err = s.View(func(t *Tx) error {
-		ws, err = t.Workspaces()
+		recs, err = list(t)
 		revs = map[string]uint64{}
-		for _, w := range ws {
-			rev, rerr := t.Revision(WorkspaceSubject(w.Key))
+		for _, r := range recs {
+			key, subject := of(r)
+			rev, rerr := t.Revision(subject)
 			if rerr != nil {
 				return rerr
 			}
-			revs[w.Key] = rev.Seq
+			revs[key] = rev.Seq
 		}
 		return err
 	})
-	return ws, revs, err
+	return recs, revs, err
 }
 
 // SaveWorkspace saves w from a form opened on workspace old ("" for a new
